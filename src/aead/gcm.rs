@@ -1,0 +1,144 @@
+//! AES-GCM (RFC 5116), the AEAD of suites 4 and 5: through ring when the `ring` feature is on,
+//! through RustCrypto's `aes-gcm` otherwise.
+
+use super::{Aad, AeadError};
+use crate::suite::NONCE_LEN;
+
+#[cfg(feature = "ring")]
+mod imp {
+    use ring::aead::{AES_128_GCM, AES_256_GCM, LessSafeKey, Nonce, Tag, UnboundKey};
+
+    use super::{Aad, AeadError, NONCE_LEN};
+
+    /// An expanded AES-GCM key.
+    pub(crate) struct Gcm(LessSafeKey);
+
+    impl Gcm {
+        /// `key` is 16 or 32 bytes.
+        /// `None` unless `key` is 16 or 32 bytes.
+        pub(crate) fn new(key: &[u8]) -> Option<Self> {
+            let algorithm = if key.len() == 32 {
+                &AES_256_GCM
+            } else {
+                &AES_128_GCM
+            };
+            let key = UnboundKey::new(algorithm, key).ok()?;
+            Some(Self(LessSafeKey::new(key)))
+        }
+
+        pub(crate) fn seal(
+            &self,
+            nonce: &[u8; NONCE_LEN],
+            aad: Aad<'_>,
+            in_out: &mut [u8],
+            tag: &mut [u8],
+        ) -> Result<(), AeadError> {
+            let computed = aad
+                .with_contiguous(|aad| {
+                    self.0.seal_in_place_separate_tag(
+                        Nonce::assume_unique_for_key(*nonce),
+                        ring::aead::Aad::from(aad),
+                        in_out,
+                    )
+                })
+                .ok_or(AeadError::TooLong)?
+                .map_err(|_| AeadError::TooLong)?;
+            for (t, c) in tag.iter_mut().zip(computed.as_ref()) {
+                *t = *c;
+            }
+            Ok(())
+        }
+
+        pub(crate) fn open(
+            &self,
+            nonce: &[u8; NONCE_LEN],
+            aad: Aad<'_>,
+            in_out: &mut [u8],
+            tag: &[u8],
+        ) -> Result<(), AeadError> {
+            let tag = Tag::try_from(tag).map_err(|_| AeadError::Authentication)?;
+            aad.with_contiguous(|aad| {
+                self.0
+                    .open_in_place_separate_tag(
+                        Nonce::assume_unique_for_key(*nonce),
+                        ring::aead::Aad::from(aad),
+                        tag,
+                        in_out,
+                        0..,
+                    )
+                    .map(|_| ())
+                    .map_err(|_| AeadError::Authentication)
+            })
+            .ok_or(AeadError::TooLong)?
+        }
+    }
+}
+
+#[cfg(not(feature = "ring"))]
+mod imp {
+    use aes_gcm::aead::{AeadInOut, KeyInit};
+    use aes_gcm::{Aes128Gcm, Aes256Gcm, Nonce, Tag};
+
+    use super::{Aad, AeadError, NONCE_LEN};
+
+    /// An expanded AES-GCM key.
+    #[expect(
+        clippy::large_enum_variant,
+        reason = "one key per KID, stored inline so the core needs no allocator"
+    )]
+    pub(crate) enum Gcm {
+        Aes128(Aes128Gcm),
+        Aes256(Aes256Gcm),
+    }
+
+    impl Gcm {
+        /// `key` is 16 or 32 bytes.
+        /// `None` unless `key` is 16 or 32 bytes.
+        pub(crate) fn new(key: &[u8]) -> Option<Self> {
+            match key.len() {
+                32 => Aes256Gcm::new_from_slice(key).ok().map(Self::Aes256),
+                _ => Aes128Gcm::new_from_slice(key).ok().map(Self::Aes128),
+            }
+        }
+
+        pub(crate) fn seal(
+            &self,
+            nonce: &[u8; NONCE_LEN],
+            aad: Aad<'_>,
+            in_out: &mut [u8],
+            tag: &mut [u8],
+        ) -> Result<(), AeadError> {
+            let nonce = Nonce::from(*nonce);
+            let computed = aad
+                .with_contiguous(|aad| match self {
+                    Self::Aes128(k) => k.encrypt_inout_detached(&nonce, aad, in_out.into()),
+                    Self::Aes256(k) => k.encrypt_inout_detached(&nonce, aad, in_out.into()),
+                })
+                .ok_or(AeadError::TooLong)?
+                .map_err(|_| AeadError::TooLong)?;
+            for (t, c) in tag.iter_mut().zip(computed.iter()) {
+                *t = *c;
+            }
+            Ok(())
+        }
+
+        pub(crate) fn open(
+            &self,
+            nonce: &[u8; NONCE_LEN],
+            aad: Aad<'_>,
+            in_out: &mut [u8],
+            tag: &[u8],
+        ) -> Result<(), AeadError> {
+            let nonce = Nonce::from(*nonce);
+            let tag = Tag::try_from(tag).map_err(|_| AeadError::Authentication)?;
+            aad.with_contiguous(|aad| match self {
+                Self::Aes128(k) => k.decrypt_inout_detached(&nonce, aad, in_out.into(), &tag),
+                Self::Aes256(k) => k.decrypt_inout_detached(&nonce, aad, in_out.into(), &tag),
+            })
+            .ok_or(AeadError::TooLong)?
+            .map_err(|_| AeadError::Authentication)
+        }
+    }
+}
+
+pub(crate) use imp::Gcm;

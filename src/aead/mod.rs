@@ -1,0 +1,152 @@
+//! The AEAD of each suite over in-place buffers (RFC 9605 §4.4.3, §4.4.4, §4.5).
+//!
+//! Keys are expanded once, when they are installed: AES round keys, the GHASH key and the
+//! HMAC inner and outer states. A frame costs one `match` and the cipher; nothing is allocated.
+
+mod ctr_hmac;
+mod gcm;
+
+use subtle::ConstantTimeEq;
+
+use crate::error::KeyError;
+use crate::secret::SframeKey;
+use crate::suite::{CipherSuite, NONCE_LEN};
+
+/// The associated data of one frame: the header as received, then the metadata
+/// (RFC 9605 §4.4.3 `aad = header + metadata`). Kept in two pieces so the CTR+HMAC suites never
+/// copy them; GCM joins them when both are present.
+#[derive(Clone, Copy)]
+pub(crate) struct Aad<'a> {
+    pub(crate) header: &'a [u8],
+    pub(crate) metadata: &'a [u8],
+}
+
+impl Aad<'_> {
+    pub(crate) fn len(&self) -> usize {
+        self.header.len() + self.metadata.len()
+    }
+
+    /// Calls `f` with the AAD as one slice, copying into a stack buffer only when both pieces
+    /// are non-empty.
+    pub(crate) fn with_contiguous<R>(&self, f: impl FnOnce(&[u8]) -> R) -> Option<R> {
+        if self.metadata.is_empty() {
+            return Some(f(self.header));
+        }
+        if self.header.is_empty() {
+            return Some(f(self.metadata));
+        }
+        let mut buf = [0u8; crate::MAX_HEADER_LEN + crate::MAX_METADATA_LEN];
+        let joined = buf.get_mut(..self.len())?;
+        let (h, m) = joined.split_at_mut(self.header.len());
+        h.copy_from_slice(self.header);
+        m.copy_from_slice(self.metadata);
+        Some(f(joined))
+    }
+}
+
+/// Why the raw AEAD refused.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum AeadError {
+    /// Tag mismatch.
+    Authentication,
+    /// The input exceeds what one nonce may cover (or the joined AAD exceeds the stack buffer).
+    TooLong,
+}
+
+/// An installed AEAD key of one suite.
+#[expect(
+    clippy::large_enum_variant,
+    reason = "one key per KID, stored inline so the core needs no allocator"
+)]
+pub(crate) enum AeadKey {
+    CtrHmac128(ctr_hmac::CtrHmac<aes::Aes128, sha2::Sha256>),
+    Gcm(gcm::Gcm),
+    #[cfg(feature = "draft-iana-256")]
+    CtrHmac256(ctr_hmac::CtrHmac<aes::Aes256, sha2::Sha512>),
+}
+
+impl AeadKey {
+    /// Expands `key` (exactly `suite.key_len()` bytes, from the key schedule).
+    pub(crate) fn new(suite: CipherSuite, key: &SframeKey) -> Result<Self, KeyError> {
+        Self::from_bytes(suite, key.expose_secret())
+    }
+
+    /// Expands raw key bytes.
+    ///
+    /// # Errors
+    ///
+    /// [`KeyError::AeadKeyLength`] unless `key` is `suite.key_len()` bytes.
+    pub(crate) fn from_bytes(suite: CipherSuite, key: &[u8]) -> Result<Self, KeyError> {
+        if key.len() != suite.key_len() {
+            return Err(KeyError::AeadKeyLength);
+        }
+        let tag_len = suite.tag_len();
+        let key = match suite {
+            CipherSuite::AesCtr128HmacSha256_80
+            | CipherSuite::AesCtr128HmacSha256_64
+            | CipherSuite::AesCtr128HmacSha256_32 => {
+                ctr_hmac::CtrHmac::new(key, 16, tag_len).map(Self::CtrHmac128)
+            }
+            CipherSuite::AesGcm128Sha256 | CipherSuite::AesGcm256Sha512 => {
+                gcm::Gcm::new(key).map(Self::Gcm)
+            }
+            #[cfg(feature = "draft-iana-256")]
+            CipherSuite::AesCtr256HmacSha512_80
+            | CipherSuite::AesCtr256HmacSha512_64
+            | CipherSuite::AesCtr256HmacSha512_32 => {
+                ctr_hmac::CtrHmac::new(key, 32, tag_len).map(Self::CtrHmac256)
+            }
+        };
+        key.ok_or(KeyError::AeadKeyLength)
+    }
+
+    /// Encrypts `in_out` in place and writes the tag (exactly `Nt` bytes) to `tag`.
+    pub(crate) fn seal(
+        &self,
+        nonce: &[u8; NONCE_LEN],
+        aad: Aad<'_>,
+        in_out: &mut [u8],
+        tag: &mut [u8],
+    ) -> Result<(), AeadError> {
+        match self {
+            Self::CtrHmac128(k) => k.seal(nonce, aad, in_out, tag),
+            Self::Gcm(k) => k.seal(nonce, aad, in_out, tag),
+            #[cfg(feature = "draft-iana-256")]
+            Self::CtrHmac256(k) => k.seal(nonce, aad, in_out, tag),
+        }
+    }
+
+    /// Authenticates and decrypts `in_out` in place. On failure no plaintext is left in
+    /// `in_out`: it is zeroed (see [`zero_on_failure`]).
+    pub(crate) fn open(
+        &self,
+        nonce: &[u8; NONCE_LEN],
+        aad: Aad<'_>,
+        in_out: &mut [u8],
+        tag: &[u8],
+    ) -> Result<(), AeadError> {
+        let result = match self {
+            Self::CtrHmac128(k) => k.open(nonce, aad, in_out, tag),
+            Self::Gcm(k) => k.open(nonce, aad, in_out, tag),
+            #[cfg(feature = "draft-iana-256")]
+            Self::CtrHmac256(k) => k.open(nonce, aad, in_out, tag),
+        };
+        zero_on_failure(result, in_out)
+    }
+}
+
+/// One contract for every provider: after a failed open the ciphertext bytes are zero. ring
+/// cannot check a GCM tag before decrypting and zeroes what it decrypted; the RustCrypto
+/// paths check first and leave the ciphertext as it was. Zeroing here makes both the same, so
+/// the result never depends on which features a dependency graph happens to enable.
+fn zero_on_failure(result: Result<(), AeadError>, in_out: &mut [u8]) -> Result<(), AeadError> {
+    if result == Err(AeadError::Authentication) {
+        in_out.fill(0);
+    }
+    result
+}
+
+/// Constant-time equality of a computed and a received tag.
+pub(crate) fn tags_equal(computed: &[u8], received: &[u8]) -> bool {
+    computed.ct_eq(received).into()
+}

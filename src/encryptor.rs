@@ -1,0 +1,267 @@
+//! SFrame encryption with one send key (RFC 9605 §4.4.3).
+
+use core::fmt;
+
+use crate::MAX_METADATA_LEN;
+use crate::aead::{Aad, AeadKey};
+use crate::error::{EncryptError, KeyError};
+use crate::header::{Counter, EncodedHeader, Header, KeyId, MAX_HEADER_LEN};
+use crate::key_schedule::derive_key_salt;
+use crate::secret::SframeSalt;
+use crate::suite::CipherSuite;
+
+/// One send key: encrypts frames under one KID with counters 0, 1, 2, … (RFC 9605 §4.4.1,
+/// §4.4.3).
+///
+/// The encryptor owns the counter and never uses a value twice: it increments only after a
+/// successful encryption, never wraps, and refuses to encrypt forever once `u64::MAX` has been
+/// used. It is deliberately not `Clone` (two copies would reuse nonces). The AEAD key is
+/// expanded once, here; a frame costs the header, a 12-byte XOR and the cipher.
+pub struct Encryptor {
+    suite: CipherSuite,
+    kid: KeyId,
+    key: AeadKey,
+    salt: SframeSalt,
+    /// The next counter; `None` once every value has been used.
+    next: Option<u64>,
+}
+
+impl Encryptor {
+    /// Room to keep in front of the plaintext for [`encrypt_in_room`](Self::encrypt_in_room):
+    /// the longest header.
+    pub const HEADER_ROOM: usize = MAX_HEADER_LEN;
+
+    /// Derives the send key for `kid` from `base_key` (RFC 9605 §4.4.2). The counter starts at 0.
+    ///
+    /// # Errors
+    ///
+    /// [`KeyError::BaseKeyLength`] when `base_key` is empty or longer than
+    /// [`BaseKey::MAX_LEN`](crate::BaseKey::MAX_LEN).
+    pub fn new(suite: CipherSuite, kid: KeyId, base_key: &[u8]) -> Result<Self, KeyError> {
+        check_base_key(base_key)?;
+        let (key, salt, _) = derive_key_salt(suite, kid, base_key);
+        Ok(Self {
+            suite,
+            kid,
+            key: AeadKey::new(suite, &key)?,
+            salt,
+            next: Some(0),
+        })
+    }
+
+    /// The cipher suite.
+    #[must_use]
+    pub fn suite(&self) -> CipherSuite {
+        self.suite
+    }
+
+    /// The KID every frame carries.
+    #[must_use]
+    pub fn key_id(&self) -> KeyId {
+        self.kid
+    }
+
+    /// The counter the next frame will carry, or `None` once the key is exhausted.
+    #[must_use]
+    pub fn next_counter(&self) -> Option<Counter> {
+        self.next.map(Counter)
+    }
+
+    /// Moves the counter forward to `ctr`, skipping the values in between; for restoring a
+    /// persisted counter (RFC 9605 §9.1: store the next counter before using the current one).
+    ///
+    /// # Errors
+    ///
+    /// [`EncryptError::CounterReuse`] when `ctr` is below the next counter (the counter never
+    /// moves back); [`EncryptError::CounterExhausted`] when the key is exhausted.
+    pub fn advance_counter_to(&mut self, ctr: Counter) -> Result<(), EncryptError> {
+        let next = self.next.ok_or(EncryptError::CounterExhausted)?;
+        if ctr.0 < next {
+            return Err(EncryptError::CounterReuse);
+        }
+        self.next = Some(ctr.0);
+        Ok(())
+    }
+
+    /// `Nt` of the suite: the tag bytes after the ciphertext.
+    #[must_use]
+    pub fn tag_len(&self) -> usize {
+        self.suite.tag_len()
+    }
+
+    /// The length of the next frame's SFrame ciphertext for a plaintext of `plaintext_len`
+    /// bytes: header, ciphertext and tag.
+    #[must_use]
+    pub fn ciphertext_len(&self, plaintext_len: usize) -> usize {
+        let header_len = self.next.map_or(MAX_HEADER_LEN, |ctr| {
+            Header::new(self.kid, Counter(ctr)).encoded_len()
+        });
+        header_len
+            .saturating_add(plaintext_len)
+            .saturating_add(self.tag_len())
+    }
+
+    /// The next header, without consuming its counter.
+    fn next_header(&self, metadata: &[u8]) -> Result<(u64, EncodedHeader), EncryptError> {
+        let ctr = self.next.ok_or(EncryptError::CounterExhausted)?;
+        if metadata.len() > MAX_METADATA_LEN {
+            return Err(EncryptError::MetadataTooLong);
+        }
+        Ok((ctr, Header::new(self.kid, Counter(ctr)).encode()))
+    }
+
+    // RFC 9605 §4.4.3
+    // def encrypt(CTR, KID, metadata, plaintext):
+    //   sframe_key, sframe_salt = key_store[KID]
+    //   ctr = encode_big_endian(CTR, AEAD.Nn)
+    //   nonce = xor(sframe_salt, ctr)
+    //   header = encode_sframe_header(CTR, KID)
+    //   aad = header + metadata
+    //   ciphertext = AEAD.Encrypt(sframe_key, nonce, aad, plaintext)
+    //   return header + ciphertext
+    /// Seals `frame` = `header || plaintext || tag room` in place, then consumes the counter.
+    fn seal(
+        &mut self,
+        ctr: u64,
+        header_len: usize,
+        metadata: &[u8],
+        frame: &mut [u8],
+    ) -> Result<(), EncryptError> {
+        let needed = header_len + self.tag_len();
+        let (header, rest) = frame
+            .split_at_mut_checked(header_len)
+            .ok_or(EncryptError::BufferTooSmall { needed })?;
+        let payload_len = rest
+            .len()
+            .checked_sub(self.tag_len())
+            .ok_or(EncryptError::BufferTooSmall { needed })?;
+        let (payload, tag) = rest.split_at_mut(payload_len);
+        let nonce = self.salt.nonce(ctr);
+        let aad = Aad { header, metadata };
+        self.key
+            .seal(&nonce, aad, payload, tag)
+            .map_err(|_| EncryptError::FrameTooLong)?;
+        self.next = ctr.checked_add(1);
+        Ok(())
+    }
+
+    /// Encrypts `plaintext` into `out` and returns the SFrame ciphertext, a prefix of `out` of
+    /// [`ciphertext_len`](Self::ciphertext_len) bytes. Copies the plaintext once; see
+    /// [`encrypt_in_room`](Self::encrypt_in_room) for the copy-free form.
+    ///
+    /// # Errors
+    ///
+    /// [`EncryptError::BufferTooSmall`] when `out` is too short;
+    /// [`EncryptError::CounterExhausted`], [`EncryptError::MetadataTooLong`],
+    /// [`EncryptError::FrameTooLong`]. On error the counter is unchanged.
+    pub fn encrypt<'o>(
+        &mut self,
+        metadata: &[u8],
+        plaintext: &[u8],
+        out: &'o mut [u8],
+    ) -> Result<&'o [u8], EncryptError> {
+        let (ctr, header) = self.next_header(metadata)?;
+        let needed = header.len() + plaintext.len() + self.tag_len();
+        let frame = out
+            .get_mut(..needed)
+            .ok_or(EncryptError::BufferTooSmall { needed })?;
+        let (head, rest) = frame.split_at_mut(header.len());
+        head.copy_from_slice(&header);
+        let (payload, _) = rest.split_at_mut(plaintext.len());
+        payload.copy_from_slice(plaintext);
+        self.seal(ctr, header.len(), metadata, frame)?;
+        Ok(frame)
+    }
+
+    /// Encrypts in place without moving the plaintext. `buf` is laid out as
+    /// `[HEADER_ROOM bytes][plaintext][tag_len() bytes]`; the room before and after is
+    /// overwritten. Returns the SFrame ciphertext: the sub-slice of `buf` that ends at its end
+    /// and starts `HEADER_ROOM - header length` bytes in.
+    ///
+    /// # Errors
+    ///
+    /// [`EncryptError::BufferTooSmall`] when `buf` is shorter than the room;
+    /// [`EncryptError::CounterExhausted`], [`EncryptError::MetadataTooLong`],
+    /// [`EncryptError::FrameTooLong`]. On error the counter is unchanged and the plaintext is
+    /// where it was.
+    pub fn encrypt_in_room<'b>(
+        &mut self,
+        metadata: &[u8],
+        buf: &'b mut [u8],
+    ) -> Result<&'b mut [u8], EncryptError> {
+        let (ctr, header) = self.next_header(metadata)?;
+        let needed = Self::HEADER_ROOM + self.tag_len();
+        if buf.len() < needed {
+            return Err(EncryptError::BufferTooSmall { needed });
+        }
+        let (_, frame) = buf.split_at_mut(Self::HEADER_ROOM - header.len());
+        let (head, _) = frame.split_at_mut(header.len());
+        head.copy_from_slice(&header);
+        self.seal(ctr, header.len(), metadata, frame)?;
+        Ok(frame)
+    }
+
+    /// Encrypts the plaintext in `frame` in place, growing it to the SFrame ciphertext: the
+    /// header is inserted in front (the payload moves by the header length) and the tag
+    /// appended.
+    ///
+    /// # Errors
+    ///
+    /// [`EncryptError::CounterExhausted`], [`EncryptError::MetadataTooLong`],
+    /// [`EncryptError::FrameTooLong`]. On error `frame` holds the plaintext again and the
+    /// counter is unchanged.
+    #[cfg(feature = "alloc")]
+    pub fn encrypt_in_place(
+        &mut self,
+        metadata: &[u8],
+        frame: &mut alloc::vec::Vec<u8>,
+    ) -> Result<(), EncryptError> {
+        let (ctr, header) = self.next_header(metadata)?;
+        let plaintext_len = frame.len();
+        frame.resize(header.len() + plaintext_len + self.tag_len(), 0);
+        frame.copy_within(..plaintext_len, header.len());
+        if let Some(head) = frame.get_mut(..header.len()) {
+            head.copy_from_slice(&header);
+        }
+        let result = self.seal(ctr, header.len(), metadata, frame);
+        if result.is_err() {
+            frame.drain(..header.len());
+            frame.truncate(plaintext_len);
+        }
+        result
+    }
+
+    /// Encrypts `plaintext` into a new `Vec`.
+    ///
+    /// # Errors
+    ///
+    /// As [`encrypt`](Self::encrypt), except that the buffer cannot be too small.
+    #[cfg(feature = "alloc")]
+    pub fn encrypt_to_vec(
+        &mut self,
+        metadata: &[u8],
+        plaintext: &[u8],
+    ) -> Result<alloc::vec::Vec<u8>, EncryptError> {
+        let mut out = alloc::vec![0; self.ciphertext_len(plaintext.len())];
+        let len = self.encrypt(metadata, plaintext, &mut out)?.len();
+        out.truncate(len);
+        Ok(out)
+    }
+}
+
+impl fmt::Debug for Encryptor {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Encryptor")
+            .field("suite", &self.suite)
+            .field("kid", &self.kid)
+            .field("next_counter", &self.next)
+            .finish_non_exhaustive()
+    }
+}
+
+pub(crate) fn check_base_key(base_key: &[u8]) -> Result<(), KeyError> {
+    if base_key.is_empty() || base_key.len() > crate::BaseKey::MAX_LEN {
+        return Err(KeyError::BaseKeyLength);
+    }
+    Ok(())
+}

@@ -1,0 +1,337 @@
+//! SFrame header (RFC 9605 §4.3).
+//!
+//! ```text
+//!  0 1 2 3 4 5 6 7
+//! +-+-+-+-+-+-+-+-+---------------------------------+---------------------------------+
+//! |X|  K  |Y|  C  |   KID (K+1 bytes, if X=1)       |   CTR (C+1 bytes, if Y=1)       |
+//! +-+-+-+-+-+-+-+-+---------------------------------+---------------------------------+
+//! ```
+//!
+//! A value below 8 sits in the config byte with its flag clear; any other value follows the
+//! config byte big-endian in the minimum number of bytes, KID first. The decoder here is
+//! canonical: it rejects the non-minimal forms a conforming encoder never produces, so every
+//! (KID, CTR) has exactly one encoding.
+
+use core::fmt;
+
+use crate::error::HeaderError;
+
+/// The key identifier of an SFrame header (RFC 9605 §4.3): selects the key a frame was
+/// encrypted with.
+#[doc(alias = "KID")]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct KeyId(pub u64);
+
+impl fmt::Display for KeyId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "0x{:x}", self.0)
+    }
+}
+
+impl From<u64> for KeyId {
+    fn from(value: u64) -> Self {
+        Self(value)
+    }
+}
+
+/// The counter of an SFrame header (RFC 9605 §4.3): with the key's salt it forms the nonce.
+///
+/// This is a value read from or written to a header. Counters for encryption are allocated only
+/// inside an [`Encryptor`](crate::Encryptor), which never hands out the same one twice.
+#[doc(alias = "CTR")]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Counter(pub u64);
+
+impl fmt::Display for Counter {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.0)
+    }
+}
+
+impl From<u64> for Counter {
+    fn from(value: u64) -> Self {
+        Self(value)
+    }
+}
+
+/// The longest SFrame header: the config byte, an 8-byte KID and an 8-byte CTR.
+pub const MAX_HEADER_LEN: usize = 17;
+
+/// An SFrame header: the KID and CTR of one frame (RFC 9605 §4.3).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Header {
+    kid: KeyId,
+    ctr: Counter,
+}
+
+impl Header {
+    /// The longest encoding, in bytes.
+    pub const MAX_LEN: usize = MAX_HEADER_LEN;
+
+    /// A header for `kid` and `ctr`.
+    #[must_use]
+    pub const fn new(kid: KeyId, ctr: Counter) -> Self {
+        Self { kid, ctr }
+    }
+
+    /// The key identifier.
+    #[must_use]
+    pub const fn key_id(&self) -> KeyId {
+        self.kid
+    }
+
+    /// The counter.
+    #[must_use]
+    pub const fn counter(&self) -> Counter {
+        self.ctr
+    }
+
+    /// The length of this header's encoding: 1 to 17 bytes.
+    #[must_use]
+    pub const fn encoded_len(&self) -> usize {
+        1 + extended_len(self.kid.0) + extended_len(self.ctr.0)
+    }
+
+    /// Encodes the header canonically into a stack buffer.
+    #[must_use]
+    pub fn encode(&self) -> EncodedHeader {
+        let mut bytes = [0; MAX_HEADER_LEN];
+        let len = self.write(&mut bytes);
+        EncodedHeader {
+            bytes,
+            len: u8::try_from(len).unwrap_or(u8::MAX),
+        }
+    }
+
+    /// Writes the canonical encoding to the start of `out` and returns its length.
+    pub(crate) fn write(&self, out: &mut [u8; MAX_HEADER_LEN]) -> usize {
+        let (kid_bits, kid_len) = config_bits(self.kid.0);
+        let (ctr_bits, ctr_len) = config_bits(self.ctr.0);
+        let kid_be = self.kid.0.to_be_bytes();
+        let ctr_be = self.ctr.0.to_be_bytes();
+        let (config, rest) = out.split_at_mut(1);
+        let (kid_out, rest) = rest.split_at_mut(kid_len);
+        let (ctr_out, _) = rest.split_at_mut(ctr_len);
+        for (o, c) in config.iter_mut().zip([(kid_bits << 4) | ctr_bits]) {
+            *o = c;
+        }
+        // Big-endian, minimal: the last `len` bytes of the 8-byte encoding.
+        kid_out.copy_from_slice(kid_be.tail(kid_len));
+        ctr_out.copy_from_slice(ctr_be.tail(ctr_len));
+        1 + kid_len + ctr_len
+    }
+
+    /// Decodes a header from the start of `bytes`, returning it and the number of bytes it
+    /// occupies. Bytes after the header are not looked at.
+    ///
+    /// # Errors
+    ///
+    /// [`HeaderError::Truncated`] when `bytes` ends inside the header;
+    /// [`HeaderError::NonMinimalKeyId`] or [`HeaderError::NonMinimalCounter`] when a value is
+    /// not in its minimal encoding.
+    pub fn decode(bytes: &[u8]) -> Result<(Self, usize), HeaderError> {
+        let (&config, rest) = bytes.split_first().ok_or(HeaderError::Truncated)?;
+        let (kid, rest) =
+            read_field(config >> 4, rest).map_err(|e| e.unwrap_or(HeaderError::NonMinimalKeyId))?;
+        let (ctr, rest) = read_field(config & 0x0f, rest)
+            .map_err(|e| e.unwrap_or(HeaderError::NonMinimalCounter))?;
+        let len = bytes.len() - rest.len();
+        Ok((Self::new(KeyId(kid), Counter(ctr)), len))
+    }
+}
+
+/// Bytes after the config byte that `value` needs: 0 for 0..=7, else 1..=8.
+const fn extended_len(value: u64) -> usize {
+    if value < 8 {
+        0
+    } else {
+        // 1..=8 significant bytes; leading_zeros() is at most 60 here.
+        let significant_bits = 64 - value.leading_zeros();
+        let bytes = significant_bits.div_ceil(8);
+        // `bytes` is 1..=8, so the conversion is lossless on every target.
+        #[expect(clippy::as_conversions, reason = "1..=8 fits every usize; const fn")]
+        {
+            bytes as usize
+        }
+    }
+}
+
+/// The 4 config bits for `value` (flag and K or C) and the extended length.
+fn config_bits(value: u64) -> (u8, usize) {
+    let len = extended_len(value);
+    match u8::try_from(value) {
+        Ok(small) if small < 8 => (small, 0),
+        // len is 1..=8 here, so len - 1 fits the 3-bit field.
+        _ => (0x08 | u8::try_from(len - 1).unwrap_or(7), len),
+    }
+}
+
+/// Reads one field given its 4 config bits. `Err(None)` means non-minimal, `Err(Some(_))`
+/// truncation.
+fn read_field(bits: u8, rest: &[u8]) -> Result<(u64, &[u8]), Option<HeaderError>> {
+    if bits & 0x08 == 0 {
+        return Ok((u64::from(bits & 0x07), rest));
+    }
+    let len = usize::from(bits & 0x07) + 1;
+    let (field, rest) = rest
+        .split_at_checked(len)
+        .ok_or(Some(HeaderError::Truncated))?;
+    if field.first() == Some(&0) {
+        return Err(None);
+    }
+    let mut be = [0; 8];
+    be.tail_mut(len).copy_from_slice(field);
+    let value = u64::from_be_bytes(be);
+    if value < 8 {
+        return Err(None);
+    }
+    Ok((value, rest))
+}
+
+/// Suffix helpers on fixed arrays without indexing.
+trait Tail {
+    fn tail(&self, len: usize) -> &[u8];
+    fn tail_mut(&mut self, len: usize) -> &mut [u8];
+}
+
+impl Tail for [u8; 8] {
+    fn tail(&self, len: usize) -> &[u8] {
+        self.split_at(8 - len.min(8)).1
+    }
+    fn tail_mut(&mut self, len: usize) -> &mut [u8] {
+        self.split_at_mut(8 - len.min(8)).1
+    }
+}
+
+/// A header encoded on the stack: 1 to 17 bytes, readable as a slice.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub struct EncodedHeader {
+    bytes: [u8; MAX_HEADER_LEN],
+    len: u8,
+}
+
+impl EncodedHeader {
+    /// The encoded bytes.
+    #[must_use]
+    pub fn as_bytes(&self) -> &[u8] {
+        self.bytes
+            .get(..usize::from(self.len))
+            .unwrap_or(&self.bytes)
+    }
+}
+
+impl core::ops::Deref for EncodedHeader {
+    type Target = [u8];
+    fn deref(&self) -> &[u8] {
+        self.as_bytes()
+    }
+}
+
+impl AsRef<[u8]> for EncodedHeader {
+    fn as_ref(&self) -> &[u8] {
+        self.as_bytes()
+    }
+}
+
+impl fmt::Debug for EncodedHeader {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("EncodedHeader(")?;
+        for b in self.as_bytes() {
+            write!(f, "{b:02x}")?;
+        }
+        f.write_str(")")
+    }
+}
+
+/// A received SFrame ciphertext whose header has been parsed, before any key is looked up
+/// (the first phase of receiving; an SFU can stop here).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct FrameView<'a> {
+    header: Header,
+    header_bytes: &'a [u8],
+    body: &'a [u8],
+}
+
+impl<'a> FrameView<'a> {
+    /// Parses the header at the start of `frame`.
+    ///
+    /// # Errors
+    ///
+    /// As [`Header::decode`].
+    pub fn parse(frame: &'a [u8]) -> Result<Self, HeaderError> {
+        let (header, len) = Header::decode(frame)?;
+        let (header_bytes, body) = frame.split_at_checked(len).ok_or(HeaderError::Truncated)?;
+        Ok(Self {
+            header,
+            header_bytes,
+            body,
+        })
+    }
+
+    /// The parsed header.
+    #[must_use]
+    pub const fn header(&self) -> Header {
+        self.header
+    }
+
+    /// The key identifier.
+    #[must_use]
+    pub const fn key_id(&self) -> KeyId {
+        self.header.kid
+    }
+
+    /// The counter.
+    #[must_use]
+    pub const fn counter(&self) -> Counter {
+        self.header.ctr
+    }
+
+    /// The header exactly as received (it is authenticated as received, never re-encoded).
+    #[must_use]
+    pub const fn header_bytes(&self) -> &'a [u8] {
+        self.header_bytes
+    }
+
+    /// Everything after the header: the ciphertext followed by the tag.
+    #[must_use]
+    pub const fn body(&self) -> &'a [u8] {
+        self.body
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn enc(kid: u64, ctr: u64) -> std::vec::Vec<u8> {
+        Header::new(KeyId(kid), Counter(ctr)).encode().to_vec()
+    }
+
+    #[test]
+    fn boundary_encodings() {
+        assert_eq!(enc(7, 7), [0x77]);
+        assert_eq!(enc(8, 0), [0x80, 0x08]);
+        assert_eq!(enc(0, 8), [0x08, 0x08]);
+        assert_eq!(enc(7, 8), [0x78, 0x08]);
+        assert_eq!(enc(8, 8), [0x88, 0x08, 0x08]);
+        let max = enc(u64::MAX, u64::MAX);
+        assert_eq!(max.len(), 17);
+        assert!(max.iter().all(|&b| b == 0xff));
+    }
+
+    #[test]
+    fn rejects_non_minimal() {
+        // KID 5 in extended form.
+        assert_eq!(
+            Header::decode(&[0x80, 0x05]),
+            Err(HeaderError::NonMinimalKeyId)
+        );
+        // CTR 0x0100 with a leading zero byte.
+        assert_eq!(
+            Header::decode(&[0x0a, 0x00, 0x01, 0x00]),
+            Err(HeaderError::NonMinimalCounter)
+        );
+        assert_eq!(Header::decode(&[]), Err(HeaderError::Truncated));
+        assert_eq!(Header::decode(&[0x90, 0x01]), Err(HeaderError::Truncated));
+    }
+}

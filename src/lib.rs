@@ -1,0 +1,61 @@
+#![doc = include_str!("../README.md")]
+//!
+//! # Features
+//!
+//! | feature | default | what it adds |
+//! |---|---|---|
+//! | `std` | yes | `std::error::Error` through `core::error::Error`; implies `alloc` |
+//! | `alloc` | with `std` | the multi-KID [`Decryptor`], `Vec` conveniences |
+//! | `ring` | yes | AES-GCM through ring (about 2–3× RustCrypto's `aes-gcm` on x86-64); everything else stays on RustCrypto |
+//! | `draft-iana-256` | no | the AES-256-CTR-HMAC-SHA512 suites of draft-barnes-sframe-iana-256 (not RFC 9605; provisional code points) |
+//! | `hazmat` | no | [`hazmat`]: raw key-schedule outputs and the raw AEAD, for test vectors and audits |
+//!
+//! Features are additive; with none at all the crate builds for bare-metal targets with no
+//! allocator.
+//!
+//! # Design
+//!
+//! - **Sans-IO**: no sockets, no clocks, no hidden randomness.
+//! - **No panics on input**: every malformed frame, truncated header, unknown key or absurd
+//!   length is a typed error.
+//! - **Allocation-free per frame**: keys are expanded when installed; a frame costs the header
+//!   on the stack, a 12-byte XOR and the cipher.
+//! - **State moves only after authentication**: replay windows and counters change only when a
+//!   frame authenticated (decrypt) or was sealed (encrypt).
+//! - **Not done here**: header confidentiality (RFC 9605 §7.1: KID and CTR are visible) and
+//!   per-sender authentication (§7.2: any key holder can forge frames).
+#![no_std]
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
+#[cfg(feature = "alloc")]
+extern crate alloc;
+#[cfg(any(feature = "std", test))]
+extern crate std;
+
+mod aead;
+mod decryptor;
+mod encryptor;
+pub mod error;
+#[cfg(feature = "hazmat")]
+pub mod hazmat;
+mod header;
+mod key_schedule;
+mod replay;
+mod secret;
+mod suite;
+
+#[cfg(feature = "alloc")]
+pub use decryptor::Decryptor;
+pub use decryptor::ReceiveKey;
+pub use encryptor::Encryptor;
+pub use error::{DecryptError, EncryptError, HeaderError, KeyError};
+pub use header::{Counter, EncodedHeader, FrameView, Header, KeyId, MAX_HEADER_LEN};
+pub use replay::ReplayWindow;
+pub use secret::{BaseKey, SframeKey, SframeSalt, SframeSecret};
+pub use suite::{CipherSuite, MAX_TAG_LEN};
+
+/// The longest metadata accepted with a frame, in bytes.
+///
+/// RFC 9605 §4.4.3 authenticates `header || metadata`; AES-GCM needs that as one slice, which
+/// is joined on the stack (no allocation per frame), so its length is bounded.
+pub const MAX_METADATA_LEN: usize = 1024;

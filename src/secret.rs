@@ -1,0 +1,222 @@
+//! Secret key material: fixed arrays, zeroized on drop, never printed.
+
+use core::fmt;
+
+use zeroize::{Zeroize, ZeroizeOnDrop};
+
+use crate::error::KeyError;
+use crate::suite::{MAX_HASH_LEN, MAX_KEY_LEN, NONCE_LEN};
+
+/// A base key (RFC 9605 §4.4.1): the secret an application provisions for one KID, from
+/// which the SFrame key and salt are derived.
+///
+/// Zeroized on drop; `Debug` prints only the length. Not `Clone`: a base key is used to encrypt
+/// by one sender only (§4.4.1).
+pub struct BaseKey {
+    bytes: [u8; BaseKey::MAX_LEN],
+    len: u8,
+}
+
+impl BaseKey {
+    /// The longest base key accepted, in bytes.
+    pub const MAX_LEN: usize = 128;
+
+    /// Copies `bytes` into a new base key.
+    ///
+    /// # Errors
+    ///
+    /// [`KeyError::BaseKeyLength`] when `bytes` is empty or longer than [`Self::MAX_LEN`].
+    pub fn new(bytes: &[u8]) -> Result<Self, KeyError> {
+        let len = u8::try_from(bytes.len()).map_err(|_| KeyError::BaseKeyLength)?;
+        if bytes.is_empty() || bytes.len() > Self::MAX_LEN {
+            return Err(KeyError::BaseKeyLength);
+        }
+        let mut key = Self {
+            bytes: [0; Self::MAX_LEN],
+            len,
+        };
+        key.bytes
+            .get_mut(..bytes.len())
+            .ok_or(KeyError::BaseKeyLength)?
+            .copy_from_slice(bytes);
+        Ok(key)
+    }
+
+    /// The key bytes. Named for what it does: the caller now holds a copy of a secret.
+    #[must_use]
+    pub fn expose_secret(&self) -> &[u8] {
+        self.bytes.get(..usize::from(self.len)).unwrap_or(&[])
+    }
+
+    /// The key length in bytes.
+    #[must_use]
+    pub fn len(&self) -> usize {
+        usize::from(self.len)
+    }
+
+    /// Always false: a base key has at least one byte.
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// A second copy, for internal use where a key must be kept and handed on (ratchets).
+    pub(crate) fn duplicate(&self) -> Self {
+        Self {
+            bytes: self.bytes,
+            len: self.len,
+        }
+    }
+}
+
+impl Drop for BaseKey {
+    fn drop(&mut self) {
+        self.bytes.zeroize();
+    }
+}
+
+impl ZeroizeOnDrop for BaseKey {}
+
+impl fmt::Debug for BaseKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("BaseKey")
+            .field("len", &self.len)
+            .finish_non_exhaustive()
+    }
+}
+
+/// `sframe_key` (RFC 9605 §4.4.2): the AEAD key derived for one KID and suite.
+pub struct SframeKey {
+    bytes: [u8; MAX_KEY_LEN],
+    len: u8,
+}
+
+impl SframeKey {
+    pub(crate) fn zeroed(len: usize) -> Self {
+        Self {
+            bytes: [0; MAX_KEY_LEN],
+            len: u8::try_from(len.min(MAX_KEY_LEN)).unwrap_or(0),
+        }
+    }
+
+    pub(crate) fn as_mut(&mut self) -> &mut [u8] {
+        self.bytes
+            .get_mut(..usize::from(self.len))
+            .unwrap_or(&mut [])
+    }
+
+    /// The key bytes.
+    #[must_use]
+    pub fn expose_secret(&self) -> &[u8] {
+        self.bytes.get(..usize::from(self.len)).unwrap_or(&[])
+    }
+}
+
+impl Drop for SframeKey {
+    fn drop(&mut self) {
+        self.bytes.zeroize();
+    }
+}
+
+impl ZeroizeOnDrop for SframeKey {}
+
+impl fmt::Debug for SframeKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SframeKey")
+            .field("len", &self.len)
+            .finish_non_exhaustive()
+    }
+}
+
+/// `sframe_salt` (RFC 9605 §4.4.2): `XORed` with the counter to form each nonce.
+pub struct SframeSalt {
+    bytes: [u8; NONCE_LEN],
+}
+
+impl SframeSalt {
+    pub(crate) fn zeroed() -> Self {
+        Self {
+            bytes: [0; NONCE_LEN],
+        }
+    }
+
+    pub(crate) fn as_mut(&mut self) -> &mut [u8; NONCE_LEN] {
+        &mut self.bytes
+    }
+
+    /// The salt bytes.
+    #[must_use]
+    pub fn expose_secret(&self) -> &[u8; NONCE_LEN] {
+        &self.bytes
+    }
+
+    /// RFC 9605 §4.4.3, with erratum 8321 (the counter is encoded big-endian in Nn bytes):
+    /// ```text
+    /// ctr = encode_big_endian(CTR, AEAD.Nn)
+    /// nonce = xor(sframe_salt, ctr)
+    /// ```
+    #[must_use]
+    pub fn nonce(&self, ctr: u64) -> [u8; NONCE_LEN] {
+        let mut nonce = self.bytes;
+        let (_, low) = nonce.split_at_mut(NONCE_LEN - 8);
+        for (n, c) in low.iter_mut().zip(ctr.to_be_bytes()) {
+            *n ^= c;
+        }
+        nonce
+    }
+}
+
+impl Drop for SframeSalt {
+    fn drop(&mut self) {
+        self.bytes.zeroize();
+    }
+}
+
+impl ZeroizeOnDrop for SframeSalt {}
+
+impl fmt::Debug for SframeSalt {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("SframeSalt { .. }")
+    }
+}
+
+/// `sframe_secret` (RFC 9605 §4.4.2): the HKDF pseudorandom key, `Nh` bytes.
+pub struct SframeSecret {
+    bytes: [u8; MAX_HASH_LEN],
+    len: u8,
+}
+
+impl SframeSecret {
+    pub(crate) fn from_slice(bytes: &[u8]) -> Self {
+        let mut secret = Self {
+            bytes: [0; MAX_HASH_LEN],
+            len: u8::try_from(bytes.len().min(MAX_HASH_LEN)).unwrap_or(0),
+        };
+        for (d, s) in secret.bytes.iter_mut().zip(bytes) {
+            *d = *s;
+        }
+        secret
+    }
+
+    /// The secret bytes.
+    #[must_use]
+    pub fn expose_secret(&self) -> &[u8] {
+        self.bytes.get(..usize::from(self.len)).unwrap_or(&[])
+    }
+}
+
+impl Drop for SframeSecret {
+    fn drop(&mut self) {
+        self.bytes.zeroize();
+    }
+}
+
+impl ZeroizeOnDrop for SframeSecret {}
+
+impl fmt::Debug for SframeSecret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SframeSecret")
+            .field("len", &self.len)
+            .finish_non_exhaustive()
+    }
+}
