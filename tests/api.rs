@@ -1,0 +1,344 @@
+//! Behaviour through the public API, driven by a sender/receiver pair over a lossy, reordering
+//! "network".
+
+#![allow(clippy::unwrap_used, clippy::indexing_slicing, reason = "test code")]
+
+use secure_frame::{
+    CipherSuite, Counter, DecryptError, Decryptor, EncryptError, Encryptor, FrameView, Header,
+    KeyError, KeyId, ReceiveKey, ReplayWindow,
+};
+
+/// One sender, one receiver store, and the frames in flight.
+struct Pair {
+    sender: Encryptor,
+    receiver: Decryptor,
+    sent: Vec<(Vec<u8>, Vec<u8>)>, // (plaintext, wire)
+}
+
+impl Pair {
+    fn new(suite: CipherSuite, kid: u64) -> Self {
+        let base_key = kid.to_le_bytes();
+        let mut receiver = Decryptor::new(suite);
+        receiver.add_key(KeyId(kid), &base_key).unwrap();
+        Self {
+            sender: Encryptor::new(suite, KeyId(kid), &base_key).unwrap(),
+            receiver,
+            sent: Vec::new(),
+        }
+    }
+
+    fn send(&mut self, n: usize) {
+        for _ in 0..n {
+            let plaintext = format!("frame {}", self.sent.len()).into_bytes();
+            let wire = self.sender.encrypt_to_vec(b"rtp", &plaintext).unwrap();
+            self.sent.push((plaintext, wire));
+        }
+    }
+
+    /// Delivers frame `i`; checks the plaintext when it is accepted.
+    fn deliver(&mut self, i: usize) -> Result<(), DecryptError> {
+        let (plaintext, wire) = &self.sent[i];
+        let mut wire = wire.clone();
+        let got = self.receiver.decrypt_in_place(b"rtp", &mut wire)?;
+        assert_eq!(got, plaintext.as_slice());
+        Ok(())
+    }
+}
+
+#[test]
+fn counters_start_at_zero_and_increase_by_one() {
+    for &suite in CipherSuite::ALL {
+        let mut pair = Pair::new(suite, 300);
+        pair.send(20);
+        for (i, (_, wire)) in pair.sent.iter().enumerate() {
+            let view = FrameView::parse(wire).unwrap();
+            assert_eq!(view.key_id(), KeyId(300));
+            assert_eq!(view.counter(), Counter(u64::try_from(i).unwrap()));
+        }
+    }
+}
+
+#[test]
+fn loss_is_tolerated() {
+    let mut pair = Pair::new(CipherSuite::AesGcm128Sha256, 1);
+    pair.send(100);
+    for i in (0..100).filter(|i| i % 3 != 0) {
+        pair.deliver(i).unwrap();
+    }
+}
+
+#[test]
+fn reordering_within_the_window_and_replay_outside_it() {
+    let mut pair = Pair::new(CipherSuite::AesCtr128HmacSha256_80, 2);
+    pair.send(300);
+    // newest first inside the default 128-wide window
+    for i in (0..128).rev() {
+        pair.deliver(i).unwrap();
+    }
+    pair.deliver(299).unwrap();
+    // 299 - 171 = 128: just outside the window; 172 is just inside
+    assert_eq!(pair.deliver(171), Err(DecryptError::Replay));
+    pair.deliver(172).unwrap();
+    assert_eq!(pair.deliver(172), Err(DecryptError::Replay));
+    assert_eq!(pair.deliver(299), Err(DecryptError::Replay));
+}
+
+#[test]
+fn unknown_kid_is_distinct_and_the_frame_can_be_retried() {
+    let suite = CipherSuite::AesGcm256Sha512;
+    let mut sender = Encryptor::new(suite, KeyId(0x00ab_cdef), b"late key").unwrap();
+    let mut receiver = Decryptor::new(suite);
+    let mut wire = sender.encrypt_to_vec(b"", b"early frame").unwrap();
+    let kept = wire.clone();
+    assert_eq!(
+        receiver.decrypt_in_place(b"", &mut wire),
+        Err(DecryptError::UnknownKeyId(KeyId(0x00ab_cdef)))
+    );
+    assert_eq!(wire, kept, "the frame is unchanged and can be kept");
+    receiver.add_key(KeyId(0x00ab_cdef), b"late key").unwrap();
+    assert_eq!(
+        receiver.decrypt_in_place(b"", &mut wire).unwrap(),
+        b"early frame"
+    );
+}
+
+#[test]
+fn key_rotation_and_removal() {
+    let suite = CipherSuite::AesGcm128Sha256;
+    let mut receiver = Decryptor::new(suite);
+    receiver.add_key(KeyId(1), b"old").unwrap();
+    receiver.add_key(KeyId(2), b"new").unwrap();
+    assert_eq!(
+        receiver.add_key(KeyId(2), b"other"),
+        Err(KeyError::DuplicateKeyId(KeyId(2)))
+    );
+    let mut old = Encryptor::new(suite, KeyId(1), b"old").unwrap();
+    let mut new = Encryptor::new(suite, KeyId(2), b"new").unwrap();
+    let (mut a, mut b) = (
+        old.encrypt_to_vec(b"", b"a").unwrap(),
+        new.encrypt_to_vec(b"", b"b").unwrap(),
+    );
+    let mut a2 = old.encrypt_to_vec(b"", b"a2").unwrap();
+    assert_eq!(receiver.decrypt_in_place(b"", &mut a).unwrap(), b"a");
+    assert_eq!(receiver.decrypt_in_place(b"", &mut b).unwrap(), b"b");
+    assert!(receiver.remove_key(KeyId(1)).is_some());
+    assert_eq!(
+        receiver.decrypt_in_place(b"", &mut a2),
+        Err(DecryptError::UnknownKeyId(KeyId(1)))
+    );
+    assert_eq!(receiver.key_ids().collect::<Vec<_>>(), [KeyId(2)]);
+}
+
+#[test]
+fn a_receive_key_only_opens_its_own_kid() {
+    let suite = CipherSuite::AesGcm128Sha256;
+    let mut sender = Encryptor::new(suite, KeyId(8), b"k").unwrap();
+    let mut receiver = ReceiveKey::new(suite, KeyId(9), b"k").unwrap();
+    let mut wire = sender.encrypt_to_vec(b"", b"x").unwrap();
+    assert_eq!(
+        receiver.decrypt_in_place(b"", &mut wire),
+        Err(DecryptError::UnknownKeyId(KeyId(8)))
+    );
+}
+
+#[test]
+fn keys_are_bound_to_kid_suite_and_metadata() {
+    let mut sender = Encryptor::new(CipherSuite::AesCtr128HmacSha256_80, KeyId(8), b"k").unwrap();
+    let frame = sender.encrypt_to_vec(b"m", b"payload").unwrap();
+    // same base key, another suite with the same tag length would still fail: try all
+    for &suite in CipherSuite::ALL {
+        if suite == CipherSuite::AesCtr128HmacSha256_80 {
+            continue;
+        }
+        let mut receiver = ReceiveKey::new(suite, KeyId(8), b"k").unwrap();
+        let mut wire = frame.clone();
+        assert!(
+            receiver.decrypt_in_place(b"m", &mut wire).is_err(),
+            "{suite}"
+        );
+    }
+    let mut receiver =
+        ReceiveKey::new(CipherSuite::AesCtr128HmacSha256_80, KeyId(8), b"k").unwrap();
+    let mut wire = frame.clone();
+    assert_eq!(
+        receiver.decrypt_in_place(b"M", &mut wire),
+        Err(DecryptError::Authentication)
+    );
+    let mut wire = frame;
+    assert_eq!(
+        receiver.decrypt_in_place(b"m", &mut wire).unwrap(),
+        b"payload"
+    );
+}
+
+#[test]
+fn counter_exhaustion_is_permanent() {
+    for &suite in CipherSuite::ALL {
+        let mut sender = Encryptor::new(suite, KeyId(1), b"k").unwrap();
+        sender.advance_counter_to(Counter(u64::MAX - 1)).unwrap();
+        let mut receiver = ReceiveKey::new(suite, KeyId(1), b"k").unwrap();
+        for expected in [u64::MAX - 1, u64::MAX] {
+            let mut wire = sender.encrypt_to_vec(b"", b"x").unwrap();
+            assert_eq!(
+                FrameView::parse(&wire).unwrap().counter(),
+                Counter(expected)
+            );
+            assert_eq!(
+                wire.len(),
+                9 + 1 + suite.tag_len(),
+                "config byte + 8-byte CTR"
+            );
+            assert_eq!(receiver.decrypt_in_place(b"", &mut wire).unwrap(), b"x");
+        }
+        assert_eq!(sender.next_counter(), None);
+        for _ in 0..3 {
+            assert_eq!(
+                sender.encrypt_to_vec(b"", b"x"),
+                Err(EncryptError::CounterExhausted)
+            );
+        }
+        let mut out = [0u8; 64];
+        assert_eq!(
+            sender.encrypt(b"", b"x", &mut out),
+            Err(EncryptError::CounterExhausted)
+        );
+        assert_eq!(
+            sender.advance_counter_to(Counter(u64::MAX)),
+            Err(EncryptError::CounterExhausted)
+        );
+    }
+}
+
+#[test]
+fn counter_never_moves_back() {
+    let mut sender = Encryptor::new(CipherSuite::AesGcm128Sha256, KeyId(1), b"k").unwrap();
+    sender.advance_counter_to(Counter(10)).unwrap();
+    sender.encrypt_to_vec(b"", b"x").unwrap();
+    assert_eq!(
+        sender.advance_counter_to(Counter(10)),
+        Err(EncryptError::CounterReuse)
+    );
+    sender.advance_counter_to(Counter(11)).unwrap();
+    assert_eq!(sender.next_counter(), Some(Counter(11)));
+}
+
+#[test]
+fn failed_encrypt_consumes_no_counter() {
+    let suite = CipherSuite::AesGcm128Sha256;
+    let mut sender = Encryptor::new(suite, KeyId(1), b"k").unwrap();
+    let needed = sender.ciphertext_len(100);
+    assert_eq!(needed, 1 + 100 + 16);
+    let mut small = vec![0; needed - 1];
+    assert_eq!(
+        sender.encrypt(b"", &[0; 100], &mut small),
+        Err(EncryptError::BufferTooSmall { needed })
+    );
+    let mut room = vec![0; Encryptor::HEADER_ROOM + 15];
+    assert_eq!(
+        sender.encrypt_in_room(b"", &mut room),
+        Err(EncryptError::BufferTooSmall {
+            needed: Encryptor::HEADER_ROOM + 16
+        })
+    );
+    let too_long = vec![0; secure_frame::MAX_METADATA_LEN + 1];
+    let mut in_place = b"plaintext".to_vec();
+    assert_eq!(
+        sender.encrypt_in_place(&too_long, &mut in_place),
+        Err(EncryptError::MetadataTooLong)
+    );
+    assert_eq!(in_place, b"plaintext");
+    assert_eq!(sender.next_counter(), Some(Counter(0)));
+}
+
+#[test]
+fn every_entry_point_agrees() {
+    let suite = CipherSuite::AesCtr128HmacSha256_64;
+    let plaintext = vec![0x33; 1000];
+    let make = || Encryptor::new(suite, KeyId(4242), b"k").unwrap();
+    let reference = make().encrypt_to_vec(b"md", &plaintext).unwrap();
+
+    let mut out = vec![0; 2000];
+    assert_eq!(
+        make().encrypt(b"md", &plaintext, &mut out).unwrap(),
+        reference
+    );
+
+    let mut room = vec![0xff; Encryptor::HEADER_ROOM];
+    room.extend_from_slice(&plaintext);
+    room.extend_from_slice(&[0xff; 8]);
+    let sealed = make().encrypt_in_room(b"md", &mut room).unwrap();
+    assert_eq!(sealed, reference.as_slice());
+
+    let mut in_place = plaintext.clone();
+    make().encrypt_in_place(b"md", &mut in_place).unwrap();
+    assert_eq!(in_place, reference);
+
+    let mut receiver = ReceiveKey::new(suite, KeyId(4242), b"k")
+        .unwrap()
+        .with_replay_window(ReplayWindow::disabled());
+    let mut out = vec![0; 999];
+    assert_eq!(
+        receiver.decrypt(b"md", &reference, &mut out),
+        Err(DecryptError::BufferTooSmall { needed: 1000 })
+    );
+    let mut out = vec![0; 1000];
+    assert_eq!(
+        receiver.decrypt(b"md", &reference, &mut out).unwrap(),
+        plaintext
+    );
+    let mut store = Decryptor::new(suite);
+    store.add_key(KeyId(4242), b"k").unwrap();
+    assert_eq!(store.decrypt_to_vec(b"md", &reference).unwrap(), plaintext);
+}
+
+#[test]
+fn header_view_reads_kid_and_counter_without_a_key() {
+    let mut sender = Encryptor::new(CipherSuite::AesGcm128Sha256, KeyId(0x123), b"k").unwrap();
+    sender.advance_counter_to(Counter(0x4567)).unwrap();
+    let wire = sender.encrypt_to_vec(b"", b"abc").unwrap();
+    let view = FrameView::parse(&wire).unwrap();
+    assert_eq!(view.header(), Header::new(KeyId(0x123), Counter(0x4567)));
+    assert_eq!(view.header_bytes(), [0x99, 0x01, 0x23, 0x45, 0x67]);
+    assert_eq!(view.body().len(), 3 + 16);
+}
+
+#[test]
+fn suites_know_their_constants() {
+    let table: Vec<_> = CipherSuite::ALL
+        .iter()
+        .take(5)
+        .map(|s| {
+            (
+                s.id(),
+                s.name(),
+                s.hash_len(),
+                s.key_len(),
+                s.nonce_len(),
+                s.tag_len(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        table,
+        [
+            (1, "AES_128_CTR_HMAC_SHA256_80", 32, 48, 12, 10),
+            (2, "AES_128_CTR_HMAC_SHA256_64", 32, 48, 12, 8),
+            (3, "AES_128_CTR_HMAC_SHA256_32", 32, 48, 12, 4),
+            (4, "AES_128_GCM_SHA256_128", 32, 16, 12, 16),
+            (5, "AES_256_GCM_SHA512_128", 64, 32, 12, 16),
+        ]
+    );
+    assert_eq!(
+        CipherSuite::from_id(0),
+        Err(KeyError::UnsupportedCipherSuite(0))
+    );
+    assert_eq!(
+        CipherSuite::from_id(0xf000),
+        Err(KeyError::UnsupportedCipherSuite(0xf000))
+    );
+    assert_eq!(
+        Encryptor::new(CipherSuite::AesGcm128Sha256, KeyId(0), b"").unwrap_err(),
+        KeyError::BaseKeyLength
+    );
+    assert!(Encryptor::new(CipherSuite::AesGcm128Sha256, KeyId(0), &[1; 129]).is_err());
+}
