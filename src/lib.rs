@@ -33,6 +33,8 @@ extern crate alloc;
 extern crate std;
 
 mod aead;
+#[cfg(feature = "alloc")]
+pub mod codec;
 mod decryptor;
 mod encryptor;
 pub mod error;

@@ -1,0 +1,163 @@
+//! Annex B start codes, NAL unit splitting and normalization (not part of RFC 9605).
+//!
+//! Shared by H.264 and H.265.
+//!
+//! Splitting follows libwebrtc's `H264::FindNaluIndices`: every `00 00 01` opens a NAL unit. The
+//! normalized frame is what the libwebrtc depacketizer hands a receiver: every unit behind a 4-byte
+//! start code `00 00 00 01`, with its trailing `00` bytes (Annex B `trailing_zero_8bits`, and the
+//! `zero_byte` of a following 4-byte start code) removed. A NAL unit never ends in `00`
+//! (H.264 §7.4.1, H.265 §7.4.2), so nothing of the unit itself is lost.
+
+use alloc::borrow::Cow;
+use alloc::vec::Vec;
+
+use super::error::CodecError;
+use super::ranges::ClearRanges;
+use super::{FramePlan, Framing, Plan, Policy};
+
+/// The normalized start code.
+pub(crate) const START_CODE: [u8; 4] = [0, 0, 0, 1];
+
+/// One NAL unit of the input frame.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct NalUnit<'a> {
+    /// Offset in the input frame of the `00 00 01` that opens the unit.
+    pub(crate) start_code_at: usize,
+    /// Offset in the input frame of the unit's first byte (its header).
+    pub(crate) at: usize,
+    /// The unit's bytes, header included, without trailing `00` bytes; never empty.
+    pub(crate) bytes: &'a [u8],
+}
+
+/// How one NAL unit is split, as decided by the codec.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct NalClass {
+    /// How many bytes from the start of the unit stay clear (header included), at most its length.
+    pub(crate) clear: usize,
+    /// Whether the unit makes the frame a key frame (H.264 IDR, H.265 IRAP).
+    pub(crate) key: bool,
+}
+
+/// Offset of the first `00 00 01` at or after `from`.
+fn find_start_code(frame: &[u8], from: usize) -> Option<usize> {
+    let tail = frame.get(from..)?;
+    let mut i = 0;
+    while let Some(&third) = tail.get(i + 2) {
+        if third > 1 {
+            // No start code can cover byte i + 2, so the next candidate starts after it.
+            i += 3;
+        } else if third == 1 && tail.get(i) == Some(&0) && tail.get(i + 1) == Some(&0) {
+            return Some(from + i);
+        } else {
+            i += 1;
+        }
+    }
+    None
+}
+
+/// Iterator over the NAL units of a frame, in order.
+#[derive(Clone, Debug)]
+pub(crate) struct NalUnits<'a> {
+    frame: &'a [u8],
+    /// Offset of the next start code, if any.
+    next: Option<usize>,
+}
+
+/// Splits `frame` into NAL units.
+///
+/// # Errors
+///
+/// `NoStartCode` and `LeadingGarbage` here; the iterator yields `EmptyNalUnit`.
+pub(crate) fn nal_units(frame: &[u8]) -> Result<NalUnits<'_>, CodecError> {
+    let first = find_start_code(frame, 0).ok_or(CodecError::NoStartCode { at: 0 })?;
+    let leading = frame.get(..first).unwrap_or_default();
+    if let Some(garbage) = leading.iter().position(|&b| b != 0) {
+        return Err(CodecError::LeadingGarbage {
+            at: garbage,
+            len: first,
+        });
+    }
+    Ok(NalUnits {
+        frame,
+        next: Some(first),
+    })
+}
+
+impl<'a> Iterator for NalUnits<'a> {
+    type Item = Result<NalUnit<'a>, CodecError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        let start_code_at = self.next?;
+        let at = start_code_at.saturating_add(3);
+        let following = find_start_code(self.frame, at);
+        self.next = following;
+        let end = following.unwrap_or(self.frame.len());
+        let raw = self.frame.get(at..end).unwrap_or_default();
+        let kept = raw.iter().rposition(|&b| b != 0).map_or(0, |last| last + 1);
+        match raw.get(..kept) {
+            Some(bytes) if !bytes.is_empty() => Some(Ok(NalUnit {
+                start_code_at,
+                at,
+                bytes,
+            })),
+            _ => {
+                self.next = None;
+                Some(Err(CodecError::EmptyNalUnit { at: start_code_at }))
+            }
+        }
+    }
+}
+
+/// Plans an Annex B frame: splits it, asks `classify` how much of each unit stays clear, and
+/// normalizes it (borrowing the input when it is already normal).
+pub(crate) fn plan<'a>(
+    frame: &'a [u8],
+    policy: &Policy,
+    classify: impl Fn(&NalUnit<'_>, &Policy) -> Result<NalClass, CodecError>,
+) -> Result<Plan<'a>, CodecError> {
+    let mut clear = ClearRanges::new();
+    // Length of the normalized frame so far; the next unit's start code goes here. Each input unit
+    // takes at least 4 bytes and at most 5 normalized, so this cannot overflow; saturate anyway.
+    let mut out_len: usize = 0;
+    let mut unchanged = true;
+    let mut key = false;
+    for unit in nal_units(frame)? {
+        let unit = unit?;
+        let class = classify(&unit, policy)?;
+        // The input is already normal here when its 4-byte start code sits where the normalized
+        // one goes (then the bytes between the units match as well).
+        if unit.start_code_at != out_len.saturating_add(1) || frame.get(out_len) != Some(&0) {
+            unchanged = false;
+        }
+        let clear_end = out_len
+            .saturating_add(START_CODE.len())
+            .saturating_add(class.clear.min(unit.bytes.len()));
+        clear.union_push(out_len, clear_end);
+        if clear.len() > policy.max_ranges {
+            return Err(CodecError::TooManyRanges {
+                at: unit.start_code_at,
+                max: policy.max_ranges,
+            });
+        }
+        out_len = out_len
+            .saturating_add(START_CODE.len())
+            .saturating_add(unit.bytes.len());
+        key |= class.key;
+    }
+    let normalized = if unchanged && out_len == frame.len() {
+        Cow::Borrowed(frame)
+    } else {
+        let mut out = Vec::with_capacity(out_len);
+        for unit in nal_units(frame)? {
+            out.extend_from_slice(&START_CODE);
+            out.extend_from_slice(unit?.bytes);
+        }
+        Cow::Owned(out)
+    };
+    Ok(Plan::Protect(FramePlan::new(
+        normalized,
+        clear,
+        Framing::AnnexB,
+        Some(key),
+    )))
+}

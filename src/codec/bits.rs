@@ -1,0 +1,106 @@
+//! An emulation-prevention-aware bit reader for H.264/H.265 slice headers (not part of RFC 9605).
+//!
+//! It reads the RBSP of one NAL unit straight from the NAL unit's bytes: a `03` that follows two
+//! `00` bytes is an `emulation_prevention_three_byte` (H.264 §7.3.1, H.265 §7.3.1.1) and is
+//! skipped. It never reads past the slice it was given, which is the unit's payload and nothing
+//! beyond.
+
+/// Why a read failed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum BitError {
+    /// The unit ended.
+    Truncated,
+    /// An Exp-Golomb code with more than 31 leading zeros; the offset is the raw byte where the
+    /// code started.
+    ExpGolombOverflow(usize),
+}
+
+/// Reads bits MSB-first from the RBSP held (escaped) in `data`.
+#[derive(Clone, Debug)]
+pub(crate) struct RbspReader<'a> {
+    data: &'a [u8],
+    /// Index of the next raw byte to load.
+    pos: usize,
+    /// The byte being read.
+    current: u8,
+    /// Bits of `current` not yet read.
+    bits_left: u8,
+    /// Consecutive `00` RBSP bytes just loaded (at most 2 matter).
+    zeros: u8,
+}
+
+impl<'a> RbspReader<'a> {
+    /// A reader over the escaped bytes `data`.
+    pub(crate) fn new(data: &'a [u8]) -> Self {
+        Self {
+            data,
+            pos: 0,
+            current: 0,
+            bits_left: 0,
+            zeros: 0,
+        }
+    }
+
+    /// The number of raw bytes up to and including the one that holds the last bit read (so a
+    /// clear cover of this many bytes holds every bit read).
+    pub(crate) fn consumed(&self) -> usize {
+        self.pos
+    }
+
+    /// The raw offset of the byte holding the next bit (for diagnostics; an escape byte still to
+    /// be skipped is not accounted for).
+    pub(crate) fn offset(&self) -> usize {
+        if self.bits_left > 0 {
+            self.pos.saturating_sub(1)
+        } else {
+            self.pos
+        }
+    }
+
+    fn load(&mut self) -> Result<(), BitError> {
+        loop {
+            let byte = *self.data.get(self.pos).ok_or(BitError::Truncated)?;
+            self.pos += 1;
+            if self.zeros >= 2 && byte == 0x03 {
+                self.zeros = 0;
+                continue;
+            }
+            self.zeros = if byte == 0 {
+                self.zeros.saturating_add(1)
+            } else {
+                0
+            };
+            self.current = byte;
+            self.bits_left = 8;
+            return Ok(());
+        }
+    }
+
+    /// `u(1)`.
+    pub(crate) fn read_bit(&mut self) -> Result<bool, BitError> {
+        if self.bits_left == 0 {
+            self.load()?;
+        }
+        self.bits_left -= 1;
+        Ok((self.current >> self.bits_left) & 1 == 1)
+    }
+
+    /// `ue(v)` (H.264 §9.1): up to 31 leading zeros, so the value fits in a `u32`.
+    pub(crate) fn read_ue(&mut self) -> Result<u32, BitError> {
+        let start = self.offset();
+        let mut leading_zeros: u32 = 0;
+        while !self.read_bit()? {
+            leading_zeros += 1;
+            if leading_zeros > 31 {
+                return Err(BitError::ExpGolombOverflow(start));
+            }
+        }
+        let mut info: u64 = 0;
+        for _ in 0..leading_zeros {
+            info = (info << 1) | u64::from(self.read_bit()?);
+        }
+        // 2^n - 1 + info with n ≤ 31 and info < 2^n: at most 2^32 - 2.
+        let value = (1u64 << leading_zeros) - 1 + info;
+        u32::try_from(value).map_err(|_| BitError::ExpGolombOverflow(start))
+    }
+}
