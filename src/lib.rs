@@ -42,6 +42,7 @@ pub mod error;
 pub mod hazmat;
 mod header;
 mod key_schedule;
+pub mod manual;
 mod replay;
 mod secret;
 mod suite;
