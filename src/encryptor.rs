@@ -5,7 +5,7 @@ use core::fmt;
 use crate::MAX_METADATA_LEN;
 use crate::aead::{Aad, AeadKey};
 use crate::error::{EncryptError, KeyError};
-use crate::header::{Counter, EncodedHeader, Header, KeyId, MAX_HEADER_LEN};
+use crate::header::{Counter, Header, KeyId, MAX_HEADER_LEN};
 use crate::key_schedule::derive_key_salt;
 use crate::secret::SframeSalt;
 use crate::suite::CipherSuite;
@@ -101,13 +101,13 @@ impl Encryptor {
             .saturating_add(self.tag_len())
     }
 
-    /// The next header, without consuming its counter.
-    fn next_header(&self, metadata: &[u8]) -> Result<(u64, EncodedHeader), EncryptError> {
+    /// The next counter and its header, without consuming the counter.
+    fn next_header(&self, metadata: &[u8]) -> Result<(u64, Header), EncryptError> {
         let ctr = self.next.ok_or(EncryptError::CounterExhausted)?;
         if metadata.len() > MAX_METADATA_LEN {
             return Err(EncryptError::MetadataTooLong);
         }
-        Ok((ctr, Header::new(self.kid, Counter(ctr)).encode()))
+        Ok((ctr, Header::new(self.kid, Counter(ctr))))
     }
 
     // RFC 9605 §4.4.3
@@ -161,6 +161,7 @@ impl Encryptor {
         out: &'o mut [u8],
     ) -> Result<&'o [u8], EncryptError> {
         let (ctr, header) = self.next_header(metadata)?;
+        let header = header.encode();
         let needed = header.len() + plaintext.len() + self.tag_len();
         let frame = out
             .get_mut(..needed)
@@ -189,15 +190,17 @@ impl Encryptor {
         metadata: &[u8],
         buf: &'b mut [u8],
     ) -> Result<&'b mut [u8], EncryptError> {
-        let (ctr, header) = self.next_header(metadata)?;
+        let (ctr, _) = self.next_header(metadata)?;
         let needed = Self::HEADER_ROOM + self.tag_len();
         if buf.len() < needed {
             return Err(EncryptError::BufferTooSmall { needed });
         }
-        let (_, frame) = buf.split_at_mut(Self::HEADER_ROOM - header.len());
-        let (head, _) = frame.split_at_mut(header.len());
-        head.copy_from_slice(&header);
-        self.seal(ctr, header.len(), metadata, frame)?;
+        let room = buf
+            .first_chunk_mut::<MAX_HEADER_LEN>()
+            .ok_or(EncryptError::BufferTooSmall { needed })?;
+        let header_len = Header::new(self.kid, Counter(ctr)).write_right_aligned(room);
+        let (_, frame) = buf.split_at_mut(Self::HEADER_ROOM - header_len);
+        self.seal(ctr, header_len, metadata, frame)?;
         Ok(frame)
     }
 
@@ -217,6 +220,7 @@ impl Encryptor {
         frame: &mut alloc::vec::Vec<u8>,
     ) -> Result<(), EncryptError> {
         let (ctr, header) = self.next_header(metadata)?;
+        let header = header.encode();
         let plaintext_len = frame.len();
         frame.resize(header.len() + plaintext_len + self.tag_len(), 0);
         frame.copy_within(..plaintext_len, header.len());

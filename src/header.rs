@@ -96,29 +96,32 @@ impl Header {
     #[must_use]
     pub fn encode(&self) -> EncodedHeader {
         let mut bytes = [0; MAX_HEADER_LEN];
-        let len = self.write(&mut bytes);
+        let len = self.write_right_aligned(&mut bytes);
         EncodedHeader {
             bytes,
-            len: u8::try_from(len).unwrap_or(u8::MAX),
+            len: u8::try_from(len).unwrap_or(0),
         }
     }
 
-    /// Writes the canonical encoding to the start of `out` and returns its length.
-    pub(crate) fn write(&self, out: &mut [u8; MAX_HEADER_LEN]) -> usize {
+    /// Writes the canonical encoding so that it ends at the end of `out` and returns its length;
+    /// the bytes before it are scratch. Fixed-size stores only: no `memcpy` per frame.
+    pub(crate) fn write_right_aligned(&self, out: &mut [u8; MAX_HEADER_LEN]) -> usize {
         let (kid_bits, kid_len) = config_bits(self.kid.0);
         let (ctr_bits, ctr_len) = config_bits(self.ctr.0);
-        let kid_be = self.kid.0.to_be_bytes();
-        let ctr_be = self.ctr.0.to_be_bytes();
-        let (config, rest) = out.split_at_mut(1);
-        let (kid_out, rest) = rest.split_at_mut(kid_len);
-        let (ctr_out, _) = rest.split_at_mut(ctr_len);
-        for (o, c) in config.iter_mut().zip([(kid_bits << 4) | ctr_bits]) {
-            *o = c;
+        // The CTR's 8 big-endian bytes end the header; its leading zero bytes are either
+        // overwritten below or left outside the header.
+        let (_, ctr_word) = out.split_at_mut(MAX_HEADER_LEN - 8);
+        ctr_word.copy_from_slice(&self.ctr.0.to_be_bytes());
+        // The KID's 8 bytes end where the CTR begins.
+        let kid_end = MAX_HEADER_LEN - ctr_len;
+        if let Some(kid_word) = out.get_mut(kid_end - 8..kid_end) {
+            kid_word.copy_from_slice(&self.kid.0.to_be_bytes());
         }
-        // Big-endian, minimal: the last `len` bytes of the 8-byte encoding.
-        kid_out.copy_from_slice(kid_be.tail(kid_len));
-        ctr_out.copy_from_slice(ctr_be.tail(ctr_len));
-        1 + kid_len + ctr_len
+        let start = kid_end - kid_len - 1;
+        if let Some(config) = out.get_mut(start) {
+            *config = (kid_bits << 4) | ctr_bits;
+        }
+        MAX_HEADER_LEN - start
     }
 
     /// Decodes a header from the start of `bytes`, returning it and the number of bytes it
@@ -159,11 +162,13 @@ const fn extended_len(value: u64) -> usize {
 /// The 4 config bits for `value` (flag and K or C) and the extended length.
 fn config_bits(value: u64) -> (u8, usize) {
     let len = extended_len(value);
-    match u8::try_from(value) {
-        Ok(small) if small < 8 => (small, 0),
-        // len is 1..=8 here, so len - 1 fits the 3-bit field.
-        _ => (0x08 | u8::try_from(len - 1).unwrap_or(7), len),
-    }
+    // Both operands are masked to 3 bits, so the conversions cannot fail.
+    let bits = if len == 0 {
+        u8::try_from(value & 0x07).unwrap_or(0)
+    } else {
+        0x08 | u8::try_from((len - 1) & 0x07).unwrap_or(0)
+    };
+    (bits, len)
 }
 
 /// Reads one field given its 4 config bits. `Err(None)` means non-minimal, `Err(Some(_))`
@@ -176,31 +181,12 @@ fn read_field(bits: u8, rest: &[u8]) -> Result<(u64, &[u8]), Option<HeaderError>
     let (field, rest) = rest
         .split_at_checked(len)
         .ok_or(Some(HeaderError::Truncated))?;
-    if field.first() == Some(&0) {
-        return Err(None);
-    }
-    let mut be = [0; 8];
-    be.tail_mut(len).copy_from_slice(field);
-    let value = u64::from_be_bytes(be);
-    if value < 8 {
+    let value = field.iter().fold(0, |acc, &b| (acc << 8) | u64::from(b));
+    // Minimal means: no leading zero byte, and not a value that fits the config byte.
+    if field.first() == Some(&0) || value < 8 {
         return Err(None);
     }
     Ok((value, rest))
-}
-
-/// Suffix helpers on fixed arrays without indexing.
-trait Tail {
-    fn tail(&self, len: usize) -> &[u8];
-    fn tail_mut(&mut self, len: usize) -> &mut [u8];
-}
-
-impl Tail for [u8; 8] {
-    fn tail(&self, len: usize) -> &[u8] {
-        self.split_at(8 - len.min(8)).1
-    }
-    fn tail_mut(&mut self, len: usize) -> &mut [u8] {
-        self.split_at_mut(8 - len.min(8)).1
-    }
 }
 
 /// A header encoded on the stack: 1 to 17 bytes, readable as a slice.
@@ -214,9 +200,9 @@ impl EncodedHeader {
     /// The encoded bytes.
     #[must_use]
     pub fn as_bytes(&self) -> &[u8] {
-        self.bytes
-            .get(..usize::from(self.len))
-            .unwrap_or(&self.bytes)
+        // Stored right-aligned: the header is the last `len` bytes.
+        let start = MAX_HEADER_LEN.saturating_sub(usize::from(self.len));
+        self.bytes.get(start..).unwrap_or(&self.bytes)
     }
 }
 

@@ -8,14 +8,17 @@
 use crate::error::{DecryptError, KeyError};
 
 /// A sliding anti-replay window over the counters of one KID.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+///
+/// The bitmap is a ring indexed by `CTR mod 128` (the layout of RFC 6479): accepting the next
+/// counter clears one bit instead of shifting the whole window.
+#[derive(Clone, Copy, PartialEq, Eq)]
 pub struct ReplayWindow {
     /// 0 when disabled, else 1..=128.
     width: u8,
     /// The highest counter accepted so far, if any.
     top: Option<u64>,
-    /// Bit `i` set: counter `top - i` was accepted.
-    seen: u128,
+    /// Bit `ctr mod 128` set: `ctr` was accepted (meaningful for the 128 counters up to `top`).
+    seen: [u64; 2],
 }
 
 impl ReplayWindow {
@@ -33,7 +36,7 @@ impl ReplayWindow {
             Ok(w) if (1..=128).contains(&w) => Ok(Self {
                 width: w,
                 top: None,
-                seen: 0,
+                seen: [0; 2],
             }),
             _ => Err(KeyError::ReplayWindowWidth),
         }
@@ -45,7 +48,7 @@ impl ReplayWindow {
         Self {
             width: 0,
             top: None,
-            seen: 0,
+            seen: [0; 2],
         }
     }
 
@@ -61,6 +64,13 @@ impl ReplayWindow {
         self.top
     }
 
+    /// The word and bit of `ctr` in the ring.
+    fn slot(&mut self, ctr: u64) -> (&mut u64, u64) {
+        let [low, high] = &mut self.seen;
+        let word = if ctr & 64 == 0 { low } else { high };
+        (word, 1 << (ctr & 63))
+    }
+
     /// Whether `ctr` would be accepted. Changes nothing.
     ///
     /// # Errors
@@ -71,11 +81,12 @@ impl ReplayWindow {
         if self.width == 0 || ctr > top {
             return Ok(());
         }
-        let age = top - ctr;
-        if age >= u64::from(self.width) {
+        if top - ctr >= u64::from(self.width) {
             return Err(DecryptError::Replay);
         }
-        if self.seen & (1u128 << age) != 0 {
+        let [low, high] = self.seen;
+        let word = if ctr & 64 == 0 { low } else { high };
+        if word & (1 << (ctr & 63)) != 0 {
             return Err(DecryptError::Replay);
         }
         Ok(())
@@ -88,32 +99,35 @@ impl ReplayWindow {
             return;
         }
         match self.top {
-            Some(top) if ctr <= top => {
-                let age = top - ctr;
-                if age < 128 {
-                    self.seen |= 1u128 << age;
+            Some(top) if ctr > top => {
+                if ctr - top >= 128 {
+                    self.seen = [0; 2];
+                } else {
+                    // The counters between the old top and `ctr` enter the window unseen.
+                    for skipped in top + 1..ctr {
+                        let (word, bit) = self.slot(skipped);
+                        *word &= !bit;
+                    }
                 }
-            }
-            Some(top) => {
-                let shift = ctr - top;
-                self.seen = if shift >= 128 { 0 } else { self.seen << shift };
-                self.seen |= 1;
                 self.top = Some(ctr);
             }
+            Some(_) => {}
             None => {
-                self.seen = 1;
+                self.seen = [0; 2];
                 self.top = Some(ctr);
             }
         }
-        self.seen &= self.mask();
+        let (word, bit) = self.slot(ctr);
+        *word |= bit;
     }
+}
 
-    fn mask(&self) -> u128 {
-        if self.width >= 128 {
-            u128::MAX
-        } else {
-            (1u128 << self.width) - 1
-        }
+impl core::fmt::Debug for ReplayWindow {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("ReplayWindow")
+            .field("width", &self.width)
+            .field("highest", &self.top)
+            .finish_non_exhaustive()
     }
 }
 
@@ -123,7 +137,7 @@ impl Default for ReplayWindow {
         Self {
             width: 128,
             top: None,
-            seen: 0,
+            seen: [0; 2],
         }
     }
 }

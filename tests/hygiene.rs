@@ -38,7 +38,7 @@ fn debug_prints_no_key_material() {
     assert_eq!(
         format!("{receiver:?}"),
         "ReceiveKey { suite: AesCtr128HmacSha256_80, kid: KeyId(3), \
-         replay: ReplayWindow { width: 128, top: None, seen: 0 }, .. }"
+         replay: ReplayWindow { width: 128, highest: None, .. }, .. }"
     );
     let mut store = Decryptor::new(suite);
     store.add_key(KeyId(3), KEY).unwrap();

@@ -137,3 +137,31 @@ proptest! {
         }
     }
 }
+
+proptest! {
+    /// The ring-bitmap replay window agrees with the obvious model — a set of accepted counters
+    /// and "new unless seen, and not `width` or more below the highest" — on any stream.
+    #[test]
+    fn replay_window_matches_a_set_model(
+        width in 1u32..=128,
+        steps in proptest::collection::vec((0u64..400, any::<bool>()), 1..300),
+        base: u64,
+    ) {
+        let mut window = ReplayWindow::new(width).unwrap();
+        let mut accepted = std::collections::BTreeSet::new();
+        let base = base.min(u64::MAX - 400);
+        for (offset, authentic) in steps {
+            let ctr = base + offset;
+            let highest = accepted.last().copied();
+            let model_ok = !accepted.contains(&ctr)
+                && highest.is_none_or(|top| ctr > top || top - ctr < u64::from(width));
+            prop_assert_eq!(window.check(ctr).is_ok(), model_ok, "ctr {}", ctr);
+            // only authentic frames move the window
+            if model_ok && authentic {
+                window.accept(ctr);
+                accepted.insert(ctr);
+            }
+            prop_assert_eq!(window.highest(), accepted.last().copied());
+        }
+    }
+}

@@ -43,9 +43,13 @@ mod imp {
                 })
                 .ok_or(AeadError::TooLong)?
                 .map_err(|_| AeadError::TooLong)?;
-            for (t, c) in tag.iter_mut().zip(computed.as_ref()) {
-                *t = *c;
-            }
+            // Fixed-size copy: `Nt` is 16 for both GCM suites.
+            let computed: &[u8; 16] = computed
+                .as_ref()
+                .try_into()
+                .map_err(|_| AeadError::TooLong)?;
+            let tag: &mut [u8; 16] = tag.try_into().map_err(|_| AeadError::TooLong)?;
+            *tag = *computed;
             Ok(())
         }
 

@@ -1,0 +1,370 @@
+//! Per-frame cost of secure-frame, with the raw AEAD doing the same work as the reference row of
+//! every group, and the `sframe` crate (2.x, ring backend) beside it, all in one run.
+//!
+//! `cargo bench --bench sframe` measures the ring provider (the default); `cargo bench --bench
+//! sframe --no-default-features --features alloc` measures the pure-Rust provider against raw
+//! `aes-gcm`. BENCHMARKS.md has the figures and how to read them.
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::indexing_slicing,
+    clippy::missing_panics_doc,
+    clippy::missing_docs_in_private_items,
+    missing_docs,
+    unreachable_pub,
+    clippy::as_conversions,
+    clippy::cast_possible_truncation,
+    clippy::large_enum_variant,
+    reason = "benchmark code"
+)]
+
+use std::hint::black_box;
+
+use criterion::{BatchSize, BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
+use secure_frame::hazmat::derive_key_salt;
+use secure_frame::{
+    CipherSuite, Counter, Decryptor, Encryptor, FrameView, Header, KeyId, ReceiveKey,
+};
+
+/// Media, not powers of two: an audio frame, a small and a typical video packet-sized frame, a
+/// video delta frame, a keyframe.
+const SIZES: [usize; 5] = [32, 160, 1200, 16 * 1024, 256 * 1024];
+const BASE_KEY: &[u8] = b"benchmark base key";
+const KID: KeyId = KeyId(500);
+
+/// The raw AEAD of a suite, built once like ours, sealing and opening with a header as AAD.
+mod raw {
+    use aes::cipher::{InnerIvInit, KeyInit, StreamCipher};
+    use hmac::{Hmac, Mac};
+    use secure_frame::CipherSuite;
+
+    pub enum Raw {
+        #[cfg(feature = "ring")]
+        Gcm(ring::aead::LessSafeKey),
+        #[cfg(not(feature = "ring"))]
+        Gcm128(aes_gcm::Aes128Gcm),
+        #[cfg(not(feature = "ring"))]
+        Gcm256(aes_gcm::Aes256Gcm),
+        CtrHmac(aes::Aes128, Hmac<sha2::Sha256>, usize),
+    }
+
+    impl Raw {
+        pub fn new(suite: CipherSuite, key: &[u8]) -> Self {
+            match suite {
+                CipherSuite::AesGcm128Sha256 | CipherSuite::AesGcm256Sha512 => {
+                    #[cfg(feature = "ring")]
+                    {
+                        let alg = if key.len() == 32 {
+                            &ring::aead::AES_256_GCM
+                        } else {
+                            &ring::aead::AES_128_GCM
+                        };
+                        Self::Gcm(ring::aead::LessSafeKey::new(
+                            ring::aead::UnboundKey::new(alg, key).unwrap(),
+                        ))
+                    }
+                    #[cfg(not(feature = "ring"))]
+                    {
+                        if key.len() == 32 {
+                            Self::Gcm256(aes_gcm::Aes256Gcm::new_from_slice(key).unwrap())
+                        } else {
+                            Self::Gcm128(aes_gcm::Aes128Gcm::new_from_slice(key).unwrap())
+                        }
+                    }
+                }
+                _ => Self::CtrHmac(
+                    aes::Aes128::new_from_slice(&key[..16]).unwrap(),
+                    <Hmac<sha2::Sha256> as KeyInit>::new_from_slice(&key[16..]).unwrap(),
+                    suite.tag_len(),
+                ),
+            }
+        }
+
+        fn ctr(aes: &aes::Aes128, nonce: &[u8; 12], buf: &mut [u8]) {
+            let mut iv = aes::Block::default();
+            iv[..12].copy_from_slice(nonce);
+            let core = ctr::CtrCore::<&aes::Aes128, ctr::flavors::Ctr32BE>::inner_iv_init(aes, &iv);
+            ctr::Ctr32BE::from_core(core).apply_keystream(buf);
+        }
+
+        fn mac(
+            h: &Hmac<sha2::Sha256>,
+            nt: usize,
+            nonce: &[u8; 12],
+            aad: &[u8],
+            ct: &[u8],
+        ) -> [u8; 32] {
+            let mut m = h.clone();
+            m.update(&(aad.len() as u64).to_be_bytes());
+            m.update(&(ct.len() as u64).to_be_bytes());
+            m.update(&(nt as u64).to_be_bytes());
+            m.update(nonce);
+            m.update(aad);
+            m.update(ct);
+            m.finalize().into_bytes().into()
+        }
+
+        pub fn seal(&self, nonce: &[u8; 12], aad: &[u8], buf: &mut [u8], tag: &mut [u8]) {
+            match self {
+                #[cfg(feature = "ring")]
+                Self::Gcm(k) => {
+                    let t = k
+                        .seal_in_place_separate_tag(
+                            ring::aead::Nonce::assume_unique_for_key(*nonce),
+                            ring::aead::Aad::from(aad),
+                            buf,
+                        )
+                        .unwrap();
+                    tag.copy_from_slice(t.as_ref());
+                }
+                #[cfg(not(feature = "ring"))]
+                Self::Gcm128(k) => {
+                    use aes_gcm::aead::AeadInOut;
+                    let t = k
+                        .encrypt_inout_detached(&(*nonce).into(), aad, buf.into())
+                        .unwrap();
+                    tag.copy_from_slice(&t);
+                }
+                #[cfg(not(feature = "ring"))]
+                Self::Gcm256(k) => {
+                    use aes_gcm::aead::AeadInOut;
+                    let t = k
+                        .encrypt_inout_detached(&(*nonce).into(), aad, buf.into())
+                        .unwrap();
+                    tag.copy_from_slice(&t);
+                }
+                Self::CtrHmac(aes, h, nt) => {
+                    Self::ctr(aes, nonce, buf);
+                    tag.copy_from_slice(&Self::mac(h, *nt, nonce, aad, buf)[..*nt]);
+                }
+            }
+        }
+
+        pub fn open(&self, nonce: &[u8; 12], aad: &[u8], buf: &mut [u8], tag: &[u8]) -> bool {
+            match self {
+                #[cfg(feature = "ring")]
+                Self::Gcm(k) => k
+                    .open_in_place_separate_tag(
+                        ring::aead::Nonce::assume_unique_for_key(*nonce),
+                        ring::aead::Aad::from(aad),
+                        ring::aead::Tag::try_from(tag).unwrap(),
+                        buf,
+                        0..,
+                    )
+                    .is_ok(),
+                #[cfg(not(feature = "ring"))]
+                Self::Gcm128(k) => {
+                    use aes_gcm::aead::AeadInOut;
+                    let tag = aes_gcm::Tag::try_from(tag).unwrap();
+                    k.decrypt_inout_detached(&(*nonce).into(), aad, buf.into(), &tag)
+                        .is_ok()
+                }
+                #[cfg(not(feature = "ring"))]
+                Self::Gcm256(k) => {
+                    use aes_gcm::aead::AeadInOut;
+                    let tag = aes_gcm::Tag::try_from(tag).unwrap();
+                    k.decrypt_inout_detached(&(*nonce).into(), aad, buf.into(), &tag)
+                        .is_ok()
+                }
+                Self::CtrHmac(aes, h, nt) => {
+                    let ok = Self::mac(h, *nt, nonce, aad, buf)[..*nt] == *tag;
+                    if ok {
+                        Self::ctr(aes, nonce, buf);
+                    }
+                    ok
+                }
+            }
+        }
+    }
+}
+
+#[cfg(feature = "ring")]
+fn competitor_suite(suite: CipherSuite) -> Option<sframe::CipherSuite> {
+    match suite {
+        CipherSuite::AesGcm128Sha256 => Some(sframe::CipherSuite::AesGcm128Sha256),
+        CipherSuite::AesGcm256Sha512 => Some(sframe::CipherSuite::AesGcm256Sha512),
+        _ => None, // its ring backend has no AES-CTR+HMAC
+    }
+}
+
+fn suites() -> impl Iterator<Item = CipherSuite> {
+    CipherSuite::ALL.iter().copied().take(5)
+}
+
+fn encrypt(c: &mut Criterion) {
+    for suite in suites() {
+        let mut group = c.benchmark_group(format!("encrypt/{}", suite.name()));
+        let tag_len = suite.tag_len();
+        let (_, key, salt) = derive_key_salt(suite, KID, BASE_KEY).unwrap();
+        let raw = raw::Raw::new(suite, key.expose_secret());
+        for size in SIZES {
+            group.throughput(Throughput::Bytes(size as u64));
+
+            // Reference: the raw AEAD sealing the same bytes with the same nonce and AAD.
+            let header = Header::new(KID, Counter(1000)).encode();
+            let nonce = salt.nonce(1000);
+            let mut buf = vec![0x5a; size];
+            let mut tag = vec![0; tag_len];
+            group.bench_function(BenchmarkId::new("raw AEAD", size), |b| {
+                b.iter(|| raw.seal(&nonce, black_box(&header), black_box(&mut buf), &mut tag));
+            });
+
+            let mut sender = Encryptor::new(suite, KID, BASE_KEY).unwrap();
+            sender.advance_counter_to(Counter(1000)).unwrap();
+            let mut room = vec![0x5a; Encryptor::HEADER_ROOM + size + tag_len];
+            group.bench_function(BenchmarkId::new("secure-frame in room", size), |b| {
+                b.iter(|| {
+                    black_box(sender.encrypt_in_room(b"", black_box(&mut room)).unwrap());
+                });
+            });
+
+            let plaintext = vec![0x5a; size];
+            let mut out = vec![0; size + 64];
+            group.bench_function(BenchmarkId::new("secure-frame copy", size), |b| {
+                b.iter(|| {
+                    black_box(
+                        sender
+                            .encrypt(b"", black_box(&plaintext), &mut out)
+                            .unwrap(),
+                    );
+                });
+            });
+
+            #[cfg(feature = "ring")]
+            if let Some(theirs) = competitor_suite(suite) {
+                use sframe::frame::{MediaFrameView, MonotonicCounter};
+                let key = sframe::key::EncryptionKey::derive_from(theirs, KID.0, BASE_KEY).unwrap();
+                let mut counter = MonotonicCounter::with_start_value(1000, u64::MAX);
+                let mut out = Vec::with_capacity(size + 64);
+                group.bench_function(BenchmarkId::new("sframe 2.1", size), |b| {
+                    b.iter(|| {
+                        let frame = MediaFrameView::try_new(&mut counter, &plaintext).unwrap();
+                        black_box(frame.encrypt_into(&key, &mut out).unwrap());
+                    });
+                });
+            }
+        }
+        group.finish();
+    }
+}
+
+fn decrypt(c: &mut Criterion) {
+    for suite in suites() {
+        let mut group = c.benchmark_group(format!("decrypt/{}", suite.name()));
+        let (_, key, salt) = derive_key_salt(suite, KID, BASE_KEY).unwrap();
+        let raw = raw::Raw::new(suite, key.expose_secret());
+        for size in SIZES {
+            group.throughput(Throughput::Bytes(size as u64));
+            let mut sender = Encryptor::new(suite, KID, BASE_KEY).unwrap();
+            sender.advance_counter_to(Counter(1000)).unwrap();
+            let frame = sender.encrypt_to_vec(b"", &vec![0x5a; size]).unwrap();
+            let header_len = FrameView::parse(&frame).unwrap().header_bytes().len();
+
+            // Reference: the raw AEAD opening the same ciphertext, nonce and AAD. Every
+            // variant gets a fresh copy of its input from an untimed setup.
+            let nonce = salt.nonce(1000);
+            group.bench_function(BenchmarkId::new("raw AEAD", size), |b| {
+                b.iter_batched_ref(
+                    || frame.clone(),
+                    |f| {
+                        let (header, rest) = f.split_at_mut(header_len);
+                        let (ct, tag) = rest.split_at_mut(size);
+                        assert!(raw.open(&nonce, header, ct, tag));
+                    },
+                    BatchSize::SmallInput,
+                );
+            });
+
+            // Replay protection on: every iteration gets a new frame with a new counter.
+            let mut receiver = ReceiveKey::new(suite, KID, BASE_KEY).unwrap();
+            let plaintext = vec![0x5a; size];
+            group.bench_function(BenchmarkId::new("secure-frame 1 key", size), |b| {
+                b.iter_batched_ref(
+                    || sender.encrypt_to_vec(b"", &plaintext).unwrap(),
+                    |f| {
+                        black_box(receiver.decrypt_in_place(b"", f).unwrap());
+                    },
+                    BatchSize::SmallInput,
+                );
+            });
+
+            let mut store = Decryptor::new(suite);
+            for kid in 0..1000 {
+                store.add_key(KeyId(kid), BASE_KEY).unwrap();
+            }
+            group.bench_function(BenchmarkId::new("secure-frame 1000 KIDs", size), |b| {
+                b.iter_batched_ref(
+                    || sender.encrypt_to_vec(b"", &plaintext).unwrap(),
+                    |f| {
+                        black_box(store.decrypt_in_place(b"", f).unwrap());
+                    },
+                    BatchSize::SmallInput,
+                );
+            });
+
+            #[cfg(feature = "ring")]
+            if let Some(theirs) = competitor_suite(suite) {
+                use sframe::frame::EncryptedFrame;
+                let key = sframe::key::DecryptionKey::derive_from(theirs, KID.0, BASE_KEY).unwrap();
+                let mut out = Vec::with_capacity(size + 64);
+                group.bench_function(BenchmarkId::new("sframe 2.1", size), |b| {
+                    b.iter_batched_ref(
+                        || EncryptedFrame::try_new(frame.clone()).unwrap(),
+                        |f| {
+                            black_box(f.decrypt_into(&key, &mut out).unwrap());
+                        },
+                        BatchSize::SmallInput,
+                    );
+                });
+            }
+        }
+        group.finish();
+    }
+}
+
+fn header(c: &mut Criterion) {
+    let mut group = c.benchmark_group("header");
+    for (name, kid, ctr) in [
+        ("short", 3, 5),
+        ("typical", 0x123, 0x4567),
+        ("max", u64::MAX, u64::MAX),
+    ] {
+        let header = Header::new(KeyId(kid), Counter(ctr));
+        let bytes = header.encode();
+        group.bench_function(BenchmarkId::new("encode", name), |b| {
+            b.iter(|| black_box(black_box(header).encode()));
+        });
+        group.bench_function(BenchmarkId::new("decode", name), |b| {
+            b.iter(|| black_box(Header::decode(black_box(&bytes)).unwrap()));
+        });
+    }
+    group.finish();
+}
+
+fn key_installation(c: &mut Criterion) {
+    let mut group = c.benchmark_group("key installation");
+    for suite in suites() {
+        group.bench_function(BenchmarkId::new("Encryptor::new", suite.name()), |b| {
+            b.iter(|| black_box(Encryptor::new(suite, KID, black_box(BASE_KEY)).unwrap()));
+        });
+        group.bench_function(BenchmarkId::new("ReceiveKey::new", suite.name()), |b| {
+            b.iter(|| black_box(ReceiveKey::new(suite, KID, black_box(BASE_KEY)).unwrap()));
+        });
+    }
+    group.finish();
+    println!(
+        "memory per installed key: ReceiveKey {} B, Encryptor {} B",
+        size_of::<ReceiveKey>(),
+        size_of::<Encryptor>()
+    );
+}
+
+criterion_group! {
+    name = benches;
+    config = Criterion::default()
+        .warm_up_time(std::time::Duration::from_millis(500))
+        .measurement_time(std::time::Duration::from_secs(2))
+        .sample_size(40);
+    targets = encrypt, decrypt, header, key_installation
+}
+criterion_main!(benches);
