@@ -214,7 +214,6 @@ pub use store::Decryptor;
 
 #[cfg(feature = "alloc")]
 mod store {
-    use alloc::collections::BTreeMap;
     use alloc::vec::Vec;
     use core::fmt;
 
@@ -226,10 +225,15 @@ mod store {
 
     /// The receive keys of one media stream, by KID (RFC 9605 §4.4.1 `recv_keys`), each with
     /// its own replay window.
+    ///
+    /// KIDs are kept sorted in their own contiguous array, apart from the keys, so a lookup is a
+    /// binary search over 8 bytes per key (1 000 KIDs: 10 comparisons within 8 KB).
     pub struct Decryptor {
         suite: CipherSuite,
         window: ReplayWindow,
-        keys: BTreeMap<KeyId, ReceiveKey>,
+        /// Sorted, unique; `keys[i]` is the key of `kids[i]`.
+        kids: Vec<KeyId>,
+        keys: Vec<ReceiveKey>,
     }
 
     impl Decryptor {
@@ -245,8 +249,14 @@ mod store {
             Self {
                 suite,
                 window,
-                keys: BTreeMap::new(),
+                kids: Vec::new(),
+                keys: Vec::new(),
             }
+        }
+
+        fn find_mut(&mut self, kid: KeyId) -> Option<&mut ReceiveKey> {
+            let index = self.kids.binary_search(&kid).ok()?;
+            self.keys.get_mut(index)
         }
 
         /// The cipher suite of keys added with [`add_key`](Self::add_key).
@@ -262,12 +272,11 @@ mod store {
         /// [`KeyError::DuplicateKeyId`] when `kid` is installed (remove it first: a KID maps
         /// to one base key); [`KeyError::BaseKeyLength`].
         pub fn add_key(&mut self, kid: KeyId, base_key: &[u8]) -> Result<(), KeyError> {
-            if self.keys.contains_key(&kid) {
+            if self.contains_key(kid) {
                 return Err(KeyError::DuplicateKeyId(kid));
             }
             let key = ReceiveKey::new(self.suite, kid, base_key)?.with_replay_window(self.window);
-            self.keys.insert(kid, key);
-            Ok(())
+            self.insert(key)
         }
 
         /// Installs a receive key built elsewhere (its own suite and window are kept).
@@ -277,28 +286,34 @@ mod store {
         /// [`KeyError::DuplicateKeyId`] when its KID is installed.
         pub fn insert(&mut self, key: ReceiveKey) -> Result<(), KeyError> {
             let kid = key.key_id();
-            if self.keys.contains_key(&kid) {
-                return Err(KeyError::DuplicateKeyId(kid));
+            match self.kids.binary_search(&kid) {
+                Ok(_) => Err(KeyError::DuplicateKeyId(kid)),
+                Err(index) => {
+                    self.kids.insert(index, kid);
+                    self.keys.insert(index, key);
+                    Ok(())
+                }
             }
-            self.keys.insert(kid, key);
-            Ok(())
         }
 
         /// Removes the key for `kid`; returns it if it was installed.
         pub fn remove_key(&mut self, kid: KeyId) -> Option<ReceiveKey> {
-            self.keys.remove(&kid)
+            let index = self.kids.binary_search(&kid).ok()?;
+            self.kids.remove(index);
+            Some(self.keys.remove(index))
         }
 
         /// Whether a key for `kid` is installed.
         #[must_use]
         pub fn contains_key(&self, kid: KeyId) -> bool {
-            self.keys.contains_key(&kid)
+            self.kids.binary_search(&kid).is_ok()
         }
 
         /// The installed key for `kid`.
         #[must_use]
         pub fn get(&self, kid: KeyId) -> Option<&ReceiveKey> {
-            self.keys.get(&kid)
+            let index = self.kids.binary_search(&kid).ok()?;
+            self.keys.get(index)
         }
 
         /// The number of installed keys.
@@ -315,7 +330,7 @@ mod store {
 
         /// The installed KIDs, ascending.
         pub fn key_ids(&self) -> impl Iterator<Item = KeyId> + '_ {
-            self.keys.keys().copied()
+            self.kids.iter().copied()
         }
 
         /// Looks up the frame's KID and decrypts in place, returning the plaintext as a
@@ -333,8 +348,7 @@ mod store {
         ) -> Result<&'f mut [u8], DecryptError> {
             let (header, header_len) = Header::decode(frame)?;
             let key = self
-                .keys
-                .get_mut(&header.key_id())
+                .find_mut(header.key_id())
                 .ok_or(DecryptError::UnknownKeyId(header.key_id()))?;
             key.open(header, header_len, metadata, frame)
         }
@@ -351,8 +365,7 @@ mod store {
         ) -> Result<Vec<u8>, DecryptError> {
             let (header, header_len) = Header::decode(frame)?;
             let key = self
-                .keys
-                .get_mut(&header.key_id())
+                .find_mut(header.key_id())
                 .ok_or(DecryptError::UnknownKeyId(header.key_id()))?;
             let mut out = alloc::vec![0; frame.len()];
             let len = key

@@ -342,3 +342,35 @@ fn suites_know_their_constants() {
     );
     assert!(Encryptor::new(CipherSuite::AesGcm128Sha256, KeyId(0), &[1; 129]).is_err());
 }
+
+#[test]
+fn a_store_of_many_kids_finds_each_one() {
+    let suite = CipherSuite::AesCtr128HmacSha256_80;
+    let mut store = Decryptor::new(suite);
+    // scrambled insertion order, KIDs spread over the whole u64 range
+    let kids: Vec<u64> = (0..300u64)
+        .map(|i| i.wrapping_mul(0x9e37_79b9_7f4a_7c15) ^ (i << 3))
+        .collect();
+    for &kid in &kids {
+        store.add_key(KeyId(kid), &kid.to_be_bytes()).unwrap();
+    }
+    assert_eq!(store.len(), kids.len());
+    let listed: Vec<KeyId> = store.key_ids().collect();
+    assert!(listed.windows(2).all(|w| w[0] < w[1]), "ascending");
+    for &kid in kids.iter().rev() {
+        let mut sender = Encryptor::new(suite, KeyId(kid), &kid.to_be_bytes()).unwrap();
+        let mut wire = sender.encrypt_to_vec(b"", &kid.to_le_bytes()).unwrap();
+        assert_eq!(
+            store.decrypt_in_place(b"", &mut wire).unwrap(),
+            kid.to_le_bytes()
+        );
+    }
+    for &kid in kids.iter().step_by(2) {
+        assert_eq!(store.remove_key(KeyId(kid)).unwrap().key_id(), KeyId(kid));
+        assert!(!store.contains_key(KeyId(kid)));
+    }
+    assert_eq!(store.len(), kids.len() / 2);
+    for &kid in kids.iter().skip(1).step_by(2) {
+        assert_eq!(store.get(KeyId(kid)).unwrap().key_id(), KeyId(kid));
+    }
+}
