@@ -5,7 +5,7 @@
 //! | feature | default | what it adds |
 //! |---|---|---|
 //! | `std` | yes | `std::error::Error` through `core::error::Error`; implies `alloc` |
-//! | `alloc` | with `std` | the multi-KID [`Decryptor`], `Vec` conveniences |
+//! | `alloc` | with `std` | the multi-KID [`Decryptor`], the MLS epoch store, `Vec` conveniences |
 //! | `ring` | yes | AES-GCM through ring (about 2–3× RustCrypto's `aes-gcm` on x86-64); everything else stays on RustCrypto |
 //! | `draft-iana-256` | no | the AES-256-CTR-HMAC-SHA512 suites of draft-barnes-sframe-iana-256 (not RFC 9605; provisional code points) |
 //! | `hazmat` | no | [`hazmat`]: raw key-schedule outputs and the raw AEAD, for test vectors and audits |
@@ -40,6 +40,7 @@ pub mod error;
 pub mod hazmat;
 mod header;
 mod key_schedule;
+pub mod mls;
 pub mod ratchet;
 mod replay;
 mod secret;
