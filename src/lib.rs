@@ -5,7 +5,7 @@
 //! | feature | default | what it adds |
 //! |---|---|---|
 //! | `std` | yes | `std::error::Error` through `core::error::Error`; implies `alloc` |
-//! | `alloc` | with `std` | the multi-KID [`Decryptor`], the MLS epoch store, `Vec` conveniences |
+//! | `alloc` | with `std` | the multi-KID [`Decryptor`], the MLS epoch store, the [`Session`], `Vec` conveniences |
 //! | `ring` | yes | AES-GCM through ring (about 2–3× RustCrypto's `aes-gcm` on x86-64); everything else stays on RustCrypto |
 //! | `draft-iana-256` | no | the AES-256-CTR-HMAC-SHA512 suites of draft-barnes-sframe-iana-256 (not RFC 9605; provisional code points) |
 //! | `hazmat` | no | [`hazmat`]: raw key-schedule outputs and the raw AEAD, for test vectors and audits |
@@ -44,6 +44,8 @@ pub mod mls;
 pub mod ratchet;
 mod replay;
 mod secret;
+#[cfg(feature = "alloc")]
+pub mod session;
 mod suite;
 
 #[cfg(feature = "alloc")]
@@ -55,6 +57,8 @@ pub use header::{Counter, EncodedHeader, FrameView, Header, KeyId, MAX_HEADER_LE
 pub use ratchet::{RatchetBits, RatchetReceiver, RatchetingSender, SenderKeyId};
 pub use replay::ReplayWindow;
 pub use secret::{BaseKey, SframeKey, SframeSalt, SframeSecret};
+#[cfg(feature = "alloc")]
+pub use session::{ParticipantId, Session, SessionStats};
 pub use suite::{CipherSuite, MAX_TAG_LEN};
 
 /// The longest metadata accepted with a frame, in bytes.
