@@ -8,6 +8,8 @@
 //! | `alloc` | with `std` | the multi-KID [`Decryptor`], the MLS epoch store, the [`Session`], `Vec` conveniences |
 //! | `ring` | yes | AES-GCM through ring (about 2–3× RustCrypto's `aes-gcm` on x86-64); everything else stays on RustCrypto |
 //! | `draft-iana-256` | no | the AES-256-CTR-HMAC-SHA512 suites of draft-barnes-sframe-iana-256 (not RFC 9605; provisional code points) |
+//! | `agreement` | no | [`agreement`]: P-256 ECDH pairwise keys, HPKE sender-key envelopes, verification codes (not RFC 9605; needs an allocator and Rust 1.87) |
+//! | `getrandom` | no | `agreement::os_rng`, the operating system's generator for the `agreement` functions |
 //! | `hazmat` | no | [`hazmat`]: raw key-schedule outputs and the raw AEAD, for test vectors and audits |
 //!
 //! Features are additive; with none at all the crate builds for bare-metal targets with no
@@ -33,6 +35,8 @@ extern crate alloc;
 extern crate std;
 
 mod aead;
+#[cfg(feature = "agreement")]
+pub mod agreement;
 mod decryptor;
 mod encryptor;
 pub mod error;
