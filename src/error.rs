@@ -46,6 +46,9 @@ pub enum EncryptError {
     /// The counter cannot move backwards: the requested value was already used or passed.
     #[error("counter would move backwards")]
     CounterReuse,
+    /// No send key is installed yet (a session before its first key or epoch).
+    #[error("no send key installed")]
+    NoSendKey,
 }
 
 /// Why a frame could not be decrypted. On every error the receiver's state is unchanged.
@@ -100,4 +103,124 @@ pub enum KeyError {
     /// A replay window must be 1 to 128 counters wide.
     #[error("replay window width out of range")]
     ReplayWindowWidth,
+    /// The ratchet step bits `R` of RFC 9605 §5.1 must be 1 to 63.
+    #[error("ratchet bits out of range")]
+    RatchetBits,
+    /// A key generation does not fit in the `64 - R` high bits of the KID (RFC 9605 §5.1).
+    #[error("key generation out of range")]
+    GenerationOutOfRange,
+    /// The ratchet step counter of a sender reached `u64::MAX`.
+    #[error("ratchet steps exhausted")]
+    RatchetExhausted,
+    /// A ratchet receiver's catch-up distance plus its retained steps must be at least 1 and
+    /// less than `2^R`, so that every ratchet-step value means exactly one step.
+    #[error("ratchet catch-up or retention out of range")]
+    RatchetWindow,
+    /// The MLS KID bits of RFC 9605 §5.2: `E` must be 1 to 32 and `S` 0 to 31.
+    #[error("MLS epoch or sender bits out of range")]
+    MlsBits,
+    /// An MLS group size must be at least 1 and at most `2^31`.
+    #[error("MLS group size out of range")]
+    GroupSize,
+    /// An MLS sender index does not fit in `S` bits or is not a member of the group.
+    #[error("MLS sender index out of range")]
+    SenderIndexOutOfRange,
+    /// An MLS KID context does not fit in its `64 - S - E` bits.
+    #[error("MLS KID context out of range")]
+    ContextOutOfRange,
+    /// This MLS epoch is already installed.
+    #[error("MLS epoch {0} is already installed")]
+    DuplicateEpoch(u64),
+    /// An MLS epoch (or sender-key generation) is not newer than the current one: a send key is
+    /// never re-installed, which would restart its counter.
+    #[error("epoch or generation is not newer than the current one")]
+    NotNewer,
+    /// The MLS exporter failed.
+    #[error("MLS exporter failed")]
+    Exporter,
+    /// A bound (live epochs, cached keys, buffered frames) must be at least 1.
+    #[error("capacity out of range")]
+    Capacity,
+    /// The session has no participant with this identifier.
+    #[error("unknown participant {0}")]
+    UnknownParticipant(u64),
+    /// The session's key scheme does not support this operation (a sender-key operation on an
+    /// MLS session, or the reverse).
+    #[error("operation does not match the session's key scheme")]
+    WrongScheme,
+}
+
+/// Why a key agreement or sender-key envelope operation failed (not RFC 9605: the
+/// `agreement` module, feature `agreement`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, thiserror::Error)]
+#[non_exhaustive]
+pub enum AgreementError {
+    /// The bytes are not a valid, non-identity P-256 point in SEC1 encoding.
+    #[error("invalid P-256 public key")]
+    InvalidPublicKey,
+    /// The bytes are not a valid P-256 private scalar (zero or not below the group order).
+    #[error("invalid P-256 private key")]
+    InvalidPrivateKey,
+    /// The ECDH shared secret is all zeros.
+    #[error("all-zero ECDH shared secret")]
+    ZeroSharedSecret,
+    /// Both sides claim the same role, or the same public key.
+    #[error("both sides of a pairwise agreement have the same role or key")]
+    SameRoleOrKey,
+    /// A sender identity must be 1 to 255 bytes.
+    #[error("sender identity length out of range")]
+    SenderIdLength,
+    /// The envelope is malformed.
+    #[error("malformed sender-key envelope: {0}")]
+    Envelope(#[from] EnvelopeError),
+    /// The envelope names another sender than the one expected.
+    #[error("sender-key envelope from an unexpected sender")]
+    WrongSender,
+    /// The envelope did not authenticate: not sealed to this key, not sealed by the expected
+    /// sender, or altered. Deliberately carries no detail.
+    #[error("sender-key envelope did not open")]
+    Open,
+    /// HPKE could not seal (an internal failure of the HPKE implementation).
+    #[error("sender-key envelope could not be sealed")]
+    Seal,
+    /// A key inside the envelope or to be sealed is invalid.
+    #[error("invalid key: {0}")]
+    Key(#[from] KeyError),
+    /// The envelope's key is not newer than the one installed (a replayed envelope).
+    #[error("sender-key envelope is not newer than the installed key")]
+    Stale,
+    /// No member with this identity is known.
+    #[error("unknown group member")]
+    UnknownMember,
+}
+
+/// Why a sender-key envelope could not be parsed (the layout is documented in the
+/// `agreement::group` module, feature `agreement`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, thiserror::Error)]
+#[non_exhaustive]
+pub enum EnvelopeError {
+    /// The input ends inside a field.
+    #[error("envelope truncated")]
+    Truncated,
+    /// The version byte is not one this build reads.
+    #[error("unsupported envelope version {0}")]
+    Version(u8),
+    /// The cipher suite is not one this build implements.
+    #[error("unsupported cipher suite 0x{0:04x}")]
+    CipherSuite(u16),
+    /// The ratchet bits are not 1 to 63.
+    #[error("ratchet bits out of range")]
+    RatchetBits,
+    /// The sender identity is empty.
+    #[error("empty sender identity")]
+    SenderId,
+    /// The encapsulated key is not a valid P-256 point.
+    #[error("invalid encapsulated key")]
+    EncapsulatedKey,
+    /// The sealed key is shorter than the AEAD tag, empty, or longer than a base key.
+    #[error("sealed key length out of range")]
+    SealedKeyLength,
+    /// Bytes follow the last field.
+    #[error("trailing bytes after the envelope")]
+    TrailingBytes,
 }

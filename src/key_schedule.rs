@@ -102,10 +102,6 @@ pub(crate) fn derive_key_salt(
 // RFC 9605 §5.1
 // base_key[i+1] = HKDF-Expand(HKDF-Extract("", base_key[i]), "SFrame 1.0 Ratchet", CipherSuite.Nh)
 /// One step of the sender-key ratchet.
-#[cfg_attr(
-    not(feature = "hazmat"),
-    expect(dead_code, reason = "hazmat door; the ratchet module uses it next")
-)]
 #[must_use]
 pub(crate) fn ratchet(suite: CipherSuite, base_key: &BaseKey) -> BaseKey {
     let (prk, _) = Prk::extract(suite, base_key.expose_secret());

@@ -5,9 +5,11 @@
 //! | feature | default | what it adds |
 //! |---|---|---|
 //! | `std` | yes | `std::error::Error` through `core::error::Error`; implies `alloc` |
-//! | `alloc` | with `std` | the multi-KID [`Decryptor`], `Vec` conveniences |
+//! | `alloc` | with `std` | the multi-KID [`Decryptor`], the MLS epoch store, the [`Session`], `Vec` conveniences |
 //! | `ring` | yes | AES-GCM through ring (about 2–3× RustCrypto's `aes-gcm` on x86-64); everything else stays on RustCrypto |
 //! | `draft-iana-256` | no | the AES-256-CTR-HMAC-SHA512 suites of draft-barnes-sframe-iana-256 (not RFC 9605; provisional code points) |
+//! | `agreement` | no | [`agreement`]: P-256 ECDH pairwise keys, HPKE sender-key envelopes, verification codes (not RFC 9605; needs an allocator and Rust 1.87) |
+//! | `getrandom` | no | `agreement::os_rng`, the operating system's generator for the `agreement` functions |
 //! | `hazmat` | no | [`hazmat`]: raw key-schedule outputs and the raw AEAD, for test vectors and audits |
 //!
 //! Features are additive; with none at all the crate builds for bare-metal targets with no
@@ -33,6 +35,8 @@ extern crate alloc;
 extern crate std;
 
 mod aead;
+#[cfg(feature = "agreement")]
+pub mod agreement;
 #[cfg(feature = "alloc")]
 pub mod codec;
 mod decryptor;
@@ -43,18 +47,25 @@ pub mod hazmat;
 mod header;
 mod key_schedule;
 pub mod manual;
+pub mod mls;
+pub mod ratchet;
 mod replay;
 mod secret;
+#[cfg(feature = "alloc")]
+pub mod session;
 mod suite;
 
 #[cfg(feature = "alloc")]
 pub use decryptor::Decryptor;
 pub use decryptor::ReceiveKey;
 pub use encryptor::Encryptor;
-pub use error::{DecryptError, EncryptError, HeaderError, KeyError};
+pub use error::{AgreementError, DecryptError, EncryptError, EnvelopeError, HeaderError, KeyError};
 pub use header::{Counter, EncodedHeader, FrameView, Header, KeyId, MAX_HEADER_LEN};
+pub use ratchet::{RatchetBits, RatchetReceiver, RatchetingSender, SenderKeyId};
 pub use replay::ReplayWindow;
 pub use secret::{BaseKey, SframeKey, SframeSalt, SframeSecret};
+#[cfg(feature = "alloc")]
+pub use session::{ParticipantId, Session, SessionStats};
 pub use suite::{CipherSuite, MAX_TAG_LEN};
 
 /// The longest metadata accepted with a frame, in bytes.

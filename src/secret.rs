@@ -60,6 +60,22 @@ impl BaseKey {
         self.len == 0
     }
 
+    /// A zeroed key of `len` bytes (at most [`Self::MAX_LEN`]), to be filled through
+    /// [`as_mut_bytes`](Self::as_mut_bytes) by a KDF or an exporter.
+    pub(crate) fn zeroed(len: usize) -> Self {
+        Self {
+            bytes: [0; Self::MAX_LEN],
+            len: u8::try_from(len.min(Self::MAX_LEN)).unwrap_or(0),
+        }
+    }
+
+    /// The key bytes, writable.
+    pub(crate) fn as_mut_bytes(&mut self) -> &mut [u8] {
+        self.bytes
+            .get_mut(..usize::from(self.len))
+            .unwrap_or(&mut [])
+    }
+
     /// A second copy, for internal use where a key must be kept and handed on (ratchets).
     pub(crate) fn duplicate(&self) -> Self {
         Self {

@@ -1,0 +1,579 @@
+//! Sender keys and the ratchet (RFC 9605 §5.1).
+//!
+//! Each sender owns a base key and tells it to the others over a channel SFrame does not
+//! provide. The KID carries a key generation (a fresh base key, for example after someone
+//! left) and a ratchet step (the base key hashed forward, for example after someone joined):
+//!
+//! ```text
+//!  bit 63                                   R  R-1                    0
+//! +---------------------------------------------+-----------------------+
+//! |     key generation (64 - R bits)            | ratchet step (R bits) |
+//! +---------------------------------------------+-----------------------+
+//! KID = (key_generation << R) + (ratchet_step % (1 << R))
+//! ```
+//!
+//! `R` is the application's choice, known to every receiver ([`RatchetBits`], 1 to 63 here:
+//! no shift ever overflows). The ratchet step itself is RFC-exact, label as written and output
+//! `Nh` bytes:
+//!
+//! ```text
+//! base_key[i+1] = HKDF-Expand(HKDF-Extract("", base_key[i]), "SFrame 1.0 Ratchet", CipherSuite.Nh)
+//! ```
+//!
+//! - [`RatchetingSender`] owns the base key, the generation, the step and the
+//!   [`Encryptor`]; it ratchets or starts a new generation on demand.
+//! - [`RatchetReceiver`] follows one sender: forward within a configured distance, keeping a
+//!   bounded number of older steps for late frames, and moving only after a frame
+//!   authenticated under the new step. A forged frame with a far-future step costs at most
+//!   the configured number of ratchet steps and changes nothing.
+//!
+//! Neither needs an allocator.
+
+use core::fmt;
+
+use crate::decryptor::ReceiveKey;
+use crate::encryptor::Encryptor;
+use crate::error::{DecryptError, KeyError};
+use crate::header::{Header, KeyId};
+use crate::key_schedule::ratchet;
+use crate::replay::ReplayWindow;
+use crate::secret::BaseKey;
+use crate::suite::CipherSuite;
+
+/// `R` of RFC 9605 §5.1: how many low KID bits carry the ratchet step. 1 to 63.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct RatchetBits(u8);
+
+impl RatchetBits {
+    /// The smallest `R`.
+    pub const MIN: u8 = 1;
+    /// The largest `R`: at least one bit is left for the generation.
+    pub const MAX: u8 = 63;
+
+    /// `R = bits`.
+    ///
+    /// # Errors
+    ///
+    /// [`KeyError::RatchetBits`] unless `bits` is 1 to 63.
+    pub const fn new(bits: u8) -> Result<Self, KeyError> {
+        if bits < Self::MIN || bits > Self::MAX {
+            return Err(KeyError::RatchetBits);
+        }
+        Ok(Self(bits))
+    }
+
+    /// `R`.
+    #[must_use]
+    pub const fn get(self) -> u8 {
+        self.0
+    }
+
+    /// `2^R`: how many ratchet-step values the KID can tell apart.
+    #[must_use]
+    pub const fn step_values(self) -> u64 {
+        1u64 << self.0
+    }
+
+    /// `2^R - 1`: the mask of the ratchet-step bits.
+    #[must_use]
+    pub const fn step_mask(self) -> u64 {
+        self.step_values() - 1
+    }
+
+    /// `2^(64-R) - 1`: the largest key generation.
+    #[must_use]
+    pub const fn max_generation(self) -> u64 {
+        u64::MAX >> self.0
+    }
+}
+
+/// A sender-key KID taken apart (RFC 9605 §5.1): the key generation and the ratchet step.
+///
+/// `ratchet_step` is what the KID carries, the step modulo `2^R`.
+///
+/// ```
+/// use secure_frame::{KeyId, RatchetBits, SenderKeyId};
+///
+/// let r = RatchetBits::new(8)?;
+/// let kid = SenderKeyId::new(3, 0x1_05).to_key_id(r)?; // step 0x105 % 256 = 5
+/// assert_eq!(kid, KeyId(0x305));
+/// assert_eq!(SenderKeyId::from_key_id(kid, r), SenderKeyId::new(3, 5));
+/// # Ok::<(), secure_frame::KeyError>(())
+/// ```
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub struct SenderKeyId {
+    /// The key generation: the high `64 - R` bits.
+    pub generation: u64,
+    /// The ratchet step: the low `R` bits (reduced modulo `2^R` when packed).
+    pub ratchet_step: u64,
+}
+
+impl SenderKeyId {
+    /// A generation and a ratchet step.
+    #[must_use]
+    pub const fn new(generation: u64, ratchet_step: u64) -> Self {
+        Self {
+            generation,
+            ratchet_step,
+        }
+    }
+
+    // RFC 9605 §5.1
+    // KID = (key_generation << R) + (ratchet_step % (1 << R))
+    /// Packs the KID.
+    ///
+    /// # Errors
+    ///
+    /// [`KeyError::GenerationOutOfRange`] when the generation does not fit in `64 - R` bits
+    /// (it is never silently truncated).
+    pub const fn to_key_id(self, bits: RatchetBits) -> Result<KeyId, KeyError> {
+        if self.generation > bits.max_generation() {
+            return Err(KeyError::GenerationOutOfRange);
+        }
+        Ok(KeyId(
+            (self.generation << bits.get()) | (self.ratchet_step & bits.step_mask()),
+        ))
+    }
+
+    /// Takes a KID apart.
+    #[must_use]
+    pub const fn from_key_id(kid: KeyId, bits: RatchetBits) -> Self {
+        Self {
+            generation: kid.0 >> bits.get(),
+            ratchet_step: kid.0 & bits.step_mask(),
+        }
+    }
+}
+
+/// A sender's own key (RFC 9605 §5.1): base key, generation, ratchet step and the
+/// [`Encryptor`] of the current KID.
+///
+/// [`ratchet`](Self::ratchet) hashes the base key forward (a new KID whose counter restarts
+/// at 0: safe, because the key differs); [`new_generation`](Self::new_generation) installs a
+/// fresh base key. Not `Clone`: one sender, one counter. Needs no allocator.
+pub struct RatchetingSender {
+    bits: RatchetBits,
+    generation: u64,
+    /// The full step count within the generation; the KID carries it modulo `2^R`.
+    step: u64,
+    base_key: BaseKey,
+    encryptor: Encryptor,
+}
+
+impl RatchetingSender {
+    /// A sender at `generation`, ratchet step 0, with `base_key`.
+    ///
+    /// # Errors
+    ///
+    /// [`KeyError::GenerationOutOfRange`] when `generation` does not fit in `64 - R` bits.
+    pub fn new(
+        suite: CipherSuite,
+        bits: RatchetBits,
+        generation: u64,
+        base_key: BaseKey,
+    ) -> Result<Self, KeyError> {
+        let kid = SenderKeyId::new(generation, 0).to_key_id(bits)?;
+        let encryptor = Encryptor::new(suite, kid, base_key.expose_secret())?;
+        Ok(Self {
+            bits,
+            generation,
+            step: 0,
+            base_key,
+            encryptor,
+        })
+    }
+
+    /// The cipher suite.
+    #[must_use]
+    pub fn suite(&self) -> CipherSuite {
+        self.encryptor.suite()
+    }
+
+    /// `R`.
+    #[must_use]
+    pub fn ratchet_bits(&self) -> RatchetBits {
+        self.bits
+    }
+
+    /// The current key generation.
+    #[must_use]
+    pub fn generation(&self) -> u64 {
+        self.generation
+    }
+
+    /// How many times the current generation has been ratcheted (not reduced modulo `2^R`).
+    #[must_use]
+    pub fn ratchet_step(&self) -> u64 {
+        self.step
+    }
+
+    /// The current KID, taken apart.
+    #[must_use]
+    pub fn sender_key_id(&self) -> SenderKeyId {
+        SenderKeyId::from_key_id(self.key_id(), self.bits)
+    }
+
+    /// The KID frames carry now.
+    #[must_use]
+    pub fn key_id(&self) -> KeyId {
+        self.encryptor.key_id()
+    }
+
+    /// The base key of the current step: what a new receiver needs, with
+    /// [`sender_key_id`](Self::sender_key_id), to follow this sender from here on. It cannot
+    /// compute any earlier step.
+    #[must_use]
+    pub fn base_key(&self) -> &BaseKey {
+        &self.base_key
+    }
+
+    /// The encryptor of the current KID.
+    pub fn encryptor(&mut self) -> &mut Encryptor {
+        &mut self.encryptor
+    }
+
+    /// Hashes the base key one step forward (RFC 9605 §5.1) and switches to the new KID, with
+    /// its counter at 0. Returns the new KID.
+    ///
+    /// # Errors
+    ///
+    /// [`KeyError::RatchetExhausted`] after `u64::MAX` steps. On error nothing changes.
+    pub fn ratchet(&mut self) -> Result<KeyId, KeyError> {
+        let step = self.step.checked_add(1).ok_or(KeyError::RatchetExhausted)?;
+        let next = ratchet(self.suite(), &self.base_key);
+        let kid = SenderKeyId::new(self.generation, step).to_key_id(self.bits)?;
+        self.encryptor = Encryptor::new(self.suite(), kid, next.expose_secret())?;
+        self.base_key = next;
+        self.step = step;
+        Ok(kid)
+    }
+
+    /// Starts the next key generation with a fresh `base_key`, ratchet step 0. Returns the new
+    /// KID.
+    ///
+    /// # Errors
+    ///
+    /// [`KeyError::GenerationOutOfRange`] when the generation would not fit in `64 - R` bits.
+    /// On error nothing changes.
+    pub fn new_generation(&mut self, base_key: BaseKey) -> Result<KeyId, KeyError> {
+        let generation = self
+            .generation
+            .checked_add(1)
+            .ok_or(KeyError::GenerationOutOfRange)?;
+        let kid = SenderKeyId::new(generation, 0).to_key_id(self.bits)?;
+        self.encryptor = Encryptor::new(self.suite(), kid, base_key.expose_secret())?;
+        self.base_key = base_key;
+        self.generation = generation;
+        self.step = 0;
+        Ok(kid)
+    }
+}
+
+impl fmt::Debug for RatchetingSender {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RatchetingSender")
+            .field("bits", &self.bits.get())
+            .field("generation", &self.generation)
+            .field("step", &self.step)
+            .field("encryptor", &self.encryptor)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The most older keys a [`RatchetReceiver`] keeps.
+pub const MAX_RETAINED_STEPS: usize = 4;
+
+/// The receive side of one sender's keys (RFC 9605 §5.1).
+///
+/// Holds the sender's current generation and step (base key and receive key), and up to
+/// [`retained_steps`](Self::retained_steps) older keys for late frames. A frame whose KID is
+/// a step ahead within [`max_forward`](Self::max_forward) is tried under a key ratcheted
+/// forward; only if it authenticates does the receiver move there, keeping the keys it passed
+/// as older steps. Older keys beyond the bound are dropped (zeroized).
+///
+/// Every ratchet-step value means one step: retained steps, the current step and the forward
+/// window together span fewer than `2^R` values, so a KID is never ambiguous.
+pub struct RatchetReceiver {
+    bits: RatchetBits,
+    max_forward: u64,
+    retained_cap: usize,
+    window: ReplayWindow,
+    generation: u64,
+    /// The current ratchet step modulo `2^R`.
+    step: u64,
+    base_key: BaseKey,
+    current: ReceiveKey,
+    /// Older keys, newest first.
+    retained: [Option<ReceiveKey>; MAX_RETAINED_STEPS],
+}
+
+impl RatchetReceiver {
+    /// The default catch-up distance (lowered to fit small `R`).
+    pub const DEFAULT_MAX_FORWARD: u64 = 16;
+    /// The default number of older steps kept (lowered to fit small `R`).
+    pub const DEFAULT_RETAINED_STEPS: usize = 2;
+
+    /// A receiver of a sender now at `key` with `base_key`: the base key of that generation
+    /// and step (what [`RatchetingSender::base_key`] gives). A late joiner starts wherever the
+    /// sender is.
+    ///
+    /// # Errors
+    ///
+    /// [`KeyError::GenerationOutOfRange`] when the generation does not fit in `64 - R` bits.
+    pub fn new(
+        suite: CipherSuite,
+        bits: RatchetBits,
+        key: SenderKeyId,
+        base_key: BaseKey,
+    ) -> Result<Self, KeyError> {
+        let kid = key.to_key_id(bits)?;
+        let current = ReceiveKey::new(suite, kid, base_key.expose_secret())?;
+        // 2^R - 1 values besides the current one; R = 1 leaves one, for catching up.
+        let spare = bits.step_mask();
+        let retained_cap = usize::try_from(spare / 2)
+            .unwrap_or(usize::MAX)
+            .min(Self::DEFAULT_RETAINED_STEPS);
+        let retained_u64 = u64::try_from(retained_cap).unwrap_or(0);
+        let max_forward = Self::DEFAULT_MAX_FORWARD.min(spare - retained_u64);
+        Ok(Self {
+            bits,
+            max_forward,
+            retained_cap,
+            window: ReplayWindow::default(),
+            generation: key.generation,
+            step: key.ratchet_step & bits.step_mask(),
+            base_key,
+            current,
+            retained: [None, None, None, None],
+        })
+    }
+
+    /// Sets how many steps ahead a frame may be and how many older steps are kept.
+    ///
+    /// # Errors
+    ///
+    /// [`KeyError::RatchetWindow`] unless `max_forward >= 1`,
+    /// `retained_steps <= MAX_RETAINED_STEPS` and `max_forward + retained_steps < 2^R`.
+    pub fn with_limits(
+        mut self,
+        max_forward: u64,
+        retained_steps: usize,
+    ) -> Result<Self, KeyError> {
+        let retained = u64::try_from(retained_steps).map_err(|_| KeyError::RatchetWindow)?;
+        let span = max_forward
+            .checked_add(retained)
+            .ok_or(KeyError::RatchetWindow)?;
+        if max_forward == 0 || retained_steps > MAX_RETAINED_STEPS || span > self.bits.step_mask() {
+            return Err(KeyError::RatchetWindow);
+        }
+        self.max_forward = max_forward;
+        self.retained_cap = retained_steps;
+        for slot in self.retained.iter_mut().skip(retained_steps) {
+            *slot = None;
+        }
+        Ok(self)
+    }
+
+    /// Gives keys installed from now on `window` (the current key keeps its own).
+    #[must_use]
+    pub fn with_replay_window(mut self, window: ReplayWindow) -> Self {
+        self.window = window;
+        self.current = self.current.with_replay_window(window);
+        self
+    }
+
+    /// `R`.
+    #[must_use]
+    pub fn ratchet_bits(&self) -> RatchetBits {
+        self.bits
+    }
+
+    /// The cipher suite.
+    #[must_use]
+    pub fn suite(&self) -> CipherSuite {
+        self.current.suite()
+    }
+
+    /// How many ratchet steps ahead of the current one a frame may be.
+    #[must_use]
+    pub fn max_forward(&self) -> u64 {
+        self.max_forward
+    }
+
+    /// How many older steps are kept for late frames.
+    #[must_use]
+    pub fn retained_steps(&self) -> usize {
+        self.retained_cap
+    }
+
+    /// The current KID.
+    #[must_use]
+    pub fn key_id(&self) -> KeyId {
+        self.current.key_id()
+    }
+
+    /// The current KID, taken apart (the step modulo `2^R`).
+    #[must_use]
+    pub fn sender_key_id(&self) -> SenderKeyId {
+        SenderKeyId::new(self.generation, self.step)
+    }
+
+    /// The KIDs of the older keys still kept, newest first.
+    pub fn retained_key_ids(&self) -> impl Iterator<Item = KeyId> + '_ {
+        self.retained.iter().flatten().map(ReceiveKey::key_id)
+    }
+
+    /// Whether a frame with `kid` would be tried: the current key, a kept older key, or a step
+    /// ahead within [`max_forward`](Self::max_forward).
+    #[must_use]
+    pub fn recognizes(&self, kid: KeyId) -> bool {
+        kid == self.key_id()
+            || self.retained_key_ids().any(|k| k == kid)
+            || self.forward_distance(kid).is_some()
+    }
+
+    /// How many steps ahead `kid` is, if it is within the catch-up distance.
+    fn forward_distance(&self, kid: KeyId) -> Option<u64> {
+        let id = SenderKeyId::from_key_id(kid, self.bits);
+        if id.generation != self.generation {
+            return None;
+        }
+        let distance = id.ratchet_step.wrapping_sub(self.step) & self.bits.step_mask();
+        (1..=self.max_forward)
+            .contains(&distance)
+            .then_some(distance)
+    }
+
+    /// Installs a key the sender distributed (a new generation, or its ratcheted key sent on
+    /// join): the current key becomes an older one. The key arrives over the application's
+    /// authenticated channel, so it is installed at once.
+    ///
+    /// # Errors
+    ///
+    /// [`KeyError::GenerationOutOfRange`]; [`KeyError::DuplicateKeyId`] when `key` is the
+    /// current KID. On error nothing changes.
+    pub fn install(&mut self, key: SenderKeyId, base_key: BaseKey) -> Result<(), KeyError> {
+        let kid = key.to_key_id(self.bits)?;
+        if kid == self.key_id() {
+            return Err(KeyError::DuplicateKeyId(kid));
+        }
+        let receive = ReceiveKey::new(self.suite(), kid, base_key.expose_secret())?
+            .with_replay_window(self.window);
+        for slot in &mut self.retained {
+            if slot.as_ref().is_some_and(|k| k.key_id() == kid) {
+                *slot = None;
+            }
+        }
+        let old = core::mem::replace(&mut self.current, receive);
+        self.retain(old);
+        self.generation = key.generation;
+        self.step = key.ratchet_step & self.bits.step_mask();
+        self.base_key = base_key;
+        Ok(())
+    }
+
+    /// Pushes `key` as the newest older key, dropping the oldest beyond the bound.
+    fn retain(&mut self, key: ReceiveKey) {
+        if self.retained_cap == 0 {
+            return;
+        }
+        self.retained.rotate_right(1);
+        if let Some(first) = self.retained.first_mut() {
+            *first = Some(key);
+        }
+        for slot in self.retained.iter_mut().skip(self.retained_cap) {
+            *slot = None;
+        }
+    }
+
+    /// Authenticates and decrypts `frame` in place, returning the plaintext as a sub-slice.
+    ///
+    /// A frame under the current or a kept older key is decrypted directly. A frame up to
+    /// [`max_forward`](Self::max_forward) steps ahead is tried under the ratcheted key; if it
+    /// authenticates, the receiver moves to that step (the steps passed over are kept as older
+    /// keys, within the bound). Anything else is [`DecryptError::UnknownKeyId`], with no work.
+    ///
+    /// # Errors
+    ///
+    /// As [`ReceiveKey::decrypt_in_place`]; [`DecryptError::UnknownKeyId`] for a KID of another
+    /// generation or out of reach. On every error the receiver's state is unchanged.
+    pub fn decrypt_in_place<'f>(
+        &mut self,
+        metadata: &[u8],
+        frame: &'f mut [u8],
+    ) -> Result<&'f mut [u8], DecryptError> {
+        let (header, header_len) = Header::decode(frame)?;
+        let kid = header.key_id();
+        if kid == self.current.key_id() {
+            return self.current.open(header, header_len, metadata, frame);
+        }
+        if let Some(key) = self
+            .retained
+            .iter_mut()
+            .flatten()
+            .find(|k| k.key_id() == kid)
+        {
+            return key.open(header, header_len, metadata, frame);
+        }
+        let distance = self
+            .forward_distance(kid)
+            .ok_or(DecryptError::UnknownKeyId(kid))?;
+        self.catch_up(distance, header, header_len, metadata, frame)
+    }
+
+    /// Tries `frame` `distance` steps ahead; commits only after it authenticated.
+    fn catch_up<'f>(
+        &mut self,
+        distance: u64,
+        header: Header,
+        header_len: usize,
+        metadata: &[u8],
+        frame: &'f mut [u8],
+    ) -> Result<&'f mut [u8], DecryptError> {
+        let suite = self.suite();
+        let kid = header.key_id();
+        // Bounded work: at most `max_forward` ratchet steps, one key derivation, one AEAD.
+        let mut next = ratchet(suite, &self.base_key);
+        for _ in 1..distance {
+            next = ratchet(suite, &next);
+        }
+        let mut candidate = ReceiveKey::new(suite, kid, next.expose_secret())
+            .map_err(|_| DecryptError::Authentication)?
+            .with_replay_window(self.window);
+        // A forgery fails here and `candidate` and `next` are dropped (zeroized): no state moved.
+        let plaintext = candidate.open(header, header_len, metadata, frame)?;
+
+        // Authenticated: keep the steps passed over that fit in the bound, then move.
+        let keep_from = distance.saturating_sub(u64::try_from(self.retained_cap).unwrap_or(0));
+        let mut passed = ratchet(suite, &self.base_key);
+        let current = core::mem::replace(&mut self.current, candidate);
+        self.retain(current);
+        for i in 1..distance {
+            if i >= keep_from.max(1) {
+                let step = self.step.wrapping_add(i) & self.bits.step_mask();
+                let passed_kid = SenderKeyId::new(self.generation, step).to_key_id(self.bits);
+                if let Ok(key) =
+                    passed_kid.and_then(|k| ReceiveKey::new(suite, k, passed.expose_secret()))
+                {
+                    self.retain(key.with_replay_window(self.window));
+                }
+            }
+            passed = ratchet(suite, &passed);
+        }
+        self.step = self.step.wrapping_add(distance) & self.bits.step_mask();
+        self.base_key = next;
+        Ok(plaintext)
+    }
+}
+
+impl fmt::Debug for RatchetReceiver {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RatchetReceiver")
+            .field("bits", &self.bits.get())
+            .field("generation", &self.generation)
+            .field("step", &self.step)
+            .field("max_forward", &self.max_forward)
+            .field("retained", &self.retained.iter().flatten().count())
+            .finish_non_exhaustive()
+    }
+}
