@@ -490,3 +490,40 @@ fn os_rng_generates_distinct_keys() {
     let b = KeyPair::generate(&mut r);
     assert_ne!(a.public_key(), b.public_key());
 }
+
+/// A replayed envelope of the receiver's own generation, for a step it has already ratcheted
+/// past and dropped, must not move it back (the hole: such a KID is no longer "held").
+#[test]
+fn replayed_same_generation_envelope_cannot_move_a_receiver_back() {
+    let mut r = rng(77);
+    let alice = KeyPair::generate(&mut r);
+    let bob = KeyPair::generate(&mut r);
+    let old = envelope(&mut r, &alice, bob.public_key(), SenderKeyId::new(0, 1));
+    let mut receiver = open_sender_key(&bob, alice.public_key(), b"alice", &old)
+        .unwrap()
+        .into_receiver()
+        .unwrap();
+    receiver
+        .install(SenderKeyId::new(0, 9), BaseKey::new(&[3; 32]).unwrap())
+        .unwrap();
+    let before = receiver.sender_key_id();
+    assert_eq!(before, SenderKeyId::new(0, 9));
+    for step in [1, 2, 9, 200] {
+        let replay = envelope(&mut r, &alice, bob.public_key(), SenderKeyId::new(0, step));
+        let opened = open_sender_key(&bob, alice.public_key(), b"alice", &replay).unwrap();
+        assert_eq!(
+            opened.install_into(&mut receiver).err(),
+            Some(AgreementError::Stale)
+        );
+        assert_eq!(
+            receiver.sender_key_id(),
+            before,
+            "step {step} moved the receiver"
+        );
+    }
+    // a new generation is accepted
+    let next = envelope(&mut r, &alice, bob.public_key(), SenderKeyId::new(1, 0));
+    let opened = open_sender_key(&bob, alice.public_key(), b"alice", &next).unwrap();
+    opened.install_into(&mut receiver).unwrap();
+    assert_eq!(receiver.sender_key_id(), SenderKeyId::new(1, 0));
+}

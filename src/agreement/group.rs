@@ -263,20 +263,24 @@ impl OpenedSenderKey {
         RatchetReceiver::new(self.suite, self.ratchet_bits, self.key_id, self.base_key)
     }
 
-    /// Installs the key in the sender's existing receiver.
+    /// Installs the key of a new generation in the sender's existing receiver.
+    ///
+    /// Only a generation newer than the receiver's is accepted. Within a generation a receiver
+    /// follows the sender's ratchet from the frames themselves, and a member who joins builds a
+    /// fresh receiver with [`into_receiver`](Self::into_receiver); so an envelope of the
+    /// receiver's own or an older generation can only be a replay. (Ratchet steps are carried
+    /// modulo `2^R`, so an older step of the same generation could not even be told apart from a
+    /// newer one.)
     ///
     /// # Errors
     ///
-    /// [`AgreementError::Stale`] when the key is of an older generation than the receiver's,
-    /// or a KID the receiver already holds (a replayed envelope);
+    /// [`AgreementError::Stale`] unless the key's generation is newer than the receiver's;
     /// [`AgreementError::Key`] when the suite or `R` differ from the receiver's.
     pub fn install_into(self, receiver: &mut RatchetReceiver) -> Result<(), AgreementError> {
         if self.suite != receiver.suite() || self.ratchet_bits != receiver.ratchet_bits() {
             return Err(AgreementError::Key(KeyError::WrongScheme));
         }
-        let kid = self.key_id.to_key_id(self.ratchet_bits)?;
-        let held = kid == receiver.key_id() || receiver.retained_key_ids().any(|k| k == kid);
-        if self.key_id.generation < receiver.sender_key_id().generation || held {
+        if self.key_id.generation <= receiver.sender_key_id().generation {
             return Err(AgreementError::Stale);
         }
         receiver.install(self.key_id, self.base_key)?;
