@@ -617,18 +617,20 @@ impl Session {
         let kid = header.key_id();
         match &mut self.scheme {
             Scheme::SenderKeys { receivers, .. } => {
-                let candidates: Vec<ParticipantId> = receivers
-                    .iter()
-                    .filter(|(id, r)| from.is_none_or(|f| f == **id) && r.recognizes(kid))
-                    .map(|(id, _)| *id)
-                    .collect();
+                let tried = |id: &ParticipantId, r: &RatchetReceiver| {
+                    from.is_none_or(|f| f == *id) && r.recognizes(kid)
+                };
+                // Two passes instead of collecting the candidates: nothing is allocated unless
+                // KIDs of several senders collide.
+                let count = receivers.iter().filter(|(id, r)| tried(id, r)).count();
                 let mut last = DecryptError::UnknownKeyId(kid);
-                let count = candidates.len();
-                for (i, id) in candidates.into_iter().enumerate() {
-                    let Some(receiver) = receivers.get_mut(&id) else {
+                let mut seen = 0;
+                for (&id, receiver) in receivers.iter_mut() {
+                    if !tried(&id, receiver) {
                         continue;
-                    };
-                    if i + 1 == count {
+                    }
+                    seen += 1;
+                    if seen == count {
                         // The last (usually only) candidate decrypts in place.
                         let plaintext = receiver.decrypt_in_place(metadata, frame)?;
                         return Ok(Unprotected {

@@ -7,7 +7,9 @@
 
 use std::alloc::System;
 
-use secure_frame::{CipherSuite, Decryptor, Encryptor, KeyId, ReceiveKey};
+use secure_frame::ratchet::{RatchetBits, SenderKeyId};
+use secure_frame::session::{ParticipantId, Session};
+use secure_frame::{BaseKey, CipherSuite, Decryptor, Encryptor, KeyId, ReceiveKey};
 use stats_alloc::{INSTRUMENTED_SYSTEM, Region, StatsAlloc};
 
 #[global_allocator]
@@ -62,6 +64,44 @@ fn no_heap_allocation_per_frame() {
                 ),
                 (0, 0, 0),
                 "{suite} {len} B allocated per frame: {stats:?}"
+            );
+
+            // The session layer: a sender-key session with three remote participants.
+            let bits = RatchetBits::new(8).unwrap();
+            let mut alice = Session::sender_keys(suite, bits);
+            alice
+                .set_send_key(0, BaseKey::new(b"alice key").unwrap())
+                .unwrap();
+            let mut bob = Session::sender_keys(suite, bits);
+            bob.set_send_key(5, BaseKey::new(b"bob key").unwrap())
+                .unwrap();
+            for (p, generation, key) in [(1, 0, &b"alice key"[..]), (2, 1, b"x"), (3, 2, b"y")] {
+                let id = SenderKeyId::new(generation, 0);
+                bob.add_participant(ParticipantId(p), id, BaseKey::new(key).unwrap())
+                    .unwrap();
+            }
+            let region = Region::new(GLOBAL);
+            for _ in 0..3 {
+                let n = alice
+                    .protect_into(&metadata, &plaintext, &mut out)
+                    .unwrap()
+                    .len();
+                frame[..n].copy_from_slice(&out[..n]);
+                let opened = bob.unprotect(&metadata, &mut frame[..n]).unwrap();
+                assert_eq!(
+                    (opened.sender, opened.plaintext.len()),
+                    (ParticipantId(1), len)
+                );
+            }
+            let stats = region.change();
+            assert_eq!(
+                (
+                    stats.allocations,
+                    stats.reallocations,
+                    stats.bytes_allocated
+                ),
+                (0, 0, 0),
+                "session {suite} {len} B allocated per frame: {stats:?}"
             );
         }
     }
