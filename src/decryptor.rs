@@ -16,6 +16,8 @@ use crate::MAX_METADATA_LEN;
 use crate::aead::{Aad, AeadKey};
 use crate::encryptor::check_base_key;
 use crate::error::{DecryptError, KeyError};
+#[cfg(feature = "alloc")]
+use crate::header::Counter;
 use crate::header::{Header, KeyId};
 use crate::key_schedule::derive_key_salt;
 use crate::replay::ReplayWindow;
@@ -169,6 +171,30 @@ impl ReceiveKey {
         Ok(ciphertext)
     }
 
+    /// The compat container's door: authenticates and decrypts `ciphertext` in place under
+    /// counter `ctr`, where `aad` is the received header followed by the metadata, as one slice
+    /// of any length. Moves the replay window only on success; on an authentication failure
+    /// `ciphertext` is zeroed.
+    #[cfg(feature = "alloc")]
+    pub(crate) fn open_detached(
+        &mut self,
+        ctr: Counter,
+        aad: &[u8],
+        ciphertext: &mut [u8],
+        tag: &[u8],
+    ) -> Result<(), DecryptError> {
+        self.replay.check(ctr.0)?;
+        let aad = Aad {
+            header: aad,
+            metadata: &[],
+        };
+        self.key
+            .open(&self.salt.nonce(ctr.0), aad, ciphertext, tag)
+            .map_err(|_| DecryptError::Authentication)?;
+        self.replay.accept(ctr.0);
+        Ok(())
+    }
+
     fn open_copy<'o>(
         &mut self,
         header: Header,
@@ -254,7 +280,7 @@ mod store {
             }
         }
 
-        fn find_mut(&mut self, kid: KeyId) -> Option<&mut ReceiveKey> {
+        pub(crate) fn find_mut(&mut self, kid: KeyId) -> Option<&mut ReceiveKey> {
             let index = self.kids.binary_search(&kid).ok()?;
             self.keys.get_mut(index)
         }

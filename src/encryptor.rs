@@ -145,6 +145,42 @@ impl Encryptor {
         Ok(())
     }
 
+    /// The compat container's door: seals `payload` in place under the next counter and
+    /// consumes it. `aad` is `[HEADER_ROOM bytes][metadata]`; the header is written at the end
+    /// of the room and `header || metadata` is authenticated as one slice, so the metadata has
+    /// no length limit (the caller builds it on the heap). Writes exactly `tag_len()` bytes of
+    /// tag to the front of `tag`.
+    #[cfg(feature = "alloc")]
+    pub(crate) fn seal_detached(
+        &mut self,
+        aad: &mut [u8],
+        payload: &mut [u8],
+        tag: &mut [u8],
+    ) -> Result<Header, EncryptError> {
+        let ctr = self.next.ok_or(EncryptError::CounterExhausted)?;
+        let header = Header::new(self.kid, Counter(ctr));
+        let room = aad
+            .first_chunk_mut::<MAX_HEADER_LEN>()
+            .ok_or(EncryptError::BufferTooSmall {
+                needed: Self::HEADER_ROOM,
+            })?;
+        let header_len = header.write_right_aligned(room);
+        let (_, joined) = aad.split_at(Self::HEADER_ROOM - header_len);
+        let tag_len = self.tag_len();
+        let tag = tag
+            .get_mut(..tag_len)
+            .ok_or(EncryptError::BufferTooSmall { needed: tag_len })?;
+        let aad = Aad {
+            header: joined,
+            metadata: &[],
+        };
+        self.key
+            .seal(&self.salt.nonce(ctr), aad, payload, tag)
+            .map_err(|_| EncryptError::FrameTooLong)?;
+        self.next = ctr.checked_add(1);
+        Ok(header)
+    }
+
     /// Encrypts `plaintext` into `out` and returns the SFrame ciphertext, a prefix of `out` of
     /// [`ciphertext_len`](Self::ciphertext_len) bytes. Copies the plaintext once; see
     /// [`encrypt_in_room`](Self::encrypt_in_room) for the copy-free form.

@@ -148,6 +148,12 @@ pub enum KeyError {
     /// MLS session, or the reverse).
     #[error("operation does not match the session's key scheme")]
     WrongScheme,
+    /// The codec-aware (compat) mode of an Annex B codec (H.264, H.265) refuses this KID: its
+    /// big-endian encoding contains `00 00`, which sits in every trailer and, followed by the
+    /// counter, could look like a start code for many frames in a row (not part of RFC 9605; see
+    /// the `compat` module).
+    #[error("KID {0} contains 00 00 and cannot be used with an Annex B codec in compat mode")]
+    KidNotAnnexBSafe(KeyId),
 }
 
 /// Why a key agreement or sender-key envelope operation failed (not RFC 9605: the
@@ -223,4 +229,90 @@ pub enum EnvelopeError {
     /// Bytes follow the last field.
     #[error("trailing bytes after the envelope")]
     TrailingBytes,
+}
+
+/// Why a frame could not be protected in the codec-aware (compat) mode (not part of RFC 9605).
+///
+/// On every error nothing is emitted: the frame must be dropped, never sent in the clear and
+/// never protected under another codec's rules.
+#[cfg(feature = "alloc")]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum CompatEncryptError {
+    /// The frame does not parse as the codec ([`codec::plan`](crate::codec::plan) refused it).
+    #[error("frame refused by the codec layer: {0}")]
+    Codec(#[from] crate::codec::CodecError),
+    /// The SFrame core refused: [`EncryptError::CounterExhausted`] (permanent for this key) or
+    /// [`EncryptError::FrameTooLong`].
+    #[error("SFrame encryption failed: {0}")]
+    Encrypt(#[from] EncryptError),
+    /// Every one of `attempts` counters gave an H.264/H.265 frame whose ciphertext or trailer
+    /// emulates a start code (`00 00 00`, `00 00 01`, `00 00 02` or `00 00 03`). The counters
+    /// tried are used up.
+    #[error("start code emulation after {attempts} attempts")]
+    AnnexBEmulation {
+        /// How many counters were tried.
+        attempts: u8,
+    },
+    /// The trailer would be longer than [`MAX_TRAILER_LEN`](crate::compat::MAX_TRAILER_LEN)
+    /// bytes (a range map of thousands of ranges).
+    #[error("compat trailer too long")]
+    TrailerTooLong,
+}
+
+/// What is wrong with the trailer of a received compat frame: the `syntax` errors of the W3C
+/// `SFrameTransformErrorEvent` (not part of RFC 9605).
+#[cfg(feature = "alloc")]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, thiserror::Error)]
+#[non_exhaustive]
+pub enum TrailerError {
+    /// The frame ends in the magic but has no room for the length field before it.
+    #[error("compat trailer truncated")]
+    Truncated,
+    /// The length field `L` is below the smallest trailer (5 bytes) or larger than the frame.
+    #[error("compat trailer length out of range")]
+    BadLength,
+    /// `L` announces the AV1 metadata OBU wrapper, but it is not `0x2A`, a minimal size that
+    /// matches `L`, and the private `metadata_type`.
+    #[error("malformed AV1 metadata OBU around the compat trailer")]
+    BadWrapper,
+    /// The trailer ends before the tag of the key's cipher suite does.
+    #[error("compat trailer shorter than the tag")]
+    TagTruncated,
+}
+
+/// Why a compat frame could not be decrypted (not part of RFC 9605). On every error the frame is
+/// byte-identical and the receive key's state (its replay window) is unchanged.
+///
+/// For the W3C `SFrameTransformErrorEvent`: [`Trailer`](Self::Trailer),
+/// [`Header`](Self::Header) and [`RangeMap`](Self::RangeMap) are `syntax`;
+/// [`UnknownKeyId`](Self::UnknownKeyId) is `keyID`; [`Authentication`](Self::Authentication) and
+/// [`Replay`](Self::Replay) are `authentication`. [`NotProtected`](Self::NotProtected) is the
+/// application's call (`syntax` when plaintext is not allowed).
+#[cfg(feature = "alloc")]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, thiserror::Error)]
+#[non_exhaustive]
+pub enum CompatDecryptError {
+    /// The frame does not end in the compat magic, and unprotected frames are not accepted.
+    #[error("frame is not protected")]
+    NotProtected,
+    /// The trailer is malformed.
+    #[error("malformed compat trailer: {0}")]
+    Trailer(#[from] TrailerError),
+    /// The SFrame header inside the trailer is malformed.
+    #[error("malformed SFrame header: {0}")]
+    Header(#[from] HeaderError),
+    /// The range map is malformed or does not fit the frame.
+    #[error("malformed range map: {0}")]
+    RangeMap(#[from] crate::codec::RangeMapError),
+    /// No receive key is installed for this KID; the frame is unchanged and may be retried once
+    /// the key arrives (RFC 9605 §4.4.4).
+    #[error("no receive key for KID {0}")]
+    UnknownKeyId(KeyId),
+    /// The anti-replay window rejected the counter.
+    #[error("replayed or too old SFrame counter")]
+    Replay,
+    /// Authentication failed. Deliberately carries no detail.
+    #[error("SFrame authentication failed")]
+    Authentication,
 }

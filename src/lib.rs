@@ -39,6 +39,8 @@ mod aead;
 pub mod agreement;
 #[cfg(feature = "alloc")]
 pub mod codec;
+#[cfg(feature = "alloc")]
+pub mod compat;
 mod decryptor;
 mod encryptor;
 pub mod error;

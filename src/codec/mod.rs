@@ -67,7 +67,7 @@ mod bits;
 mod error;
 mod h264;
 mod h265;
-mod leb128;
+pub(crate) mod leb128;
 mod ranges;
 mod vp8;
 mod vp9;

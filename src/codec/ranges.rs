@@ -63,13 +63,10 @@ impl ClearRanges {
         if start >= end {
             return;
         }
-        if let Some(last) = self.ranges.last_mut()
-            && start <= last.1
-        {
-            last.1 = last.1.max(end);
-            return;
+        match self.ranges.last_mut() {
+            Some(last) if start <= last.1 => last.1 = last.1.max(end),
+            _ => self.ranges.push((start, end)),
         }
-        self.ranges.push((start, end));
     }
 
     /// The number of ranges.

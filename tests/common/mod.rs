@@ -10,4 +10,5 @@
     reason = "shared by several test crates, each using a different subset"
 )]
 
+pub mod frames;
 pub mod media;

@@ -1,0 +1,1079 @@
+//! The codec-aware compat container, v1 (not part of RFC 9605).
+//!
+//! RFC 9605 encrypts a whole frame. The packetizers browsers ship today parse VP8, AV1 and
+//! H.264/H.265 frames, and a frame encrypted whole breaks them. The compat container keeps what
+//! they read in the clear and in place — the [`ClearRanges`] that [`codec::plan`] finds — and
+//! encrypts the rest with the unchanged SFrame core: the same key schedule, nonce, header and
+//! AEAD as RFC mode, over the concatenated opaque bytes, with associated data that covers the
+//! range map and every clear byte. A trailer at the end of the frame carries the SFrame header,
+//! the tag and the range map, so the receiver needs no codec knowledge at all.
+//!
+//! [`CompatEncryptor`] protects frames of one codec under one send key; [`CompatDecryptor`]
+//! opens frames of any codec with a [`ReceiveKey`] or a [`Decryptor`].
+//!
+//! # Wire layout (v1)
+//!
+//! `N` is the frame normalized by [`codec::plan`] (what the receiver's depacketizer will hand
+//! over), its clear ranges are `R`, and `O` is the concatenation of its opaque runs (everything
+//! outside `R`, in order). The SFrame core runs unchanged (RFC 9605 §4.4.3):
+//!
+//! ```text
+//! header H, ciphertext C (|C| = |O|), tag T = SFrame encrypt(KID, CTR, metadata = A, plaintext = O)
+//!   where the AEAD's associated data is H ‖ A
+//! A    = "sframe-compat-v1" ‖ u16 |M| ‖ M ‖ (clear bytes of N, in order) ‖ application metadata
+//! wire = I ‖ S
+//! I    = N with its opaque bytes replaced, in order, by the bytes of C   (|I| = |N|)
+//! S    = [AV1 only: 2A ‖ leb128(obu_size) ‖ 1A] ‖ H ‖ T ‖ M ‖ L ‖ FA FA
+//! ```
+//!
+//! | bytes | field | meaning |
+//! |---|---|---|
+//! | `\|N\|` | `I` | the normalized frame: clear bytes unchanged and in place, opaque bytes replaced by ciphertext |
+//! | 1 | `2A` | AV1 only: OBU header of a METADATA OBU (type 5) with `obu_has_size_field` |
+//! | 1–8 | `obu_size` | AV1 only: minimal LEB128 of the bytes from `metadata_type` to the end of the frame |
+//! | 1 | `1A` | AV1 only: `metadata_type` 26, in the "unregistered user private" range 6–31 ([`AV1_METADATA_TYPE`]) |
+//! | 1–17 | `H` | the SFrame header (RFC 9605 §4.3), self-delimiting |
+//! | `Nt` | `T` | the AEAD tag: 16 bytes for AES-GCM, 10, 8 or 4 for AES-CTR+HMAC |
+//! | `\|M\|` | `M` | the range map: for each clear range, ULEB128 of its distance from the previous range's end (from 0 for the first), then ULEB128 of its length ([`ClearRanges::encode_map`]) |
+//! | 2 | `L` | big-endian: bits 0–14 are `\|S\|`, the whole trailer (wrapper, `L` and magic included); bit 15 is set exactly when the AV1 wrapper is present |
+//! | 2 | `FA FA` | the magic ([`MAGIC`]) |
+//!
+//! Where the trailer goes follows from appending it: after VP8, VP9 and audio frames it is
+//! opaque tail data; for H.264/H.265 it becomes the tail of the last NAL unit (which ends in the
+//! non-zero magic, so no receiver strips it as trailing zeros); for AV1 it is a final METADATA
+//! OBU that decoders ignore ("unregistered user private"), sized minimally as the libwebrtc
+//! depacketizer rewrites it, and ending in a non-zero byte as the AV1 spec asks of metadata.
+//!
+//! Bit 15 of `L` marks the AV1 wrapper because its first byte cannot: `2A` is also a valid
+//! SFrame config byte (KID 2 with a 3-byte counter), so a receiver that guessed from the bytes
+//! could misread the trailer of a VP8 frame. With the flag the layout describes itself and a
+//! malformed wrapper is a definite error.
+//!
+//! Authenticated: the SFrame header (RFC 9605 does that), and through `A` the range map and every
+//! clear byte. The length of `I` is implied: the AEAD authenticates `|C|`, and `A` holds every
+//! clear byte. `L`, the magic and the AV1 wrapper are structure that the receiver validates
+//! exactly; changing any of them moves the split between `I`, `H`, `T` and `M`, and
+//! authentication fails.
+//!
+//! ## Worked example
+//!
+//! H.264 frame `00000001 61 e0 fafafa` (one non-IDR slice; research/codecs.md H1), suite
+//! `AES_128_GCM_SHA256_128`, base key `00 01 … 0f`, KID 1, CTR 0, no application metadata.
+//! [`codec::plan`] keeps `[0, 6)` clear (start code, NAL header, the slice header byte `e0`), so
+//! `M = 00 06` and `O = fa fa fa`:
+//!
+//! ```text
+//! A    = 73667261 6d652d63 6f6d7061 742d7631   "sframe-compat-v1" (16 bytes)
+//!        0002                                  |M|
+//!        0006                                  M: gap 0, length 6
+//!        00000001 61e0                         the clear bytes
+//! aad  = 10 ‖ A                                H ‖ A: H = 10 is KID 1, CTR 0
+//! C, T = AES-128-GCM(sframe_key, nonce = sframe_salt XOR 0, aad, O = fafafa)
+//!
+//! wire = 00000001 61e0 2a2e5b                  I: clear bytes in place, then C (9 bytes)
+//!        10                                    H
+//!        a9d8a8eb 13787caf b43c6730 3ef925e6   T (16 bytes)
+//!        0006                                  M
+//!        0017                                  L = 23 = |S|, no AV1 wrapper
+//!        fafa                                  magic
+//! ```
+//!
+//! ```
+//! use secure_frame::codec::{Codec, Policy};
+//! use secure_frame::compat::{CompatDecryptor, CompatEncryptor};
+//! use secure_frame::{CipherSuite, Decryptor, Encryptor, KeyId};
+//!
+//! let suite = CipherSuite::AesGcm128Sha256;
+//! let base_key: Vec<u8> = (0..16).collect();
+//! let encryptor = Encryptor::new(suite, KeyId(1), &base_key)?;
+//! let mut sender = CompatEncryptor::new(encryptor, Codec::H264, Policy::default())?;
+//!
+//! let frame = [0, 0, 0, 1, 0x61, 0xe0, 0xfa, 0xfa, 0xfa];
+//! let mut wire = Vec::new();
+//! let sealed = sender.encrypt(&[], &frame, &mut wire)?;
+//! assert_eq!(sealed.attempts(), 1);
+//! assert_eq!(
+//!     hex(&wire),
+//!     concat!(
+//!         "0000000161e0", "2a2e5b",            // I
+//!         "10",                                // H
+//!         "a9d8a8eb13787cafb43c67303ef925e6",  // T
+//!         "0006",                              // M
+//!         "0017",                              // L
+//!         "fafa",                              // magic
+//!     )
+//! );
+//!
+//! let mut keys = Decryptor::new(suite);
+//! keys.add_key(KeyId(1), &base_key)?;
+//! let mut receiver = CompatDecryptor::new();
+//! let opened = receiver.decrypt_in_place(&mut keys, &[], &mut wire)?;
+//! assert_eq!(opened.frame(), &frame);
+//! # fn hex(bytes: &[u8]) -> String { bytes.iter().map(|b| format!("{b:02x}")).collect() }
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! # H.264 and H.265: no start code emulation
+//!
+//! Ciphertext is random, and a `00 00 01` inside it would be read as a start code by the
+//! packetizer (splitting the frame and corrupting it). After composing the wire frame the sender
+//! scans every opaque run and the trailer, each with 2 bytes of context on both sides, for
+//! `00 00 00`, `00 00 01`, `00 00 02` and `00 00 03`; on a hit it encrypts again under the next
+//! counter, at most [`Policy::max_attempts`] times (0 counts as 1), then gives up with
+//! [`CompatEncryptError::AnnexBEmulation`] and emits nothing. Every opaque run so looks like an
+//! already escaped NAL unit payload, and the check at its end also rules out a `00` before the
+//! next 4-byte start code. Clear bytes are left as they are (parameter sets legitimately hold
+//! `00 00 03`). RFC 9605 only needs unique (KID, CTR) pairs: skipping counters is harmless.
+//!
+//! Retrying must be able to succeed, so the trailer's fixed bytes must not emulate by
+//! themselves: the range map has no `00 00` (only the first gap may be 0, and a minimal ULEB128
+//! of a value ≥ 1 has no zero byte), the two bytes of `L` are never both `00` (it is 5 to
+//! 32 767) and the magic is `FA FA`; the bytes before the trailer are ciphertext or the end of
+//! a NAL unit, which is never `00`. The KID is
+//! the exception: a KID whose big-endian bytes hold `00 00` (such as `0x010000`), followed by
+//! the counter's most significant byte, would fail for long stretches of counters, so
+//! [`CompatEncryptor::new`] refuses it for Annex B codecs ([`check_key_id`],
+//! [`KeyError::KidNotAnnexBSafe`]). Counters whose own bytes hold a forbidden pattern (such as
+//! `0x01000000`, `01 00 00 00`) are skipped before encrypting, without using up an attempt.
+//!
+//! An opaque run followed by a start code fails the check when its last ciphertext byte is `00`
+//! (`00 00 00 01` would absorb it), so a frame of `k` slices needs a second counter about
+//! `k / 256` of the time; with the default 10 attempts a frame of 64 slices (22 % per attempt)
+//! is dropped about once in 3 million.
+//!
+//! # Receiving
+//!
+//! The receiver reads only the trailer, from the end: the magic (a frame without it is
+//! [`CompatDecryptError::NotProtected`], refused unless
+//! [`CompatDecryptor::accept_unprotected`] opted in; an empty frame always passes through, as the
+//! sender passes empty frames through), `L` (bounds-checked), the AV1 wrapper when `L` says so,
+//! the SFrame header, the key by KID, the tag of the key's suite, and the range map (validated
+//! against `|I|`: minimal numbers, ascending, no overlap, no empty or adjacent ranges, at most
+//! [`CompatDecryptor::with_max_ranges`] of them). It then rebuilds `A` and `O`, authenticates and
+//! decrypts a copy of `O` and only then writes the plaintext back into the opaque slots: on any
+//! error the frame is byte-identical and the replay window has not moved. The result is `I` as
+//! a prefix of the input, equal to the sender's normalized frame.
+
+use alloc::vec::Vec;
+use core::fmt;
+use core::ops::Range;
+
+use crate::codec::{self, ClearRanges, Codec, FramePlan, Framing, Plan, Policy, leb128};
+use crate::decryptor::{Decryptor, ReceiveKey};
+use crate::encryptor::Encryptor;
+pub use crate::error::{CompatDecryptError, CompatEncryptError, TrailerError};
+use crate::error::{DecryptError, EncryptError, HeaderError, KeyError};
+use crate::header::{Counter, Header, KeyId};
+use crate::suite::MAX_TAG_LEN;
+
+/// The last two bytes of every compat frame.
+pub const MAGIC: [u8; 2] = [0xfa, 0xfa];
+
+/// The first bytes of the associated data `A`: the container and its version.
+pub const AAD_LABEL: &[u8; 16] = b"sframe-compat-v1";
+
+/// The AV1 `metadata_type` of the trailer's METADATA OBU: 26, in the range 6–31 that the AV1
+/// spec leaves to "unregistered user private" use (decoders ignore such OBUs).
+pub const AV1_METADATA_TYPE: u8 = 26;
+
+/// The longest trailer `S`, in bytes: `L` holds it in 15 bits.
+pub const MAX_TRAILER_LEN: usize = 0x7fff;
+
+/// Bit 15 of `L`: the trailer is wrapped in an AV1 METADATA OBU.
+const AV1_WRAPPER_FLAG: u16 = 0x8000;
+
+/// OBU header: `obu_type` 5 (METADATA), `obu_has_size_field` 1.
+const OBU_METADATA_HEADER: u8 = 0x2a;
+
+/// The longest `leb128()` AV1 allows.
+const OBU_SIZE_MAX_LEN: usize = 8;
+
+/// `L` and the magic.
+const TRAILER_END_LEN: usize = 4;
+
+/// The shortest trailer: a one-byte header, `L` and the magic (a zero-length tag is impossible,
+/// but the tag length is only known after the key lookup).
+const MIN_TRAILER_LEN: usize = 1 + TRAILER_END_LEN;
+
+/// Bytes of context on each side of a scanned window.
+const SCAN_CONTEXT: usize = 2;
+
+/// Checks that `kid` can protect frames of `codec` in the compat mode: for H.264 and H.265 its
+/// big-endian encoding in the SFrame header must not contain `00 00` (see the module docs).
+/// [`CompatEncryptor::new`] calls this; a key manager can call it before installing a key.
+///
+/// # Errors
+///
+/// [`KeyError::KidNotAnnexBSafe`].
+pub fn check_key_id(codec: Codec, kid: KeyId) -> Result<(), KeyError> {
+    if codec.framing() != Framing::AnnexB {
+        return Ok(());
+    }
+    // The config byte, then the KID's bytes (none below 8); a CTR of 0 adds no byte.
+    let header = Header::new(kid, Counter(0)).encode();
+    let kid_bytes = header.get(1..).unwrap_or_default();
+    if kid_bytes.windows(2).any(|pair| pair == [0, 0]) {
+        return Err(KeyError::KidNotAnnexBSafe(kid));
+    }
+    Ok(())
+}
+
+/// Reads the SFrame header of a compat frame without any key: the first phase of receiving
+/// (an SFU or a key manager can stop here).
+///
+/// # Errors
+///
+/// [`CompatDecryptError::NotProtected`] without the magic, [`CompatDecryptError::Trailer`] and
+/// [`CompatDecryptError::Header`] for a malformed trailer.
+pub fn read_header(frame: &[u8]) -> Result<Header, CompatDecryptError> {
+    match Trailer::parse(frame)? {
+        Some(trailer) => Ok(trailer.header),
+        None => Err(CompatDecryptError::NotProtected),
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Sender
+// ---------------------------------------------------------------------------------------------
+
+/// Protects frames of one codec under one send key in the compat container.
+///
+/// Owns the [`Encryptor`] (its KID was checked for the codec when this was built) and scratch
+/// buffers that are reused from frame to frame.
+pub struct CompatEncryptor {
+    encryptor: Encryptor,
+    codec: Codec,
+    policy: Policy,
+    scratch: SealScratch,
+}
+
+/// What [`CompatEncryptor::encrypt`] did with a frame.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Sealed {
+    header: Option<Header>,
+    attempts: u8,
+    keyframe: Option<bool>,
+}
+
+impl Sealed {
+    /// The SFrame header the frame carries; `None` when it passed through (a 0-byte frame).
+    #[must_use]
+    pub fn header(&self) -> Option<Header> {
+        self.header
+    }
+
+    /// How many counters were used: 1, more after H.264/H.265 start code emulation, 0 for a
+    /// frame that passed through.
+    #[must_use]
+    pub fn attempts(&self) -> u8 {
+        self.attempts
+    }
+
+    /// The codec layer's key frame hint ([`FramePlan::keyframe`]).
+    #[must_use]
+    pub fn keyframe(&self) -> Option<bool> {
+        self.keyframe
+    }
+}
+
+impl CompatEncryptor {
+    /// Protects frames of `codec` with `encryptor`, under `policy`.
+    ///
+    /// # Errors
+    ///
+    /// [`KeyError::KidNotAnnexBSafe`] when the codec is H.264 or H.265 and the KID's encoding
+    /// contains `00 00` ([`check_key_id`]).
+    pub fn new(encryptor: Encryptor, codec: Codec, policy: Policy) -> Result<Self, KeyError> {
+        check_key_id(codec, encryptor.key_id())?;
+        Ok(Self {
+            encryptor,
+            codec,
+            policy,
+            scratch: SealScratch::default(),
+        })
+    }
+
+    /// The send key.
+    #[must_use]
+    pub fn encryptor(&self) -> &Encryptor {
+        &self.encryptor
+    }
+
+    /// Gives the send key back.
+    #[must_use]
+    pub fn into_encryptor(self) -> Encryptor {
+        self.encryptor
+    }
+
+    /// The codec.
+    #[must_use]
+    pub fn codec(&self) -> Codec {
+        self.codec
+    }
+
+    /// The policy.
+    #[must_use]
+    pub fn policy(&self) -> &Policy {
+        &self.policy
+    }
+
+    /// Protects `frame` and writes the wire frame to `out` (replacing what it held). A 0-byte
+    /// frame passes through: `out` is left empty and [`Sealed::header`] is `None`.
+    ///
+    /// # Errors
+    ///
+    /// [`CompatEncryptError::Codec`] when the frame does not parse as the codec;
+    /// [`CompatEncryptError::AnnexBEmulation`], [`CompatEncryptError::TrailerTooLong`] and
+    /// [`CompatEncryptError::Encrypt`]. On every error `out` is empty: drop the frame.
+    pub fn encrypt(
+        &mut self,
+        metadata: &[u8],
+        frame: &[u8],
+        out: &mut Vec<u8>,
+    ) -> Result<Sealed, CompatEncryptError> {
+        out.clear();
+        let plan = match codec::plan(self.codec, frame, &self.policy)? {
+            Plan::PassThrough => {
+                return Ok(Sealed {
+                    header: None,
+                    attempts: 0,
+                    keyframe: None,
+                });
+            }
+            Plan::Protect(plan) => plan,
+        };
+        seal_planned(
+            &mut self.encryptor,
+            &plan,
+            self.policy.max_attempts,
+            metadata,
+            out,
+            &mut self.scratch,
+        )
+    }
+
+    /// Protects `frame` into a new `Vec`.
+    ///
+    /// # Errors
+    ///
+    /// As [`encrypt`](Self::encrypt).
+    pub fn encrypt_to_vec(
+        &mut self,
+        metadata: &[u8],
+        frame: &[u8],
+    ) -> Result<Vec<u8>, CompatEncryptError> {
+        let mut out = Vec::new();
+        self.encrypt(metadata, frame, &mut out)?;
+        Ok(out)
+    }
+}
+
+impl fmt::Debug for CompatEncryptor {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CompatEncryptor")
+            .field("encryptor", &self.encryptor)
+            .field("codec", &self.codec)
+            .field("policy", &self.policy)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The sender's buffers, kept between frames.
+#[derive(Default)]
+pub(crate) struct SealScratch {
+    /// `[room for H][A]`.
+    aad: Vec<u8>,
+    /// The range map `M`.
+    map: Vec<u8>,
+    /// `O`, then `C`, when the frame has more than one opaque run.
+    work: Vec<u8>,
+}
+
+/// Protects a planned frame with `encryptor` into `out`; on error `out` is empty. The door for
+/// holders of an [`Encryptor`] shared with RFC-mode streams (the session).
+///
+/// The caller checks the KID with [`check_key_id`] when it installs the key; an unchecked KID
+/// is still safe (a frame that emulates a start code is never emitted) but may exhaust the
+/// attempts.
+pub(crate) fn seal_planned(
+    encryptor: &mut Encryptor,
+    plan: &FramePlan<'_>,
+    max_attempts: u8,
+    metadata: &[u8],
+    out: &mut Vec<u8>,
+    scratch: &mut SealScratch,
+) -> Result<Sealed, CompatEncryptError> {
+    let result = seal_attempts(encryptor, plan, max_attempts, metadata, out, scratch);
+    if result.is_err() {
+        out.clear();
+    }
+    result
+}
+
+fn seal_attempts(
+    encryptor: &mut Encryptor,
+    plan: &FramePlan<'_>,
+    max_attempts: u8,
+    metadata: &[u8],
+    out: &mut Vec<u8>,
+    scratch: &mut SealScratch,
+) -> Result<Sealed, CompatEncryptError> {
+    let frame = plan.frame();
+    let clear = plan.clear();
+    let annexb = plan.framing() == Framing::AnnexB;
+    let wrapped = plan.framing() == Framing::Av1Obu;
+
+    scratch.map.clear();
+    clear.encode_map(&mut scratch.map);
+    let map_len =
+        u16::try_from(scratch.map.len()).map_err(|_| CompatEncryptError::TrailerTooLong)?;
+    build_aad(
+        &mut scratch.aad,
+        &[0; Encryptor::HEADER_ROOM],
+        &scratch.map,
+        map_len,
+        frame,
+        clear,
+        metadata,
+    );
+
+    out.clear();
+    out.extend_from_slice(frame);
+    let single_run = single_opaque_run(clear, frame.len());
+    let allowed = if annexb { max_attempts.max(1) } else { 1 };
+    let mut attempts: u8 = 0;
+    while attempts < allowed {
+        if annexb {
+            skip_emulating_counters(encryptor)?;
+        }
+        let next = encryptor
+            .next_counter()
+            .ok_or(EncryptError::CounterExhausted)?;
+        let header_len = Header::new(encryptor.key_id(), next).encoded_len();
+        let layout =
+            TrailerLayout::new(wrapped, header_len, encryptor.tag_len(), scratch.map.len())?;
+
+        let mut tag = [0u8; MAX_TAG_LEN];
+        let header = if let Some(run) = &single_run {
+            // One opaque run: encrypt it where it is (after a failed attempt, from the plaintext
+            // again).
+            let slot = out.get_mut(run.clone()).unwrap_or_default();
+            if attempts > 0 {
+                copy_same_len(slot, frame.get(run.clone()).unwrap_or_default());
+            }
+            encryptor.seal_detached(&mut scratch.aad, slot, &mut tag)?
+        } else {
+            // Several runs (or none): gather, encrypt, scatter.
+            gather(&mut scratch.work, frame, clear);
+            let header = encryptor.seal_detached(&mut scratch.aad, &mut scratch.work, &mut tag)?;
+            scatter(
+                &scratch.work,
+                clear,
+                out.get_mut(..frame.len()).unwrap_or_default(),
+            );
+            header
+        };
+        attempts = attempts.saturating_add(1);
+
+        out.truncate(frame.len());
+        let tag = tag.get(..encryptor.tag_len()).unwrap_or_default();
+        layout.write(header, tag, &scratch.map, out);
+        if !annexb || !emulates_start_code(out, clear, frame.len()) {
+            return Ok(Sealed {
+                header: Some(header),
+                attempts,
+                keyframe: plan.keyframe(),
+            });
+        }
+    }
+    Err(CompatEncryptError::AnnexBEmulation { attempts })
+}
+
+/// Writes `prefix ‖ A` to `aad`: the received header, or room for the header to come.
+fn build_aad(
+    aad: &mut Vec<u8>,
+    prefix: &[u8],
+    map: &[u8],
+    map_len: u16,
+    frame: &[u8],
+    clear: &ClearRanges,
+    metadata: &[u8],
+) {
+    aad.clear();
+    aad.extend_from_slice(prefix);
+    aad.extend_from_slice(AAD_LABEL);
+    aad.extend_from_slice(&map_len.to_be_bytes());
+    aad.extend_from_slice(map);
+    for range in clear {
+        aad.extend_from_slice(frame.get(range).unwrap_or_default());
+    }
+    aad.extend_from_slice(metadata);
+}
+
+/// The frame's only opaque run, if it has exactly one.
+fn single_opaque_run(clear: &ClearRanges, frame_len: usize) -> Option<Range<usize>> {
+    let mut runs = clear.opaque(frame_len);
+    match (runs.next(), runs.next()) {
+        (Some(run), None) => Some(run),
+        _ => None,
+    }
+}
+
+/// Writes the concatenated opaque runs of `frame` to `work`.
+fn gather(work: &mut Vec<u8>, frame: &[u8], clear: &ClearRanges) {
+    work.clear();
+    for run in clear.opaque(frame.len()) {
+        work.extend_from_slice(frame.get(run).unwrap_or_default());
+    }
+}
+
+/// Writes `src` back into the opaque runs of `frame`, in order (the inverse of [`gather`]).
+fn scatter(src: &[u8], clear: &ClearRanges, frame: &mut [u8]) {
+    let mut rest = src;
+    for run in clear.opaque(frame.len()) {
+        let (chunk, tail) = rest.split_at(run.len().min(rest.len()));
+        copy_same_len(frame.get_mut(run).unwrap_or_default(), chunk);
+        rest = tail;
+    }
+}
+
+/// `copy_from_slice` for slices that have the same length by construction (never panics).
+fn copy_same_len(dst: &mut [u8], src: &[u8]) {
+    if dst.len() == src.len() {
+        dst.copy_from_slice(src);
+    }
+}
+
+/// Moves the counter past values whose own header bytes hold a forbidden Annex B pattern.
+fn skip_emulating_counters(encryptor: &mut Encryptor) -> Result<(), EncryptError> {
+    let next = encryptor
+        .next_counter()
+        .ok_or(EncryptError::CounterExhausted)?;
+    let safe = annexb_safe_counter(next.0);
+    if safe != next.0 {
+        encryptor.advance_counter_to(Counter(safe))?;
+    }
+    Ok(())
+}
+
+/// A counter at or after `ctr` whose big-endian bytes in the header (none below 8) contain no
+/// `00 00 0x` with x ≤ 3. At the first such pattern the byte after `00 00` becomes `04` and the
+/// bytes below it `00`; that only moves the next pattern further right, so three rounds suffice
+/// for eight bytes. The value grows and its length stays the same, so it cannot overflow.
+fn annexb_safe_counter(mut ctr: u64) -> u64 {
+    for _ in 0..8 {
+        if ctr < 8 {
+            return ctr;
+        }
+        let mut be = ctr.to_be_bytes();
+        let first = be.iter().position(|&b| b != 0).unwrap_or(0);
+        let Some(at) = be
+            .get(first..)
+            .unwrap_or_default()
+            .windows(3)
+            .position(|w| matches!(w, [0, 0, 0..=3]))
+        else {
+            return ctr;
+        };
+        let third = first + at + 2;
+        if let Some(byte) = be.get_mut(third) {
+            *byte = 4;
+        }
+        if let Some(low) = be.get_mut(third + 1..) {
+            low.fill(0);
+        }
+        ctr = u64::from_be_bytes(be);
+    }
+    ctr
+}
+
+/// Whether the wire frame holds `00 00 0x` (x ≤ 3) in an opaque run or the trailer, each with
+/// [`SCAN_CONTEXT`] bytes on both sides. `inner_len` is `|I|`; the trailer follows it.
+fn emulates_start_code(wire: &[u8], clear: &ClearRanges, inner_len: usize) -> bool {
+    let window = |run: Range<usize>| {
+        let start = run.start.saturating_sub(SCAN_CONTEXT);
+        let end = run.end.saturating_add(SCAN_CONTEXT).min(wire.len());
+        wire.get(start..end).unwrap_or_default()
+    };
+    clear
+        .opaque(inner_len)
+        .any(|run| has_start_code_prefix(window(run)))
+        || has_start_code_prefix(window(inner_len..wire.len()))
+}
+
+/// Whether `bytes` contains `00 00 00`, `00 00 01`, `00 00 02` or `00 00 03`.
+fn has_start_code_prefix(bytes: &[u8]) -> bool {
+    let mut i = 0;
+    while let Some(&third) = bytes.get(i + 2) {
+        if third > 3 {
+            // No pattern can hold byte i + 2, so none starts at i, i + 1 or i + 2.
+            i += 3;
+        } else if bytes.get(i) == Some(&0) && bytes.get(i + 1) == Some(&0) {
+            return true;
+        } else {
+            i += 1;
+        }
+    }
+    false
+}
+
+/// The sizes of one trailer.
+#[derive(Clone, Copy, Debug)]
+struct TrailerLayout {
+    /// The AV1 OBU's `obu_size` when wrapped.
+    obu_size: Option<usize>,
+    /// `|S|`.
+    len: usize,
+}
+
+impl TrailerLayout {
+    fn new(
+        wrapped: bool,
+        header_len: usize,
+        tag_len: usize,
+        map_len: usize,
+    ) -> Result<Self, CompatEncryptError> {
+        let too_long = CompatEncryptError::TrailerTooLong;
+        let core = header_len
+            .checked_add(tag_len)
+            .and_then(|n| n.checked_add(map_len))
+            .and_then(|n| n.checked_add(TRAILER_END_LEN))
+            .ok_or(too_long)?;
+        let (obu_size, len) = if wrapped {
+            // metadata_type, then the core.
+            let obu_size = core.checked_add(1).ok_or(too_long)?;
+            let len = obu_size
+                .checked_add(1 + leb128::encoded_len(obu_size))
+                .ok_or(too_long)?;
+            (Some(obu_size), len)
+        } else {
+            (None, core)
+        };
+        if len > MAX_TRAILER_LEN {
+            return Err(too_long);
+        }
+        Ok(Self { obu_size, len })
+    }
+
+    /// Appends `S` to `out`.
+    fn write(self, header: Header, tag: &[u8], map: &[u8], out: &mut Vec<u8>) {
+        let mut l = u16::try_from(self.len).unwrap_or(u16::MAX) & !AV1_WRAPPER_FLAG;
+        if let Some(obu_size) = self.obu_size {
+            out.push(OBU_METADATA_HEADER);
+            leb128::write(obu_size, out);
+            out.push(AV1_METADATA_TYPE);
+            l |= AV1_WRAPPER_FLAG;
+        }
+        out.extend_from_slice(&header.encode());
+        out.extend_from_slice(tag);
+        out.extend_from_slice(map);
+        out.extend_from_slice(&l.to_be_bytes());
+        out.extend_from_slice(&MAGIC);
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Receiver
+// ---------------------------------------------------------------------------------------------
+
+/// Opens compat frames of any codec: reads the trailer, looks the key up by KID, authenticates
+/// and decrypts, and restores the frame in place.
+///
+/// Holds no keys (pass a [`Decryptor`] or a [`ReceiveKey`] to each call), only its options and
+/// scratch buffers reused from frame to frame.
+pub struct CompatDecryptor {
+    max_ranges: usize,
+    accept_unprotected: bool,
+    /// `H ‖ A`.
+    aad: Vec<u8>,
+    /// A copy of the opaque bytes, decrypted here before being written back.
+    work: Vec<u8>,
+}
+
+/// A frame opened by [`CompatDecryptor`]: the normalized frame, a prefix of the input.
+#[derive(Debug)]
+pub struct Opened<'f> {
+    frame: &'f mut [u8],
+    header: Option<Header>,
+}
+
+impl<'f> Opened<'f> {
+    /// The frame: decrypted, or as received when it passed through.
+    #[must_use]
+    pub fn frame(&self) -> &[u8] {
+        self.frame
+    }
+
+    /// The frame, mutably.
+    #[must_use]
+    pub fn frame_mut(&mut self) -> &mut [u8] {
+        self.frame
+    }
+
+    /// The frame with the input's lifetime.
+    #[must_use]
+    pub fn into_frame(self) -> &'f mut [u8] {
+        self.frame
+    }
+
+    /// The SFrame header of a decrypted frame; `None` when the frame passed through (an empty
+    /// frame, or an unprotected one with [`CompatDecryptor::accept_unprotected`]).
+    #[must_use]
+    pub fn header(&self) -> Option<Header> {
+        self.header
+    }
+}
+
+impl Default for CompatDecryptor {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl CompatDecryptor {
+    /// A receiver that refuses unprotected frames and accepts at most as many clear ranges as
+    /// the default [`Policy::max_ranges`] (1024).
+    #[must_use]
+    pub fn new() -> Self {
+        Self {
+            max_ranges: Policy::default().max_ranges,
+            accept_unprotected: false,
+            aad: Vec::new(),
+            work: Vec::new(),
+        }
+    }
+
+    /// Sets the most clear ranges a frame's range map may hold.
+    #[must_use]
+    pub fn with_max_ranges(mut self, max_ranges: usize) -> Self {
+        self.max_ranges = max_ranges;
+        self
+    }
+
+    /// Whether frames without the magic are returned as they are (for example while an SFU
+    /// injects plaintext frames, or before encryption starts) instead of refused with
+    /// [`CompatDecryptError::NotProtected`]. Off by default.
+    #[must_use]
+    pub fn accept_unprotected(mut self, accept: bool) -> Self {
+        self.accept_unprotected = accept;
+        self
+    }
+
+    /// The most clear ranges accepted.
+    #[must_use]
+    pub fn max_ranges(&self) -> usize {
+        self.max_ranges
+    }
+
+    /// Whether unprotected frames are accepted.
+    #[must_use]
+    pub fn accepts_unprotected(&self) -> bool {
+        self.accept_unprotected
+    }
+
+    /// Looks up the frame's KID in `keys`, authenticates and decrypts in place, and returns the
+    /// normalized frame (a prefix of `frame`: the trailer is cut off).
+    ///
+    /// # Errors
+    ///
+    /// [`CompatDecryptError::NotProtected`], [`CompatDecryptError::Trailer`],
+    /// [`CompatDecryptError::Header`], [`CompatDecryptError::RangeMap`],
+    /// [`CompatDecryptError::UnknownKeyId`] (keep the frame and retry once the key arrives),
+    /// [`CompatDecryptError::Replay`], [`CompatDecryptError::Authentication`]. On every error
+    /// `frame` is byte-identical and no key's state changed.
+    pub fn decrypt_in_place<'f>(
+        &mut self,
+        keys: &mut Decryptor,
+        metadata: &[u8],
+        frame: &'f mut [u8],
+    ) -> Result<Opened<'f>, CompatDecryptError> {
+        self.open(keys, metadata, frame)
+    }
+
+    /// As [`decrypt_in_place`](Self::decrypt_in_place) with a single receive key; a frame
+    /// carrying another KID is [`CompatDecryptError::UnknownKeyId`].
+    ///
+    /// # Errors
+    ///
+    /// As [`decrypt_in_place`](Self::decrypt_in_place).
+    pub fn decrypt_in_place_with_key<'f>(
+        &mut self,
+        key: &mut ReceiveKey,
+        metadata: &[u8],
+        frame: &'f mut [u8],
+    ) -> Result<Opened<'f>, CompatDecryptError> {
+        self.open(key, metadata, frame)
+    }
+
+    /// Opens `frame` with any [`CompatKeys`]: the entry point for other key stores (the
+    /// session's ratchet receivers and MLS epochs).
+    pub(crate) fn open<'f, K: CompatKeys + ?Sized>(
+        &mut self,
+        keys: &mut K,
+        metadata: &[u8],
+        frame: &'f mut [u8],
+    ) -> Result<Opened<'f>, CompatDecryptError> {
+        if frame.is_empty() {
+            return Ok(Opened {
+                frame,
+                header: None,
+            });
+        }
+        let Some(trailer) = Trailer::parse(frame)? else {
+            if self.accept_unprotected {
+                return Ok(Opened {
+                    frame,
+                    header: None,
+                });
+            }
+            return Err(CompatDecryptError::NotProtected);
+        };
+        let header = trailer.header;
+        let kid = header.key_id();
+        let tag_len = keys
+            .tag_len(kid)
+            .ok_or(CompatDecryptError::UnknownKeyId(kid))?;
+        let (tag, map) = trailer
+            .after_header
+            .split_at_checked(tag_len)
+            .ok_or(TrailerError::TagTruncated)?;
+        let clear = ClearRanges::decode_map(map, trailer.inner.len(), self.max_ranges)?;
+        // |M| < |S| ≤ MAX_TRAILER_LEN.
+        let map_len = u16::try_from(map.len()).map_err(|_| TrailerError::BadLength)?;
+        build_aad(
+            &mut self.aad,
+            trailer.header_bytes,
+            map,
+            map_len,
+            trailer.inner,
+            &clear,
+            metadata,
+        );
+        gather(&mut self.work, trailer.inner, &clear);
+        let inner_len = trailer.inner.len();
+        keys.open_opaque(header, &self.aad, &mut self.work, tag)
+            .map_err(|e| match e {
+                DecryptError::Replay => CompatDecryptError::Replay,
+                DecryptError::UnknownKeyId(kid) => CompatDecryptError::UnknownKeyId(kid),
+                _ => CompatDecryptError::Authentication,
+            })?;
+        let (inner, _) = frame
+            .split_at_mut_checked(inner_len)
+            .ok_or(TrailerError::BadLength)?;
+        scatter(&self.work, &clear, inner);
+        Ok(Opened {
+            frame: inner,
+            header: Some(header),
+        })
+    }
+}
+
+impl fmt::Debug for CompatDecryptor {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CompatDecryptor")
+            .field("max_ranges", &self.max_ranges)
+            .field("accept_unprotected", &self.accept_unprotected)
+            .finish_non_exhaustive()
+    }
+}
+
+/// What the compat receiver needs from a key store (crate-internal, so that the session's
+/// ratchet receivers and MLS epoch store can plug in next to [`ReceiveKey`] and [`Decryptor`]).
+pub(crate) trait CompatKeys {
+    /// `Nt` of the key that would open frames of `kid`, or `None` when there is none (the
+    /// frame is then [`CompatDecryptError::UnknownKeyId`]).
+    fn tag_len(&self, kid: KeyId) -> Option<usize>;
+
+    /// Authenticates and decrypts the opaque bytes `ciphertext` in place for the frame with
+    /// `header`; `aad` is the header as received followed by `A`. State (replay window, ratchet
+    /// position) moves only on success.
+    fn open_opaque(
+        &mut self,
+        header: Header,
+        aad: &[u8],
+        ciphertext: &mut [u8],
+        tag: &[u8],
+    ) -> Result<(), DecryptError>;
+}
+
+impl CompatKeys for ReceiveKey {
+    fn tag_len(&self, kid: KeyId) -> Option<usize> {
+        (kid == self.key_id()).then(|| self.suite().tag_len())
+    }
+
+    fn open_opaque(
+        &mut self,
+        header: Header,
+        aad: &[u8],
+        ciphertext: &mut [u8],
+        tag: &[u8],
+    ) -> Result<(), DecryptError> {
+        if header.key_id() != self.key_id() {
+            return Err(DecryptError::UnknownKeyId(header.key_id()));
+        }
+        self.open_detached(header.counter(), aad, ciphertext, tag)
+    }
+}
+
+impl CompatKeys for Decryptor {
+    fn tag_len(&self, kid: KeyId) -> Option<usize> {
+        self.get(kid).map(|key| key.suite().tag_len())
+    }
+
+    fn open_opaque(
+        &mut self,
+        header: Header,
+        aad: &[u8],
+        ciphertext: &mut [u8],
+        tag: &[u8],
+    ) -> Result<(), DecryptError> {
+        let kid = header.key_id();
+        self.find_mut(kid)
+            .ok_or(DecryptError::UnknownKeyId(kid))?
+            .open_detached(header.counter(), aad, ciphertext, tag)
+    }
+}
+
+/// The parsed trailer of a received frame, before the key lookup.
+struct Trailer<'a> {
+    /// `I`.
+    inner: &'a [u8],
+    header: Header,
+    /// `H` as received.
+    header_bytes: &'a [u8],
+    /// `T ‖ M`: where one ends depends on the key's suite.
+    after_header: &'a [u8],
+}
+
+impl<'a> Trailer<'a> {
+    /// `Ok(None)` when the frame does not end in the magic.
+    fn parse(frame: &'a [u8]) -> Result<Option<Self>, CompatDecryptError> {
+        let Some((body, magic)) = frame.split_last_chunk::<2>() else {
+            return Ok(None);
+        };
+        if *magic != MAGIC {
+            return Ok(None);
+        }
+        let (body, l) = body
+            .split_last_chunk::<2>()
+            .ok_or(TrailerError::Truncated)?;
+        let l = u16::from_be_bytes(*l);
+        let len = usize::from(l & !AV1_WRAPPER_FLAG);
+        if len < MIN_TRAILER_LEN {
+            return Err(TrailerError::BadLength.into());
+        }
+        let inner_len = frame
+            .len()
+            .checked_sub(len)
+            .ok_or(TrailerError::BadLength)?;
+        let (inner, core) = body
+            .split_at_checked(inner_len)
+            .ok_or(TrailerError::BadLength)?;
+        let core = if l & AV1_WRAPPER_FLAG == 0 {
+            core
+        } else {
+            unwrap_av1(core)?
+        };
+        let (header, header_len) = Header::decode(core)?;
+        let (header_bytes, after_header) = core
+            .split_at_checked(header_len)
+            .ok_or(HeaderError::Truncated)?;
+        Ok(Some(Self {
+            inner,
+            header,
+            header_bytes,
+            after_header,
+        }))
+    }
+}
+
+/// Strips the AV1 METADATA OBU header, size and type from the front of `core` (the trailer
+/// without `L` and the magic). The OBU runs to the end of the frame.
+fn unwrap_av1(core: &[u8]) -> Result<&[u8], TrailerError> {
+    let bad = TrailerError::BadWrapper;
+    let (&obu_header, rest) = core.split_first().ok_or(bad)?;
+    if obu_header != OBU_METADATA_HEADER {
+        return Err(bad);
+    }
+    let size = leb128::read(rest, OBU_SIZE_MAX_LEN).map_err(|_| bad)?;
+    if !size.is_minimal() {
+        return Err(bad);
+    }
+    let payload = rest.get(size.len..).ok_or(bad)?;
+    let payload_len = payload.len().checked_add(TRAILER_END_LEN).ok_or(bad)?;
+    if usize::try_from(size.value).ok() != Some(payload_len) {
+        return Err(bad);
+    }
+    match payload.split_first() {
+        Some((&AV1_METADATA_TYPE, rest)) => Ok(rest),
+        _ => Err(bad),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::indexing_slicing, reason = "test code")]
+
+    use super::*;
+
+    #[test]
+    fn start_code_prefixes() {
+        for bad in [[0, 0, 0], [0, 0, 1], [0, 0, 2], [0, 0, 3]] {
+            assert!(has_start_code_prefix(&bad));
+            for pad in 0..5 {
+                let mut v = std::vec![0x55; pad];
+                v.extend_from_slice(&bad);
+                v.extend(std::iter::repeat_n(0x66, pad));
+                assert!(has_start_code_prefix(&v), "{v:02x?}");
+            }
+        }
+        for good in [
+            &[0, 0, 4][..],
+            &[0, 1, 0, 0],
+            &[1, 0, 0],
+            &[0, 0],
+            &[],
+            &[3, 0, 0, 4],
+        ] {
+            assert!(!has_start_code_prefix(good), "{good:02x?}");
+        }
+    }
+
+    #[test]
+    fn counters_skip_emulating_bytes() {
+        // Below 2^16 and without internal zero pairs, counters are kept.
+        for ctr in [0, 7, 8, 0xff, 0x100, 0xffff, 0x10000, 0x10001, 0x01_00_04] {
+            assert_eq!(annexb_safe_counter(ctr), ctr);
+        }
+        assert_eq!(annexb_safe_counter(0x0100_0000), 0x0100_0004);
+        assert_eq!(annexb_safe_counter(0x0100_0003), 0x0100_0004);
+        assert_eq!(annexb_safe_counter(0x01_0000_0000), 0x01_0000_0400);
+        assert_eq!(annexb_safe_counter(u64::MAX), u64::MAX);
+        assert_eq!(annexb_safe_counter(1 << 56), 0x0100_0004_0000_0400);
+        // The result never holds a pattern and never goes backwards.
+        for shift in 0..64 {
+            for delta in [0u64, 1, 2, 3, 4, 0xff] {
+                let ctr = (1u64 << shift).saturating_add(delta);
+                let safe = annexb_safe_counter(ctr);
+                assert!(safe >= ctr);
+                let be = safe.to_be_bytes();
+                let first = be.iter().position(|&b| b != 0).unwrap_or(8);
+                assert!(safe < 8 || !has_start_code_prefix(&be[first..]), "{ctr:#x}");
+            }
+        }
+    }
+
+    #[test]
+    fn trailer_layout_limits() {
+        let layout = TrailerLayout::new(false, 2, 16, 2).unwrap();
+        assert_eq!(layout.len, 24);
+        let wrapped = TrailerLayout::new(true, 2, 16, 2).unwrap();
+        assert_eq!((wrapped.obu_size, wrapped.len), (Some(25), 27));
+        assert!(TrailerLayout::new(false, 1, 4, MAX_TRAILER_LEN - 9).is_ok());
+        assert_eq!(
+            TrailerLayout::new(false, 1, 4, MAX_TRAILER_LEN - 8).unwrap_err(),
+            CompatEncryptError::TrailerTooLong
+        );
+        assert!(TrailerLayout::new(false, 1, 4, usize::MAX).is_err());
+    }
+}
