@@ -316,3 +316,79 @@ pub enum CompatDecryptError {
     #[error("SFrame authentication failed")]
     Authentication,
 }
+
+/// Why a [`Session`](crate::session::Session) could not protect a frame, in either frame
+/// format.
+#[cfg(feature = "alloc")]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ProtectError {
+    /// SFrame encryption failed (no send key yet, counter exhausted, buffer too small, …).
+    #[error(transparent)]
+    Encrypt(#[from] EncryptError),
+    /// Codec-aware format: the frame is not a valid frame of the session's codec.
+    #[error("frame refused by the codec layer: {0}")]
+    Codec(#[from] crate::codec::CodecError),
+    /// Codec-aware format, H.264/H.265: every attempt emulated a start code; the frame is
+    /// dropped.
+    #[error("start code emulation after {attempts} attempts")]
+    AnnexBEmulation {
+        /// Attempts made.
+        attempts: u8,
+    },
+    /// Codec-aware format: the trailer would exceed its 15-bit length field.
+    #[error("compat trailer too long")]
+    TrailerTooLong,
+    /// The current send key cannot protect frames in this format (an Annex B codec and a KID
+    /// whose encoding contains `00 00`): ratchet or start a new generation.
+    #[error(transparent)]
+    Key(#[from] KeyError),
+}
+
+#[cfg(feature = "alloc")]
+impl From<CompatEncryptError> for ProtectError {
+    fn from(error: CompatEncryptError) -> Self {
+        match error {
+            CompatEncryptError::Codec(e) => Self::Codec(e),
+            CompatEncryptError::Encrypt(e) => Self::Encrypt(e),
+            CompatEncryptError::AnnexBEmulation { attempts } => Self::AnnexBEmulation { attempts },
+            CompatEncryptError::TrailerTooLong => Self::TrailerTooLong,
+        }
+    }
+}
+
+/// Why a [`Session`](crate::session::Session) could not unprotect a frame, in either frame
+/// format. An unknown KID, a replay and an authentication failure are the same
+/// [`DecryptError`] values in both formats.
+#[cfg(feature = "alloc")]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum UnprotectError {
+    /// The SFrame layer refused the frame.
+    #[error(transparent)]
+    Decrypt(#[from] DecryptError),
+    /// Codec-aware format: the frame carries no container trailer (an unprotected frame).
+    #[error("frame is not protected")]
+    NotProtected,
+    /// Codec-aware format: the container trailer is malformed.
+    #[error("malformed compat trailer: {0}")]
+    Trailer(TrailerError),
+    /// Codec-aware format: the range map is malformed.
+    #[error("malformed compat range map: {0}")]
+    RangeMap(crate::codec::RangeMapError),
+}
+
+#[cfg(feature = "alloc")]
+impl From<CompatDecryptError> for UnprotectError {
+    fn from(error: CompatDecryptError) -> Self {
+        match error {
+            CompatDecryptError::NotProtected => Self::NotProtected,
+            CompatDecryptError::Trailer(e) => Self::Trailer(e),
+            CompatDecryptError::RangeMap(e) => Self::RangeMap(e),
+            CompatDecryptError::Header(e) => Self::Decrypt(DecryptError::Header(e)),
+            CompatDecryptError::UnknownKeyId(kid) => Self::Decrypt(DecryptError::UnknownKeyId(kid)),
+            CompatDecryptError::Replay => Self::Decrypt(DecryptError::Replay),
+            CompatDecryptError::Authentication => Self::Decrypt(DecryptError::Authentication),
+        }
+    }
+}

@@ -62,6 +62,8 @@ pub use decryptor::Decryptor;
 pub use decryptor::ReceiveKey;
 pub use encryptor::Encryptor;
 pub use error::{AgreementError, DecryptError, EncryptError, EnvelopeError, HeaderError, KeyError};
+#[cfg(feature = "alloc")]
+pub use error::{ProtectError, UnprotectError};
 pub use header::{Counter, EncodedHeader, FrameView, Header, KeyId, MAX_HEADER_LEN};
 pub use ratchet::{RatchetBits, RatchetReceiver, RatchetingSender, SenderKeyId};
 pub use replay::ReplayWindow;

@@ -527,7 +527,21 @@ mod store {
             frame: &'f mut [u8],
         ) -> Result<MlsFrame<'f>, DecryptError> {
             let (header, header_len) = Header::decode(frame)?;
-            let kid = header.key_id();
+            let (sender, plaintext) = self.open_with(header.key_id(), |key| {
+                key.open(header, header_len, metadata, frame)
+            })?;
+            Ok(MlsFrame { sender, plaintext })
+        }
+
+        /// Finds the epoch and sender of `kid`, runs `open` with that sender's key (cached, or
+        /// derived from the epoch's base key), and caches a derived key only if `open`
+        /// succeeded: the one place where a frame, whole or in the codec-aware container's
+        /// pieces, meets the epochs' keys.
+        pub(crate) fn open_with<R>(
+            &mut self,
+            kid: KeyId,
+            open: impl FnOnce(&mut ReceiveKey) -> Result<R, DecryptError>,
+        ) -> Result<(MlsKeyId, R), DecryptError> {
             let (position, sender) = self.find(kid).ok_or(DecryptError::UnknownKeyId(kid))?;
             let tick = self.tick.wrapping_add(1);
             let (suite, window, cap) = (self.suite, self.window, self.max_cached_keys);
@@ -535,16 +549,16 @@ mod store {
                 .epochs
                 .get_mut(position)
                 .ok_or(DecryptError::UnknownKeyId(kid))?;
-            let plaintext =
+            let opened =
                 if let Some((key, used)) = epoch.keys.iter_mut().find(|(k, _)| k.key_id() == kid) {
-                    let plaintext = key.open(header, header_len, metadata, frame)?;
+                    let opened = open(key)?;
                     *used = tick;
-                    plaintext
+                    opened
                 } else {
                     let mut key = ReceiveKey::new(suite, kid, epoch.base_key.expose_secret())
                         .map_err(|_| DecryptError::Authentication)?
                         .with_replay_window(window);
-                    let plaintext = key.open(header, header_len, metadata, frame)?;
+                    let opened = open(&mut key)?;
                     if epoch.keys.len() >= cap {
                         if let Some(lru) = epoch
                             .keys
@@ -557,10 +571,10 @@ mod store {
                         }
                     }
                     epoch.keys.push((key, tick));
-                    plaintext
+                    opened
                 };
             self.tick = tick;
-            Ok(MlsFrame { sender, plaintext })
+            Ok((sender, opened))
         }
     }
 

@@ -503,9 +503,21 @@ impl RatchetReceiver {
         frame: &'f mut [u8],
     ) -> Result<&'f mut [u8], DecryptError> {
         let (header, header_len) = Header::decode(frame)?;
-        let kid = header.key_id();
+        self.open_with(header.key_id(), |key| {
+            key.open(header, header_len, metadata, frame)
+        })
+    }
+
+    /// Finds the key for `kid` (current, kept, or up to `max_forward` steps ahead), runs `open`
+    /// with it, and moves the ratchet only if `open` succeeded: the one place where a frame,
+    /// whole (RFC mode) or in pieces (the codec-aware container), meets this receiver's keys.
+    pub(crate) fn open_with<R>(
+        &mut self,
+        kid: KeyId,
+        open: impl FnOnce(&mut ReceiveKey) -> Result<R, DecryptError>,
+    ) -> Result<R, DecryptError> {
         if kid == self.current.key_id() {
-            return self.current.open(header, header_len, metadata, frame);
+            return open(&mut self.current);
         }
         if let Some(key) = self
             .retained
@@ -513,25 +525,22 @@ impl RatchetReceiver {
             .flatten()
             .find(|k| k.key_id() == kid)
         {
-            return key.open(header, header_len, metadata, frame);
+            return open(key);
         }
         let distance = self
             .forward_distance(kid)
             .ok_or(DecryptError::UnknownKeyId(kid))?;
-        self.catch_up(distance, header, header_len, metadata, frame)
+        self.catch_up(distance, kid, open)
     }
 
-    /// Tries `frame` `distance` steps ahead; commits only after it authenticated.
-    fn catch_up<'f>(
+    /// Tries the key `distance` steps ahead; commits only after `open` authenticated.
+    fn catch_up<R>(
         &mut self,
         distance: u64,
-        header: Header,
-        header_len: usize,
-        metadata: &[u8],
-        frame: &'f mut [u8],
-    ) -> Result<&'f mut [u8], DecryptError> {
+        kid: KeyId,
+        open: impl FnOnce(&mut ReceiveKey) -> Result<R, DecryptError>,
+    ) -> Result<R, DecryptError> {
         let suite = self.suite();
-        let kid = header.key_id();
         // Bounded work: at most `max_forward` ratchet steps, one key derivation, one AEAD.
         let mut next = ratchet(suite, &self.base_key);
         for _ in 1..distance {
@@ -541,7 +550,7 @@ impl RatchetReceiver {
             .map_err(|_| DecryptError::Authentication)?
             .with_replay_window(self.window);
         // A forgery fails here and `candidate` and `next` are dropped (zeroized): no state moved.
-        let plaintext = candidate.open(header, header_len, metadata, frame)?;
+        let opened = open(&mut candidate)?;
 
         // Authenticated: keep the steps passed over that fit in the bound, then move.
         let keep_from = distance.saturating_sub(u64::try_from(self.retained_cap).unwrap_or(0));
@@ -562,7 +571,7 @@ impl RatchetReceiver {
         }
         self.step = self.step.wrapping_add(distance) & self.bits.step_mask();
         self.base_key = next;
-        Ok(plaintext)
+        Ok(opened)
     }
 }
 

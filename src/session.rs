@@ -17,14 +17,21 @@
 //! arrives ([`poll_released`](Session::poll_released)). [`stats`](Session::stats) counts what
 //! an application shows: frames decrypted, authentication failures, replays, unknown KIDs.
 //!
-//! The frame format is [`FrameFormat`]; only RFC 9605's whole-frame format exists today.
+//! The frame format is [`FrameFormat`]: RFC 9605's whole frame, or the codec-aware container
+//! ([`compat`] module) that keeps what today's browser packetizers read in the clear.
+//! Both go through the same keys, counters, buffer and statistics.
 
 use alloc::collections::{BTreeMap, VecDeque};
 use alloc::vec::Vec;
 use core::fmt;
 
+use crate::codec::{self, Codec, Plan, Policy};
+use crate::compat::{self, CompatDecryptor, CompatKeys, SealScratch};
+use crate::decryptor::ReceiveKey;
 use crate::encryptor::Encryptor;
-use crate::error::{DecryptError, EncryptError, KeyError};
+use crate::error::{
+    CompatDecryptError, DecryptError, EncryptError, KeyError, ProtectError, UnprotectError,
+};
 use crate::header::{Header, KeyId};
 use crate::mls::{EpochInstalled, MlsEpochStore, MlsExporter, MlsKeyId, MlsKidLayout};
 use crate::ratchet::{RatchetBits, RatchetReceiver, RatchetingSender, SenderKeyId};
@@ -39,6 +46,10 @@ pub enum FrameFormat {
     /// RFC 9605 §4.2: `header || AEAD(whole frame)`, for SFrame-aware packetization.
     #[default]
     Rfc9605,
+    /// The codec-aware container v1 ([`compat`], not RFC 9605) for frames of
+    /// this codec: the bytes codec-specific packetizers read stay in the clear, authenticated.
+    /// The codec's [`Policy`] is set with [`Session::with_codec_policy`].
+    CodecAware(Codec),
 }
 
 /// The application's name for a remote participant: an SSRC, a user id, or (in MLS sessions)
@@ -77,11 +88,13 @@ pub struct SessionStats {
 }
 
 impl SessionStats {
-    fn count(&mut self, error: DecryptError) {
+    fn count(&mut self, error: UnprotectError) {
         let counter = match error {
-            DecryptError::Authentication => &mut self.authentication_failures,
-            DecryptError::Replay => &mut self.replays,
-            DecryptError::UnknownKeyId(_) => &mut self.unknown_key_ids,
+            UnprotectError::Decrypt(DecryptError::Authentication) => {
+                &mut self.authentication_failures
+            }
+            UnprotectError::Decrypt(DecryptError::Replay) => &mut self.replays,
+            UnprotectError::Decrypt(DecryptError::UnknownKeyId(_)) => &mut self.unknown_key_ids,
             _ => &mut self.malformed,
         };
         *counter = counter.saturating_add(1);
@@ -145,6 +158,11 @@ enum Scheme {
 pub struct Session {
     suite: CipherSuite,
     format: FrameFormat,
+    /// Codec-aware format: the codec rules, the receiver's options, reusable sender buffers.
+    policy: Policy,
+    compat: CompatDecryptor,
+    seal_scratch: SealScratch,
+    sealed: Vec<u8>,
     window: ReplayWindow,
     scheme: Scheme,
     pending: VecDeque<Pending>,
@@ -165,6 +183,10 @@ impl Session {
         Self {
             suite,
             format: FrameFormat::default(),
+            policy: Policy::default(),
+            compat: CompatDecryptor::new(),
+            seal_scratch: SealScratch::default(),
+            sealed: Vec::new(),
             window: ReplayWindow::default(),
             scheme,
             pending: VecDeque::new(),
@@ -212,6 +234,22 @@ impl Session {
     #[must_use]
     pub fn with_format(mut self, format: FrameFormat) -> Self {
         self.format = format;
+        self
+    }
+
+    /// Sets the codec rules of the codec-aware format (see [`Policy`]).
+    #[must_use]
+    pub fn with_codec_policy(mut self, policy: Policy) -> Self {
+        self.policy = policy;
+        self
+    }
+
+    /// Codec-aware format: whether a frame without the container trailer is returned as it is
+    /// (for example an SFU-injected frame) instead of refused with
+    /// [`UnprotectError::NotProtected`]. Off by default.
+    #[must_use]
+    pub fn accept_unprotected(mut self, accept: bool) -> Self {
+        self.compat = self.compat.accept_unprotected(accept);
         self
     }
 
@@ -285,9 +323,10 @@ impl Session {
     /// # Errors
     ///
     /// [`KeyError::WrongScheme`] in an MLS session; [`KeyError::NotNewer`];
-    /// [`KeyError::GenerationOutOfRange`].
+    /// [`KeyError::GenerationOutOfRange`]; [`KeyError::KidNotAnnexBSafe`] in the codec-aware
+    /// format with H.264 or H.265 when the new KID's encoding contains `00 00`.
     pub fn set_send_key(&mut self, generation: u64, base_key: BaseKey) -> Result<KeyId, KeyError> {
-        let suite = self.suite;
+        let (suite, format) = (self.suite, self.format);
         let Scheme::SenderKeys { bits, sender, .. } = &mut self.scheme else {
             return Err(KeyError::WrongScheme);
         };
@@ -299,13 +338,16 @@ impl Session {
         }
         let new = RatchetingSender::new(suite, *bits, generation, base_key)?;
         let kid = new.key_id();
+        check_send_kid(format, kid)?;
         *sender = Some(new);
         Ok(kid)
     }
 
     /// Ratchets my send key one step (RFC 9605 §5.1), for example when someone joined: they
     /// get the new key and cannot read earlier frames; the others follow by themselves.
-    /// Returns the new KID.
+    /// Returns the new KID. In the codec-aware format with H.264 or H.265, a step whose KID
+    /// contains `00 00` makes [`protect`](Self::protect) refuse frames with
+    /// [`KeyError::KidNotAnnexBSafe`]: ratchet once more.
     ///
     /// # Errors
     ///
@@ -471,7 +513,11 @@ impl Session {
     // ---- frames ----
 
     fn encryptor(&mut self) -> Result<&mut Encryptor, EncryptError> {
-        match &mut self.scheme {
+        Self::scheme_encryptor(&mut self.scheme)
+    }
+
+    fn scheme_encryptor(scheme: &mut Scheme) -> Result<&mut Encryptor, EncryptError> {
+        match scheme {
             Scheme::SenderKeys {
                 sender: Some(sender),
                 ..
@@ -493,12 +539,17 @@ impl Session {
     /// # Errors
     ///
     /// [`EncryptError::NoSendKey`] before a send key or epoch is installed; as
-    /// [`Encryptor::encrypt_in_place`]. On error `frame` holds the plaintext.
-    pub fn protect(&mut self, metadata: &[u8], frame: &mut Vec<u8>) -> Result<(), EncryptError> {
-        let format = self.format;
-        let encryptor = self.encryptor()?;
-        match format {
-            FrameFormat::Rfc9605 => encryptor.encrypt_in_place(metadata, frame)?,
+    /// [`Encryptor::encrypt_in_place`]; in the codec-aware format, a frame the codec layer
+    /// refuses, start-code emulation on every attempt, or a KID the codec cannot carry. On
+    /// error `frame` holds the plaintext.
+    pub fn protect(&mut self, metadata: &[u8], frame: &mut Vec<u8>) -> Result<(), ProtectError> {
+        match self.format {
+            FrameFormat::Rfc9605 => self.encryptor()?.encrypt_in_place(metadata, frame)?,
+            FrameFormat::CodecAware(codec) => {
+                if self.seal_codec_aware(codec, metadata, frame)? {
+                    core::mem::swap(frame, &mut self.sealed);
+                }
+            }
         }
         self.protected();
         Ok(())
@@ -514,14 +565,51 @@ impl Session {
         metadata: &[u8],
         plaintext: &[u8],
         out: &'o mut [u8],
-    ) -> Result<&'o [u8], EncryptError> {
-        let format = self.format;
-        let encryptor = self.encryptor()?;
-        let protected = match format {
-            FrameFormat::Rfc9605 => encryptor.encrypt(metadata, plaintext, out)?,
+    ) -> Result<&'o [u8], ProtectError> {
+        let protected = match self.format {
+            FrameFormat::Rfc9605 => self.encryptor()?.encrypt(metadata, plaintext, out)?,
+            FrameFormat::CodecAware(codec) => {
+                let sealed = if self.seal_codec_aware(codec, metadata, plaintext)? {
+                    self.sealed.as_slice()
+                } else {
+                    plaintext
+                };
+                let needed = sealed.len();
+                let prefix = out
+                    .get_mut(..needed)
+                    .ok_or(EncryptError::BufferTooSmall { needed })?;
+                prefix.copy_from_slice(sealed);
+                &*prefix
+            }
         };
         self.protected();
         Ok(protected)
+    }
+
+    /// The codec-aware sender: plans `frame` and seals it into `self.sealed`. Returns false for
+    /// a frame that passes through unchanged (a 0-byte audio frame).
+    fn seal_codec_aware(
+        &mut self,
+        codec: Codec,
+        metadata: &[u8],
+        frame: &[u8],
+    ) -> Result<bool, ProtectError> {
+        let encryptor = Self::scheme_encryptor(&mut self.scheme)?;
+        compat::check_key_id(codec, encryptor.key_id())?;
+        match codec::plan(codec, frame, &self.policy)? {
+            Plan::PassThrough => Ok(false),
+            Plan::Protect(plan) => {
+                compat::seal_planned(
+                    encryptor,
+                    &plan,
+                    self.policy.max_attempts,
+                    metadata,
+                    &mut self.sealed,
+                    &mut self.seal_scratch,
+                )?;
+                Ok(true)
+            }
+        }
     }
 
     /// Authenticates and decrypts `frame` in place; the KID says whose it is.
@@ -535,12 +623,13 @@ impl Session {
     ///
     /// [`DecryptError::UnknownKeyId`] (the frame was buffered if there was room),
     /// [`DecryptError::Authentication`], [`DecryptError::Replay`], a malformed header or
-    /// length. Each is counted in [`stats`](Self::stats). On error no receiver state changed.
+    /// length, and in the codec-aware format a missing or malformed container trailer. Each is
+    /// counted in [`stats`](Self::stats). On error no receiver state changed.
     pub fn unprotect<'f>(
         &mut self,
         metadata: &[u8],
         frame: &'f mut [u8],
-    ) -> Result<Unprotected<'f>, DecryptError> {
+    ) -> Result<Unprotected<'f>, UnprotectError> {
         self.unprotect_inner(None, metadata, frame)
     }
 
@@ -556,7 +645,7 @@ impl Session {
         sender: ParticipantId,
         metadata: &[u8],
         frame: &'f mut [u8],
-    ) -> Result<Unprotected<'f>, DecryptError> {
+    ) -> Result<Unprotected<'f>, UnprotectError> {
         self.unprotect_inner(Some(sender), metadata, frame)
     }
 
@@ -565,24 +654,29 @@ impl Session {
         from: Option<ParticipantId>,
         metadata: &[u8],
         frame: &'f mut [u8],
-    ) -> Result<Unprotected<'f>, DecryptError> {
-        let kid = match Header::decode(frame) {
-            Ok((header, _)) => header.key_id(),
-            Err(e) => {
-                self.stats.count(e.into());
-                return Err(e.into());
+    ) -> Result<Unprotected<'f>, UnprotectError> {
+        let kid = match self.frame_key_id(frame) {
+            Ok(Some(kid)) => kid,
+            // A codec-aware frame that passes through as it is.
+            Ok(None) => {
+                return Ok(Unprotected {
+                    sender: from.unwrap_or_default(),
+                    key_id: KeyId(0),
+                    plaintext: frame,
+                });
+            }
+            Err(error) => {
+                self.stats.count(error);
+                return Err(error);
             }
         };
         if !self.knows(from, kid) {
-            let error = DecryptError::UnknownKeyId(kid);
+            let error = UnprotectError::Decrypt(DecryptError::UnknownKeyId(kid));
             self.stats.count(error);
             self.buffer(metadata, frame);
             return Err(error);
         }
-        let result = match self.format {
-            FrameFormat::Rfc9605 => self.open(from, metadata, frame),
-        };
-        match result {
+        match self.open_any(from, metadata, frame) {
             Ok(opened) => {
                 self.stats.frames_ok = self.stats.frames_ok.saturating_add(1);
                 Ok(opened)
@@ -590,6 +684,56 @@ impl Session {
             Err(error) => {
                 self.stats.count(error);
                 Err(error)
+            }
+        }
+    }
+
+    /// The KID of a received frame, read where the format puts the header; `None` for a
+    /// codec-aware frame that passes through: empty (DTX audio), or without the trailer when
+    /// the application accepts unprotected frames.
+    fn frame_key_id(&self, frame: &[u8]) -> Result<Option<KeyId>, UnprotectError> {
+        match self.format {
+            FrameFormat::Rfc9605 => Ok(Some(
+                Header::decode(frame)
+                    .map_err(DecryptError::from)?
+                    .0
+                    .key_id(),
+            )),
+            FrameFormat::CodecAware(_) if frame.is_empty() => Ok(None),
+            FrameFormat::CodecAware(_) => match compat::read_header(frame) {
+                Ok(header) => Ok(Some(header.key_id())),
+                Err(CompatDecryptError::NotProtected) if self.compat.accepts_unprotected() => {
+                    Ok(None)
+                }
+                Err(e) => Err(e.into()),
+            },
+        }
+    }
+
+    /// Key lookup and decryption of one frame in the session's format.
+    fn open_any<'f>(
+        &mut self,
+        from: Option<ParticipantId>,
+        metadata: &[u8],
+        frame: &'f mut [u8],
+    ) -> Result<Unprotected<'f>, UnprotectError> {
+        match self.format {
+            FrameFormat::Rfc9605 => Ok(self.open(from, metadata, frame)?),
+            FrameFormat::CodecAware(_) => {
+                let mut keys = SchemeKeys {
+                    scheme: &mut self.scheme,
+                    suite: self.suite,
+                    from,
+                    opened_by: None,
+                };
+                let opened = self.compat.open(&mut keys, metadata, frame)?;
+                let sender = keys.opened_by.unwrap_or_default();
+                let key_id = opened.header().map_or(KeyId(0), |h| h.key_id());
+                Ok(Unprotected {
+                    sender,
+                    key_id,
+                    plaintext: opened.into_frame(),
+                })
             }
         }
     }
@@ -706,7 +850,7 @@ impl Session {
         self.pending_bytes = 0;
         for mut pending in waiting {
             let size = pending.frame.len() + pending.metadata.len();
-            match self.open(None, &pending.metadata, &mut pending.frame) {
+            match self.open_any(None, &pending.metadata, &mut pending.frame) {
                 Ok(opened) => {
                     let released = ReleasedFrame {
                         sender: opened.sender,
@@ -721,7 +865,7 @@ impl Session {
                     self.stats.released = self.stats.released.saturating_add(1);
                     self.stats.frames_ok = self.stats.frames_ok.saturating_add(1);
                 }
-                Err(DecryptError::UnknownKeyId(_)) => {
+                Err(UnprotectError::Decrypt(DecryptError::UnknownKeyId(_))) => {
                     self.pending_bytes = self.pending_bytes.saturating_add(size);
                     self.pending.push_back(pending);
                 }
@@ -754,5 +898,93 @@ impl fmt::Debug for Session {
             .field("pending", &self.pending.len())
             .field("stats", &self.stats)
             .finish_non_exhaustive()
+    }
+}
+
+/// In the codec-aware format with an Annex B codec, a KID whose encoding contains `00 00` is
+/// refused: it could make every start-code retry fail (see [`compat::check_key_id`]).
+fn check_send_kid(format: FrameFormat, kid: KeyId) -> Result<(), KeyError> {
+    match format {
+        FrameFormat::CodecAware(codec) => compat::check_key_id(codec, kid),
+        FrameFormat::Rfc9605 => Ok(()),
+    }
+}
+
+/// The session's keys seen by the codec-aware receiver: the same lookup, catch-up and
+/// commit-on-success as whole frames, applied to the container's opaque bytes.
+struct SchemeKeys<'s> {
+    scheme: &'s mut Scheme,
+    suite: CipherSuite,
+    from: Option<ParticipantId>,
+    /// Who opened the frame, once one did.
+    opened_by: Option<ParticipantId>,
+}
+
+impl CompatKeys for SchemeKeys<'_> {
+    fn tag_len(&self, kid: KeyId) -> Option<usize> {
+        let known = match &*self.scheme {
+            Scheme::SenderKeys { receivers, .. } => receivers
+                .iter()
+                .any(|(id, r)| self.from.is_none_or(|f| f == *id) && r.recognizes(kid)),
+            Scheme::Mls { store, .. } => store
+                .resolve(kid)
+                .is_some_and(|id| self.from.is_none_or(|f| f.0 == u64::from(id.sender_index))),
+        };
+        known.then(|| self.suite.tag_len())
+    }
+
+    fn open_opaque(
+        &mut self,
+        header: Header,
+        aad: &[u8],
+        ciphertext: &mut [u8],
+        tag: &[u8],
+    ) -> Result<(), DecryptError> {
+        let kid = header.key_id();
+        let open = |key: &mut ReceiveKey, ciphertext: &mut [u8]| {
+            key.open_detached(header.counter(), aad, ciphertext, tag)
+        };
+        match &mut *self.scheme {
+            Scheme::SenderKeys { receivers, .. } => {
+                let from = self.from;
+                let tried = |id: &ParticipantId, r: &RatchetReceiver| {
+                    from.is_none_or(|f| f == *id) && r.recognizes(kid)
+                };
+                let count = receivers.iter().filter(|(id, r)| tried(id, r)).count();
+                let mut last = DecryptError::UnknownKeyId(kid);
+                let mut seen = 0;
+                for (&id, receiver) in receivers.iter_mut() {
+                    if !tried(&id, receiver) {
+                        continue;
+                    }
+                    seen += 1;
+                    if seen == count {
+                        receiver.open_with(kid, |key| open(key, ciphertext))?;
+                        self.opened_by = Some(id);
+                        return Ok(());
+                    }
+                    // Colliding KIDs: a failed attempt may clear its input, so try on a copy.
+                    let mut copy = ciphertext.to_vec();
+                    match receiver.open_with(kid, |key| open(key, &mut copy)) {
+                        Ok(()) => {
+                            ciphertext.copy_from_slice(&copy);
+                            self.opened_by = Some(id);
+                            return Ok(());
+                        }
+                        Err(e) => last = e,
+                    }
+                }
+                Err(last)
+            }
+            Scheme::Mls { store, .. } => {
+                let named = store.resolve(kid).map(|id| u64::from(id.sender_index));
+                if self.from.is_some_and(|f| named != Some(f.0)) {
+                    return Err(DecryptError::UnknownKeyId(kid));
+                }
+                let (sender, ()) = store.open_with(kid, |key| open(key, ciphertext))?;
+                self.opened_by = Some(ParticipantId(u64::from(sender.sender_index)));
+                Ok(())
+            }
+        }
     }
 }

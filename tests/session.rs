@@ -11,8 +11,8 @@
 use secure_frame::mls::MlsExporter;
 use secure_frame::session::{FrameFormat, ReleasedFrame};
 use secure_frame::{
-    BaseKey, CipherSuite, DecryptError, EncryptError, KeyError, KeyId, ParticipantId, RatchetBits,
-    SenderKeyId, Session, SessionStats,
+    BaseKey, CipherSuite, DecryptError, EncryptError, KeyError, KeyId, ParticipantId, ProtectError,
+    RatchetBits, SenderKeyId, Session, SessionStats, UnprotectError,
 };
 
 const SUITE: CipherSuite = CipherSuite::AesCtr128HmacSha256_80;
@@ -35,7 +35,7 @@ fn protect(session: &mut Session, text: &[u8]) -> Vec<u8> {
     frame
 }
 
-fn unprotect(session: &mut Session, frame: &[u8]) -> Result<(u64, Vec<u8>), DecryptError> {
+fn unprotect(session: &mut Session, frame: &[u8]) -> Result<(u64, Vec<u8>), UnprotectError> {
     let mut buf = frame.to_vec();
     session
         .unprotect(b"meta", &mut buf)
@@ -98,13 +98,13 @@ fn unprotect_from_restricts_to_one_participant() {
         group[0]
             .unprotect_from(ParticipantId(2), b"meta", &mut buf)
             .err(),
-        Some(DecryptError::Authentication),
+        Some(UnprotectError::Decrypt(DecryptError::Authentication)),
         "participant 2's key is tried and refuses"
     );
     let mut buf = frame;
     assert!(matches!(
         group[0].unprotect_from(ParticipantId(9), b"meta", &mut buf),
-        Err(DecryptError::UnknownKeyId(_))
+        Err(UnprotectError::Decrypt(DecryptError::UnknownKeyId(_)))
     ));
 }
 
@@ -146,7 +146,7 @@ fn leave_rotates_to_a_new_generation() {
     assert_eq!(unprotect(&mut group[1], &frame).unwrap().1, b"without 2");
     assert!(matches!(
         unprotect(&mut group[2], &frame),
-        Err(DecryptError::UnknownKeyId(_))
+        Err(UnprotectError::Decrypt(DecryptError::UnknownKeyId(_)))
     ));
 }
 
@@ -159,7 +159,7 @@ fn late_joiner_frames_wait_for_the_key() {
     for f in &early {
         assert!(matches!(
             unprotect(&mut group[0], f),
-            Err(DecryptError::UnknownKeyId(_))
+            Err(UnprotectError::Decrypt(DecryptError::UnknownKeyId(_)))
         ));
     }
     assert_eq!(group[0].pending_frames(), 3);
@@ -192,7 +192,7 @@ fn late_joiner_frames_wait_for_the_key() {
     // Released frames went through the replay window.
     assert_eq!(
         unprotect(&mut group[0], &early[0]),
-        Err(DecryptError::Replay)
+        Err(UnprotectError::Decrypt(DecryptError::Replay))
     );
 }
 
@@ -246,14 +246,14 @@ fn counters_and_forged_frames() {
     *forged.last_mut().unwrap() ^= 1;
     assert_eq!(
         unprotect(&mut group[1], &forged),
-        Err(DecryptError::Authentication)
+        Err(UnprotectError::Decrypt(DecryptError::Authentication))
     );
     // A forged frame claiming a future step of a known sender: tried, refused, nothing moved.
     let mut future = frame.clone();
     future[0] = 0x30 | (future[0] & 0x0f); // KID 3 (step 3), same counter
     assert_eq!(
         unprotect(&mut group[1], &future),
-        Err(DecryptError::Authentication)
+        Err(UnprotectError::Decrypt(DecryptError::Authentication))
     );
     assert_eq!(
         group[1]
@@ -263,7 +263,10 @@ fn counters_and_forged_frames() {
         before
     );
     assert_eq!(unprotect(&mut group[1], &frame).unwrap().1, b"genuine");
-    assert_eq!(unprotect(&mut group[1], &frame), Err(DecryptError::Replay));
+    assert_eq!(
+        unprotect(&mut group[1], &frame),
+        Err(UnprotectError::Decrypt(DecryptError::Replay))
+    );
     assert!(
         unprotect(&mut group[1], &[0x90]).is_err(),
         "truncated header"
@@ -284,13 +287,16 @@ fn counters_and_forged_frames() {
 fn protect_needs_a_key_and_keeps_the_plaintext_on_error() {
     let mut s = Session::sender_keys(SUITE, bits());
     let mut frame = b"plain".to_vec();
-    assert_eq!(s.protect(b"", &mut frame), Err(EncryptError::NoSendKey));
+    assert_eq!(
+        s.protect(b"", &mut frame),
+        Err(ProtectError::Encrypt(EncryptError::NoSendKey))
+    );
     assert_eq!(frame, b"plain");
     assert_eq!(s.ratchet(), Err(KeyError::WrongScheme));
     let mut out = [0u8; 64];
     assert_eq!(
         s.protect_into(b"", b"x", &mut out).err(),
-        Some(EncryptError::NoSendKey)
+        Some(ProtectError::Encrypt(EncryptError::NoSendKey))
     );
     s.set_send_key(0, key(1)).unwrap();
     let n = s.protect_into(b"", b"x", &mut out).unwrap().len();
@@ -335,7 +341,7 @@ fn mls_sessions_rollover_and_attribution() {
             // My own frame is not decryptable by me (encrypt-only KID).
             assert!(matches!(
                 unprotect(&mut members[from], &frame),
-                Err(DecryptError::UnknownKeyId(_))
+                Err(UnprotectError::Decrypt(DecryptError::UnknownKeyId(_)))
             ));
             members[from].clear_pending();
         }
@@ -356,7 +362,7 @@ fn mls_sessions_rollover_and_attribution() {
     let mut buf = frame;
     assert!(matches!(
         members[2].unprotect_from(ParticipantId(0), b"meta", &mut buf),
-        Err(DecryptError::UnknownKeyId(_))
+        Err(UnprotectError::Decrypt(DecryptError::UnknownKeyId(_)))
     ));
     assert_eq!(
         members[0].set_send_key(1, key(1)),
@@ -375,7 +381,7 @@ fn mls_frames_of_a_future_epoch_wait_for_it() {
     let early = protect(&mut a, b"epoch 2");
     assert!(matches!(
         unprotect(&mut b, &early),
-        Err(DecryptError::UnknownKeyId(_))
+        Err(UnprotectError::Decrypt(DecryptError::UnknownKeyId(_)))
     ));
     b.install_epoch_from(&EpochExporter(2), 2, 2, 1).unwrap();
     assert_eq!(b.poll_released().unwrap().plaintext, b"epoch 2");

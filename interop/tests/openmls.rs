@@ -15,7 +15,7 @@ use openmls_basic_credential::SignatureKeyPair;
 use openmls_rust_crypto::OpenMlsRustCrypto;
 use openmls_traits::OpenMlsProvider;
 use secure_frame::mls::{MlsExporter, epoch_base_key};
-use secure_frame::{BaseKey, CipherSuite, DecryptError, ParticipantId, Session};
+use secure_frame::{BaseKey, CipherSuite, DecryptError, ParticipantId, Session, UnprotectError};
 
 const MLS_SUITE: Ciphersuite = Ciphersuite::MLS_128_DHKEMX25519_AES128GCM_SHA256_Ed25519;
 const SFRAME_SUITE: CipherSuite = CipherSuite::AesGcm128Sha256;
@@ -141,7 +141,7 @@ impl Member {
         frame
     }
 
-    fn unprotect(&mut self, frame: &[u8]) -> Result<(ParticipantId, String), DecryptError> {
+    fn unprotect(&mut self, frame: &[u8]) -> Result<(ParticipantId, String), UnprotectError> {
         let mut buf = frame.to_vec();
         self.session
             .unprotect(b"", &mut buf)
@@ -275,7 +275,7 @@ fn three_members_one_added_one_removed() {
     let secret = alice.protect("after bob left");
     assert!(matches!(
         bob.unprotect(&secret),
-        Err(DecryptError::UnknownKeyId(_))
+        Err(UnprotectError::Decrypt(DecryptError::UnknownKeyId(_)))
     ));
     bob.session.clear_pending();
     // ...and the last key he had, installed as if it were epoch 3, does not help.
@@ -283,7 +283,10 @@ fn three_members_one_added_one_removed() {
     bob.session
         .install_epoch(3, 3, bob_index.u32(), last_known)
         .unwrap();
-    assert_eq!(bob.unprotect(&secret), Err(DecryptError::Authentication));
+    assert_eq!(
+        bob.unprotect(&secret),
+        Err(UnprotectError::Decrypt(DecryptError::Authentication))
+    );
     // Bob's frames are not accepted in epoch 3 either (his index left the group's keys).
     let from_bob = bob.protect("bob, still sending");
     assert!(alice.unprotect(&from_bob).is_err());
