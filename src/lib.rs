@@ -9,6 +9,7 @@
 //! | `ring` | yes | AES-GCM through ring (about 2–3× RustCrypto's `aes-gcm` on x86-64); everything else stays on RustCrypto |
 //! | `draft-iana-256` | no | the AES-256-CTR-HMAC-SHA512 suites of draft-barnes-sframe-iana-256 (not RFC 9605; provisional code points) |
 //! | `hazmat` | no | [`hazmat`]: raw key-schedule outputs and the raw AEAD, for test vectors and audits |
+//! | `fuzzing` | no | the hidden harness that `fuzz/` and the corpus tests call (not a stable API); implies `alloc`, `hazmat` |
 //!
 //! Features are additive; with none at all the crate builds for bare-metal targets with no
 //! allocator.
@@ -36,6 +37,9 @@ mod aead;
 mod decryptor;
 mod encryptor;
 pub mod error;
+#[cfg(feature = "fuzzing")]
+#[doc(hidden)]
+pub mod fuzzing;
 #[cfg(feature = "hazmat")]
 pub mod hazmat;
 mod header;
