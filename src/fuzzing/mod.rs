@@ -20,8 +20,9 @@
 //! | `roundtrip` | [`roundtrip`](fn@roundtrip) | encrypt (any entry point, suite, KID, CTR, metadata, plaintext) → decrypt is the identity; lengths match `ciphertext_len`; entry points agree; the counter moves by one (exhausted after `u64::MAX`); a flipped bit is refused under the contract |
 //! | `receiver_sequence` | [`receiver_sequence`] | a stream of (KID, CTR, forged?) frames against a [`crate::Decryptor`] agrees with a set-based model of the replay window after every step |
 //!
-//! Adding a target: a module here with a `pub fn name(data: &[u8])` (and a `*Case` if its
-//! input is structured), a three-line file in `fuzz/fuzz_targets/`, a `[[bin]]` entry in
+//! Adding a target (`fuzz/README.md` has the checklist): a module here with a
+//! `pub fn name(data: &[u8])` (and a `*Case` if its input is structured) listed in
+//! [`TARGETS`], a three-line file in `fuzz/fuzz_targets/` with its `[[bin]]` entry in
 //! `fuzz/Cargo.toml`, and its seeds in the generator of `tests/fuzz_corpus.rs`.
 
 mod contract;
