@@ -141,9 +141,6 @@ pub enum KeyError {
     /// A bound (live epochs, cached keys, buffered frames) must be at least 1.
     #[error("capacity out of range")]
     Capacity,
-    /// The session has no participant with this identifier.
-    #[error("unknown participant {0}")]
-    UnknownParticipant(u64),
     /// The session's key scheme does not support this operation (a sender-key operation on an
     /// MLS session, or the reverse).
     #[error("operation does not match the session's key scheme")]

@@ -1,0 +1,68 @@
+//! Fuzzing harness (feature `fuzzing`): not RFC 9605, and not a stable API.
+//!
+//! The targets in `fuzz/fuzz_targets/` are one call each into this module (rustls's
+//! `internal::fuzzing` style): the logic and every invariant assertion live here, where they are
+//! type-checked, linted and unit-tested with the crate, and where `tests/fuzz_corpus.rs`
+//! replays the committed seeds and regression inputs on every `cargo test --all-features`.
+//!
+//! Every function takes raw bytes and never rejects them: each one decodes its input with
+//! [`Input`], which reads zeros past the end, so libFuzzer's mutations are all meaningful. The
+//! structured targets have a `*Case` type whose `encode` is the exact inverse of its `decode`;
+//! the seed generator writes corpora with it.
+//!
+//! A function returns normally when every invariant held and panics (an assertion) when one did
+//! not: a panic is a finding.
+//!
+//! | target | function | asserts |
+//! |---|---|---|
+//! | `header_decode` | [`header_decode`] | decode agrees with an independent slow decoder (value, length, exact error); a decoded header re-encodes to the consumed bytes; `FrameView::parse` agrees; encode → decode is the identity |
+//! | `decrypt` | [`decrypt`](fn@decrypt) | arbitrary bytes against a receiver holding five keys of several suites and windows: the exact error a model predicts; the failure contract of [`crate::Decryptor`] (frame and state unchanged, or ciphertext zeroed on authentication failure); on success a plaintext sub-slice of the right length that re-seals to the frame, and a replay is refused |
+//! | `roundtrip` | [`roundtrip`](fn@roundtrip) | encrypt (any entry point, suite, KID, CTR, metadata, plaintext) → decrypt is the identity; lengths match `ciphertext_len`; entry points agree; the counter moves by one (exhausted after `u64::MAX`); a flipped bit is refused under the contract |
+//! | `receiver_sequence` | [`receiver_sequence`] | a stream of (KID, CTR, forged?) frames against a [`crate::Decryptor`] agrees with a set-based model of the replay window after every step |
+//!
+//! Adding a target (`fuzz/README.md` has the checklist): a module here with a
+//! `pub fn name(data: &[u8])` (and a `*Case` if its input is structured) listed in
+//! [`TARGETS`], a three-line file in `fuzz/fuzz_targets/` with its `[[bin]]` entry in
+//! `fuzz/Cargo.toml`, and its seeds in the generator of `tests/fuzz_corpus.rs`.
+
+mod contract;
+mod decrypt;
+mod header;
+mod input;
+mod roundtrip;
+mod sequence;
+
+pub use decrypt::{DecryptCase, DecryptEntry, FixtureKey, decrypt, fixture_keys};
+pub use header::{header_decode, slow_decode, slow_encode};
+pub use input::{Input, Output};
+pub use roundtrip::{EncryptEntry, RoundTripCase, roundtrip};
+pub use sequence::{CtrChoice, Event, SequenceCase, receiver_sequence};
+
+/// A fuzz target: any bytes in, a panic on a finding.
+pub type Target = fn(&[u8]);
+
+/// The fuzz targets by name, as `fuzz/fuzz_targets/<name>.rs` calls them, for tools that replay
+/// a corpus directory per target (`tests/fuzz_corpus.rs`).
+pub const TARGETS: &[(&str, Target)] = &[
+    ("header_decode", header_decode),
+    ("decrypt", decrypt),
+    ("roundtrip", roundtrip),
+    ("receiver_sequence", receiver_sequence),
+];
+
+/// `CipherSuite::ALL[index % len]`: every byte names a suite this build implements.
+fn suite_at(index: u8) -> crate::CipherSuite {
+    let all = crate::CipherSuite::ALL;
+    all.get(usize::from(index) % all.len())
+        .copied()
+        .unwrap_or(crate::CipherSuite::AesGcm128Sha256)
+}
+
+/// The index of `suite` in `CipherSuite::ALL` (the inverse of [`suite_at`]).
+fn suite_index(suite: crate::CipherSuite) -> u8 {
+    crate::CipherSuite::ALL
+        .iter()
+        .position(|s| *s == suite)
+        .and_then(|i| u8::try_from(i).ok())
+        .unwrap_or(0)
+}

@@ -1,0 +1,454 @@
+//! The fuzz corpora under `fuzz/`: the seed generator, and every committed input replayed
+//! through its target on each `cargo test --all-features`.
+//!
+//! - `fuzz/seeds/<target>/` is written by [`seeds`] from the RFC 9605 vectors and from frames
+//!   this crate seals. `seeds_are_current` fails when the files differ from what the generator
+//!   writes; regenerate with
+//!   `SFRAME_WRITE_SEEDS=1 cargo test --features fuzzing --test fuzz_corpus`.
+//! - `fuzz/regressions/<target>/` holds inputs that once made a target fail (a crash file from
+//!   `fuzz/artifacts/`, renamed for what it found). They are replayed here forever.
+#![cfg(feature = "fuzzing")]
+#![allow(
+    clippy::unwrap_used,
+    clippy::indexing_slicing,
+    clippy::panic,
+    reason = "test code"
+)]
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use secure_frame::fuzzing::{
+    self, CtrChoice, DecryptCase, DecryptEntry, EncryptEntry, Event, RoundTripCase, SequenceCase,
+    fixture_keys,
+};
+use secure_frame::{CipherSuite, Counter, Encryptor, Header, KeyId};
+use serde_json::Value;
+
+fn fuzz_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz")
+}
+
+fn hex(v: &Value, field: &str) -> Vec<u8> {
+    hex::decode(v[field].as_str().unwrap()).unwrap()
+}
+
+fn u64_of(v: &Value, field: &str) -> u64 {
+    u64::from_str_radix(v[field].as_str().unwrap().strip_prefix("0x").unwrap(), 16).unwrap()
+}
+
+/// The RFC 9605 Appendix C.3 vectors: (suite, KID, CTR, base key, metadata, plaintext,
+/// ciphertext).
+struct Vector {
+    suite: CipherSuite,
+    kid: KeyId,
+    ctr: Counter,
+    base_key: Vec<u8>,
+    metadata: Vec<u8>,
+    pt: Vec<u8>,
+    ct: Vec<u8>,
+}
+
+fn rfc() -> Value {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("test-vectors/rfc9605.json");
+    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+}
+
+fn sframe_vectors(rfc: &Value) -> Vec<Vector> {
+    rfc["sframe"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| Vector {
+            suite: CipherSuite::from_id(u16::try_from(v["suite"].as_u64().unwrap()).unwrap())
+                .unwrap(),
+            kid: KeyId(u64_of(v, "kid")),
+            ctr: Counter(u64_of(v, "ctr")),
+            base_key: hex(v, "base_key"),
+            metadata: hex(v, "metadata"),
+            pt: hex(v, "pt"),
+            ct: hex(v, "ct"),
+        })
+        .collect()
+}
+
+fn slug(suite: CipherSuite) -> String {
+    suite.name().to_lowercase()
+}
+
+/// Every seed, by (target, file name).
+fn seeds() -> BTreeMap<(&'static str, String), Vec<u8>> {
+    let rfc = rfc();
+    let vectors = sframe_vectors(&rfc);
+    let mut seeds = BTreeMap::new();
+    for (target, files) in [
+        ("header_decode", header_seeds(&rfc)),
+        ("decrypt", decrypt_seeds(&vectors)),
+        ("roundtrip", roundtrip_seeds(&vectors)),
+        ("receiver_sequence", sequence_seeds()),
+    ] {
+        for (name, bytes) in files {
+            assert!(
+                seeds.insert((target, name), bytes).is_none(),
+                "duplicate seed name"
+            );
+        }
+    }
+    seeds
+}
+
+/// `header_decode`: the RFC's header vectors on the diagonal and both axes, each followed by
+/// payload bytes; the malformed shapes; and (KID, CTR) pairs for the encode direction.
+fn header_seeds(rfc: &Value) -> Vec<(String, Vec<u8>)> {
+    let mut seeds = Vec::new();
+    let mut add = |name: String, bytes: Vec<u8>| seeds.push((name, bytes));
+    for v in rfc["header"].as_array().unwrap() {
+        let (kid, ctr) = (u64_of(v, "kid"), u64_of(v, "ctr"));
+        if kid == ctr || kid == 0 || ctr == 0 {
+            let mut bytes = hex(v, "encoded");
+            bytes.extend_from_slice(b"payload");
+            add(format!("rfc9605-c1-kid{kid:x}-ctr{ctr:x}"), bytes);
+        }
+    }
+    let malformed: [(&str, &[u8]); 8] = [
+        ("empty", &[]),
+        ("kid-truncated", &[0xf0, 0xff, 0xff]),
+        ("ctr-truncated", &[0x8f, 0x08, 0xff]),
+        ("kid-below-8-extended", &[0x80, 0x07]),
+        ("kid-leading-zero", &[0x90, 0x00, 0x08]),
+        ("ctr-below-8-extended", &[0x08, 0x05]),
+        (
+            "ctr-leading-zero",
+            &[0x0f, 0x00, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff],
+        ),
+        ("both-non-minimal", &[0x88, 0x00, 0x00]),
+    ];
+    for (name, bytes) in malformed {
+        add(format!("malformed-{name}"), bytes.to_vec());
+    }
+    for (kid, ctr) in [(7, 8), (0xff, 0x100), (u64::MAX, u64::MAX)] {
+        let bytes = [u64::to_be_bytes(kid), u64::to_be_bytes(ctr)].concat();
+        add(format!("encode-kid{kid:x}-ctr{ctr:x}"), bytes);
+    }
+    seeds
+}
+
+/// `decrypt`: the RFC ciphertexts under KID 0x123 (one per suite, then every entry point),
+/// genuine frames for the other keys, and the refusals just around them.
+fn decrypt_seeds(vectors: &[Vector]) -> Vec<(String, Vec<u8>)> {
+    let mut seeds = Vec::new();
+    let mut add = |name: String, bytes: Vec<u8>| seeds.push((name, bytes));
+    let base = |v: &Vector| DecryptCase {
+        suite: v.suite,
+        entry: DecryptEntry::StoreInPlace,
+        prime: None,
+        oversized_metadata: false,
+        metadata: v.metadata.clone(),
+        out_slack: 0,
+        frame: v.ct.clone(),
+    };
+    for v in vectors {
+        add(format!("rfc9605-c3-{}", slug(v.suite)), base(v).encode());
+    }
+    let gcm = &vectors[3];
+    let entries = [
+        ("store-to-vec", DecryptEntry::StoreToVec),
+        ("key-in-place", DecryptEntry::KeyInPlace),
+        ("key-copy", DecryptEntry::KeyCopy),
+    ];
+    for (name, entry) in entries {
+        add(
+            format!("rfc9605-c3-gcm-{name}"),
+            DecryptCase { entry, ..base(gcm) }.encode(),
+        );
+    }
+    let variants = [
+        (
+            "replayed",
+            DecryptCase {
+                prime: Some(0),
+                ..base(gcm)
+            },
+        ),
+        (
+            "too-old",
+            DecryptCase {
+                prime: Some(127),
+                ..base(gcm)
+            },
+        ),
+        (
+            "in-window",
+            DecryptCase {
+                prime: Some(1),
+                ..base(gcm)
+            },
+        ),
+        (
+            "metadata-too-long",
+            DecryptCase {
+                oversized_metadata: true,
+                ..base(gcm)
+            },
+        ),
+        (
+            "out-one-short",
+            DecryptCase {
+                entry: DecryptEntry::KeyCopy,
+                out_slack: -1,
+                ..base(gcm)
+            },
+        ),
+        (
+            "tag-cut",
+            DecryptCase {
+                frame: gcm.ct[..gcm.ct.len() - 1].to_vec(),
+                ..base(gcm)
+            },
+        ),
+        (
+            "header-only",
+            DecryptCase {
+                frame: gcm.ct[..5].to_vec(),
+                ..base(gcm)
+            },
+        ),
+    ];
+    for (name, case) in variants {
+        add(format!("rfc9605-c3-gcm-{name}"), case.encode());
+    }
+    for key in &fixture_keys(CipherSuite::AesGcm128Sha256)[1..] {
+        for ctr in [0, 0x1_0000_0000, u64::MAX] {
+            let mut e = Encryptor::new(key.suite, key.kid, key.base_key).unwrap();
+            e.advance_counter_to(Counter(ctr)).unwrap();
+            let frame = e.encrypt_to_vec(b"md", b"frame payload").unwrap();
+            let case = DecryptCase {
+                suite: CipherSuite::AesGcm128Sha256,
+                entry: DecryptEntry::StoreInPlace,
+                prime: None,
+                oversized_metadata: false,
+                metadata: b"md".to_vec(),
+                out_slack: 0,
+                frame,
+            };
+            let name = format!("genuine-kid{:x}-{}-ctr{ctr:x}", key.kid.0, slug(key.suite));
+            add(name, case.encode());
+        }
+    }
+    seeds
+}
+
+/// `roundtrip`: the RFC vectors through each encrypt entry point in turn, then the extremes.
+fn roundtrip_seeds(vectors: &[Vector]) -> Vec<(String, Vec<u8>)> {
+    let mut seeds = Vec::new();
+    let mut add = |name: String, bytes: Vec<u8>| seeds.push((name, bytes));
+    for (v, entry) in vectors.iter().zip(
+        [
+            EncryptEntry::Encrypt,
+            EncryptEntry::InRoom,
+            EncryptEntry::InPlace,
+            EncryptEntry::ToVec,
+        ]
+        .into_iter()
+        .cycle(),
+    ) {
+        let case = RoundTripCase {
+            suite: v.suite,
+            entry,
+            refusal_first: false,
+            kid: v.kid,
+            ctr: v.ctr,
+            flip_bit: 0,
+            base_key: v.base_key.clone(),
+            metadata: v.metadata.clone(),
+            plaintext: v.pt.clone(),
+        };
+        add(format!("rfc9605-c3-{}", slug(v.suite)), case.encode());
+    }
+    for suite in CipherSuite::ALL.iter().copied().take(5) {
+        let case = RoundTripCase {
+            suite,
+            entry: EncryptEntry::InRoom,
+            refusal_first: true,
+            kid: KeyId(u64::MAX),
+            ctr: Counter(u64::MAX),
+            flip_bit: 8 * 17 + 3,
+            base_key: vec![0x42; 128],
+            metadata: vec![],
+            plaintext: vec![],
+        };
+        add(format!("exhausted-empty-{}", slug(suite)), case.encode());
+    }
+    seeds
+}
+
+/// `receiver_sequence`: the window's rules, one stream each.
+fn sequence_seeds() -> Vec<(String, Vec<u8>)> {
+    let mut seeds = Vec::new();
+    let mut add = |name: String, bytes: Vec<u8>| seeds.push((name, bytes));
+    let ev = |slot, ctr, forged, forge_metadata, to_vec| Event {
+        slot,
+        ctr,
+        forged,
+        forge_metadata,
+        to_vec,
+    };
+    let genuine = |slot, ctr| ev(slot, ctr, false, false, false);
+    let streams = [
+        (
+            "in-order",
+            128,
+            (0..8)
+                .map(|_| genuine(0, CtrChoice::Forward(1)))
+                .collect::<Vec<_>>(),
+        ),
+        (
+            "reordered-in-window",
+            16,
+            vec![
+                genuine(0, CtrChoice::Absolute(100)),
+                genuine(0, CtrChoice::Backward(3)),
+                genuine(0, CtrChoice::Backward(15)),
+                genuine(0, CtrChoice::Forward(2)),
+            ],
+        ),
+        (
+            "replay-and-too-old",
+            4,
+            vec![
+                genuine(1, CtrChoice::Absolute(10)),
+                genuine(1, CtrChoice::Forward(0)),
+                genuine(1, CtrChoice::Backward(4)),
+                genuine(1, CtrChoice::Backward(3)),
+            ],
+        ),
+        (
+            "forged-then-genuine",
+            128,
+            vec![
+                ev(2, CtrChoice::Forward(5), true, false, false),
+                ev(2, CtrChoice::Forward(5), true, true, true),
+                genuine(2, CtrChoice::Forward(5)),
+            ],
+        ),
+        (
+            "unknown-kid",
+            128,
+            vec![
+                genuine(3, CtrChoice::Forward(0)),
+                genuine(0, CtrChoice::Forward(0)),
+            ],
+        ),
+        (
+            "window-disabled-replays",
+            0,
+            vec![
+                genuine(0, CtrChoice::Absolute(7)),
+                ev(0, CtrChoice::Absolute(7), false, false, true),
+            ],
+        ),
+        (
+            "top-of-counter-space",
+            1,
+            vec![
+                genuine(2, CtrChoice::Absolute(u64::MAX)),
+                genuine(2, CtrChoice::Backward(0)),
+                genuine(2, CtrChoice::Backward(1)),
+            ],
+        ),
+    ];
+    for (name, window, events) in streams {
+        add(
+            name.to_string(),
+            SequenceCase {
+                window,
+                suite: 0,
+                events,
+            }
+            .encode(),
+        );
+    }
+    seeds
+}
+
+/// Every file under `fuzz/<kind>/<target>/`, by target.
+fn corpus(kind: &str) -> Vec<(String, PathBuf)> {
+    let mut files = Vec::new();
+    let Ok(targets) = std::fs::read_dir(fuzz_dir().join(kind)) else {
+        return files;
+    };
+    for target in targets {
+        let target = target.unwrap();
+        let name = target.file_name().into_string().unwrap();
+        for file in std::fs::read_dir(target.path()).unwrap() {
+            files.push((name.clone(), file.unwrap().path()));
+        }
+    }
+    files.sort();
+    files
+}
+
+#[test]
+fn seeds_are_current() {
+    let seeds = seeds();
+    if std::env::var_os("SFRAME_WRITE_SEEDS").is_some() {
+        let dir = fuzz_dir().join("seeds");
+        let _ = std::fs::remove_dir_all(&dir);
+        for ((target, name), bytes) in &seeds {
+            std::fs::create_dir_all(dir.join(target)).unwrap();
+            std::fs::write(dir.join(target).join(name), bytes).unwrap();
+        }
+    }
+    let on_disk: BTreeMap<(String, String), Vec<u8>> = corpus("seeds")
+        .into_iter()
+        .map(|(target, path)| {
+            let name = path.file_name().unwrap().to_str().unwrap().to_string();
+            ((target, name), std::fs::read(&path).unwrap())
+        })
+        .collect();
+    let generated: BTreeMap<(String, String), Vec<u8>> = seeds
+        .into_iter()
+        .map(|((t, n), b)| ((t.to_string(), n), b))
+        .collect();
+    assert!(
+        on_disk == generated,
+        "fuzz/seeds differs from the generator: regenerate with \
+         SFRAME_WRITE_SEEDS=1 cargo test --features fuzzing --test fuzz_corpus"
+    );
+    let total: usize = generated.values().map(Vec::len).sum();
+    assert!(total < 16 * 1024, "seeds stay small: {total} bytes");
+}
+
+#[test]
+fn every_committed_input_passes_its_target() {
+    let mut ran = 0;
+    for kind in ["seeds", "regressions"] {
+        for (target, path) in corpus(kind) {
+            let (_, run) = fuzzing::TARGETS
+                .iter()
+                .find(|(name, _)| *name == target)
+                .unwrap_or_else(|| panic!("fuzz/{kind}/{target}: no such target"));
+            run(&std::fs::read(&path).unwrap());
+            ran += 1;
+        }
+    }
+    assert!(ran > 0, "no corpus files found under fuzz/");
+}
+
+/// The seeds reach what they are named for: the RFC frames decrypt in the `decrypt` target's
+/// receiver (so the fuzzer starts from accepted frames, not only from refusals).
+#[test]
+fn rfc_frames_are_accepted_by_the_decrypt_fixture() {
+    for v in sframe_vectors(&rfc()) {
+        let mut store = secure_frame::Decryptor::new(v.suite);
+        let key = fixture_keys(v.suite)[0];
+        assert_eq!((key.kid, key.base_key), (v.kid, v.base_key.as_slice()));
+        store.add_key(key.kid, key.base_key).unwrap();
+        let mut frame = v.ct.clone();
+        assert_eq!(
+            store.decrypt_in_place(&v.metadata, &mut frame).unwrap(),
+            v.pt
+        );
+        assert_eq!(Header::decode(&v.ct).unwrap().0.counter(), v.ctr);
+    }
+}
