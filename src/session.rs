@@ -761,48 +761,21 @@ impl Session {
         let kid = header.key_id();
         match &mut self.scheme {
             Scheme::SenderKeys { receivers, .. } => {
-                let tried = |id: &ParticipantId, r: &RatchetReceiver| {
-                    from.is_none_or(|f| f == *id) && r.recognizes(kid)
-                };
-                // Two passes instead of collecting the candidates: nothing is allocated unless
-                // KIDs of several senders collide.
-                let count = receivers.iter().filter(|(id, r)| tried(id, r)).count();
-                let mut last = DecryptError::UnknownKeyId(kid);
-                let mut seen = 0;
-                for (&id, receiver) in receivers.iter_mut() {
-                    if !tried(&id, receiver) {
-                        continue;
-                    }
-                    seen += 1;
-                    if seen == count {
-                        // The last (usually only) candidate decrypts in place.
-                        let plaintext = receiver.decrypt_in_place(metadata, frame)?;
-                        return Ok(Unprotected {
-                            sender: id,
-                            key_id: kid,
-                            plaintext,
-                        });
-                    }
-                    // A failed attempt may clear the ciphertext: try the others on a copy.
-                    let mut scratch = frame.to_vec();
-                    match receiver.decrypt_in_place(metadata, &mut scratch) {
-                        Ok(plaintext) => {
-                            let len = plaintext.len();
-                            let start = scratch.len() - len - self.suite.tag_len();
-                            frame.copy_from_slice(&scratch);
-                            let plaintext = frame
-                                .get_mut(start..start + len)
-                                .ok_or(DecryptError::TooShort)?;
-                            return Ok(Unprotected {
-                                sender: id,
-                                key_id: kid,
-                                plaintext,
-                            });
-                        }
-                        Err(e) => last = e,
-                    }
-                }
-                Err(last)
+                let (sender, len) = try_senders(receivers, from, kid, frame, |receiver, buf| {
+                    receiver
+                        .decrypt_in_place(metadata, buf)
+                        .map(|plaintext| plaintext.len())
+                })?;
+                // The plaintext sits between the header and the tag.
+                let (_, header_len) = Header::decode(frame)?;
+                let plaintext = frame
+                    .get_mut(header_len..header_len + len)
+                    .ok_or(DecryptError::TooShort)?;
+                Ok(Unprotected {
+                    sender,
+                    key_id: kid,
+                    plaintext,
+                })
             }
             Scheme::Mls { store, .. } => {
                 let named = store.resolve(kid).map(|id| u64::from(id.sender_index));
@@ -901,6 +874,43 @@ impl fmt::Debug for Session {
     }
 }
 
+/// Tries `open` with each participant (or only `from`) whose receiver recognizes `kid`: the
+/// last candidate (nearly always the only one) on `buf` itself, the others on a copy, since a
+/// failed attempt may clear its input. On success `buf` holds what the opening candidate left
+/// in it. Nothing is allocated unless KIDs of several senders collide.
+fn try_senders<R>(
+    receivers: &mut BTreeMap<ParticipantId, RatchetReceiver>,
+    from: Option<ParticipantId>,
+    kid: KeyId,
+    buf: &mut [u8],
+    mut open: impl FnMut(&mut RatchetReceiver, &mut [u8]) -> Result<R, DecryptError>,
+) -> Result<(ParticipantId, R), DecryptError> {
+    let tried = |id: &ParticipantId, r: &RatchetReceiver| {
+        from.is_none_or(|f| f == *id) && r.recognizes(kid)
+    };
+    let count = receivers.iter().filter(|(id, r)| tried(id, r)).count();
+    let mut last = DecryptError::UnknownKeyId(kid);
+    let mut seen = 0;
+    for (&id, receiver) in receivers.iter_mut() {
+        if !tried(&id, receiver) {
+            continue;
+        }
+        seen += 1;
+        if seen == count {
+            return open(receiver, buf).map(|opened| (id, opened));
+        }
+        let mut copy = buf.to_vec();
+        match open(receiver, &mut copy) {
+            Ok(opened) => {
+                buf.copy_from_slice(&copy);
+                return Ok((id, opened));
+            }
+            Err(e) => last = e,
+        }
+    }
+    Err(last)
+}
+
 /// In the codec-aware format with an Annex B codec, a KID whose encoding contains `00 00` is
 /// refused: it could make every start-code retry fail (see [`compat::check_key_id`]).
 fn check_send_kid(format: FrameFormat, kid: KeyId) -> Result<(), KeyError> {
@@ -946,35 +956,11 @@ impl CompatKeys for SchemeKeys<'_> {
         };
         match &mut *self.scheme {
             Scheme::SenderKeys { receivers, .. } => {
-                let from = self.from;
-                let tried = |id: &ParticipantId, r: &RatchetReceiver| {
-                    from.is_none_or(|f| f == *id) && r.recognizes(kid)
-                };
-                let count = receivers.iter().filter(|(id, r)| tried(id, r)).count();
-                let mut last = DecryptError::UnknownKeyId(kid);
-                let mut seen = 0;
-                for (&id, receiver) in receivers.iter_mut() {
-                    if !tried(&id, receiver) {
-                        continue;
-                    }
-                    seen += 1;
-                    if seen == count {
-                        receiver.open_with(kid, |key| open(key, ciphertext))?;
-                        self.opened_by = Some(id);
-                        return Ok(());
-                    }
-                    // Colliding KIDs: a failed attempt may clear its input, so try on a copy.
-                    let mut copy = ciphertext.to_vec();
-                    match receiver.open_with(kid, |key| open(key, &mut copy)) {
-                        Ok(()) => {
-                            ciphertext.copy_from_slice(&copy);
-                            self.opened_by = Some(id);
-                            return Ok(());
-                        }
-                        Err(e) => last = e,
-                    }
-                }
-                Err(last)
+                let (sender, ()) = try_senders(receivers, self.from, kid, ciphertext, |r, buf| {
+                    r.open_with(kid, |key| open(key, buf))
+                })?;
+                self.opened_by = Some(sender);
+                Ok(())
             }
             Scheme::Mls { store, .. } => {
                 let named = store.resolve(kid).map(|id| u64::from(id.sender_index));
