@@ -18,6 +18,7 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
+use secure_frame::codec::Codec;
 use secure_frame::fuzzing::{
     self, CtrChoice, DecryptCase, DecryptEntry, EncryptEntry, Event, RoundTripCase, SequenceCase,
     fixture_keys,
@@ -86,6 +87,7 @@ fn seeds() -> BTreeMap<(&'static str, String), Vec<u8>> {
         ("decrypt", decrypt_seeds(&vectors)),
         ("roundtrip", roundtrip_seeds(&vectors)),
         ("receiver_sequence", sequence_seeds()),
+        ("codec_plan", codec_plan_seeds()),
     ] {
         for (name, bytes) in files {
             assert!(
@@ -368,6 +370,69 @@ fn sequence_seeds() -> Vec<(String, Vec<u8>)> {
             .encode(),
         );
     }
+    seeds
+}
+
+/// Frames of every codec, from `tests/codecs.rs` (research/codecs.md), as hex with spaces.
+const CODEC_FRAMES: [(&str, Codec, &str); 9] = [
+    ("opus-silk", Codec::Opus, "78 0b e4 c1 36 ec c5 80"),
+    ("pcmu", Codec::Pcmu, "ff 7f 00 80"),
+    (
+        "vp8-key",
+        Codec::Vp8,
+        "10 02 00 9d 01 2a 08 00 08 00 00 47 08 85 85 88 85 84 88 02 02 00 0c 0d 60 00 fe ff ab 50 80",
+    ),
+    ("vp8-delta", Codec::Vp8, "31 01 00 aa bb cc"),
+    (
+        "vp9-key",
+        Codec::Vp9,
+        "82 49 83 42 00 01 e0 01 e0 02 c7 01 00",
+    ),
+    (
+        "av1-td-seq-frame",
+        Codec::Av1,
+        "12 00 0a 0a 0000002ca44c4b6c7a40 32 05 1122334455",
+    ),
+    (
+        "h264-slice-3-byte-start",
+        Codec::H264,
+        "000001 61 e0 fafafa",
+    ),
+    (
+        "h264-sps-pps-sei-idr",
+        Codec::H264,
+        "00000001 274d0033ab402802dd00da08846a00 00000001 28ee3c80 00000001 06 051a47564adc5c4c433f94efc5113cd143a801ffccccff020004ca9080 00000001 25 b8 fafafa",
+    ),
+    (
+        "h265-vps-sps-pps-sei-slice",
+        Codec::H265,
+        "0000000140010c01ffff016000000300b0000003000003005d17024 000000001420101016000000300b0000003000003005da00280802d16205ee45914bff2e7f13fa2 000000014401c072f05324000000014e01051a47564adc5c4c433f94efc5113cd143a803ee0000ee02001fc8b88 0000000012801abab",
+    ),
+];
+
+fn codec_frame(hex_with_spaces: &str) -> Vec<u8> {
+    hex::decode(hex_with_spaces.replace(' ', "")).unwrap()
+}
+
+/// `codec_plan`: a frame of each codec under the default policy, the Annex B and AV1 ones again
+/// under the other policy switches, and the empty frame.
+fn codec_plan_seeds() -> Vec<(String, Vec<u8>)> {
+    let mut seeds = Vec::new();
+    for (name, codec, hex) in CODEC_FRAMES {
+        let control = fuzzing::codec_control(codec);
+        let frame = codec_frame(hex);
+        seeds.push((name.to_string(), [&[control][..], &frame].concat()));
+        if matches!(codec, Codec::H264 | Codec::H265 | Codec::Av1 | Codec::Vp8) {
+            seeds.push((
+                format!("{name}-other-policy"),
+                [&[control | 0xf0][..], &frame].concat(),
+            ));
+        }
+    }
+    seeds.push((
+        "empty-vp9".to_string(),
+        vec![fuzzing::codec_control(Codec::Vp9)],
+    ));
     seeds
 }
 

@@ -19,12 +19,14 @@
 //! | `decrypt` | [`decrypt`](fn@decrypt) | arbitrary bytes against a receiver holding five keys of several suites and windows: the exact error a model predicts; the failure contract of [`crate::Decryptor`] (frame and state unchanged, or ciphertext zeroed on authentication failure); on success a plaintext sub-slice of the right length that re-seals to the frame, and a replay is refused |
 //! | `roundtrip` | [`roundtrip`](fn@roundtrip) | encrypt (any entry point, suite, KID, CTR, metadata, plaintext) → decrypt is the identity; lengths match `ciphertext_len`; entry points agree; the counter moves by one (exhausted after `u64::MAX`); a flipped bit is refused under the contract |
 //! | `receiver_sequence` | [`receiver_sequence`] | a stream of (KID, CTR, forged?) frames against a [`crate::Decryptor`] agrees with a set-based model of the replay window after every step |
+//! | `codec_plan` | [`codec_plan`](fn@codec_plan) | [`crate::codec::plan`] of any codec and policy never panics; clear ranges sorted, disjoint, merged, non-empty, within the normalized frame; the range map round-trips; planning the normalized frame again is the identity |
 //!
 //! Adding a target (`fuzz/README.md` has the checklist): a module here with a
 //! `pub fn name(data: &[u8])` (and a `*Case` if its input is structured) listed in
 //! [`TARGETS`], a three-line file in `fuzz/fuzz_targets/` with its `[[bin]]` entry in
 //! `fuzz/Cargo.toml`, and its seeds in the generator of `tests/fuzz_corpus.rs`.
 
+mod codec_plan;
 mod contract;
 mod decrypt;
 mod header;
@@ -32,6 +34,7 @@ mod input;
 mod roundtrip;
 mod sequence;
 
+pub use codec_plan::{CODECS, codec_control, codec_plan, codec_policy};
 pub use decrypt::{DecryptCase, DecryptEntry, FixtureKey, decrypt, fixture_keys};
 pub use header::{header_decode, slow_decode, slow_encode};
 pub use input::{Input, Output};
@@ -48,6 +51,7 @@ pub const TARGETS: &[(&str, Target)] = &[
     ("decrypt", decrypt),
     ("roundtrip", roundtrip),
     ("receiver_sequence", receiver_sequence),
+    ("codec_plan", codec_plan),
 ];
 
 /// `CipherSuite::ALL[index % len]`: every byte names a suite this build implements.
