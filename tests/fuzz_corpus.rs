@@ -20,8 +20,8 @@ use std::path::{Path, PathBuf};
 
 use secure_frame::codec::Codec;
 use secure_frame::fuzzing::{
-    self, CtrChoice, DecryptCase, DecryptEntry, EncryptEntry, Event, RoundTripCase, SequenceCase,
-    fixture_keys,
+    self, CompatCase, CtrChoice, DecryptCase, DecryptEntry, EncryptEntry, Event, RoundTripCase,
+    SequenceCase, fixture_keys,
 };
 use secure_frame::{CipherSuite, Counter, Encryptor, Header, KeyId};
 use serde_json::Value;
@@ -88,6 +88,7 @@ fn seeds() -> BTreeMap<(&'static str, String), Vec<u8>> {
         ("roundtrip", roundtrip_seeds(&vectors)),
         ("receiver_sequence", sequence_seeds()),
         ("codec_plan", codec_plan_seeds()),
+        ("compat_open", compat_open_seeds()),
     ] {
         for (name, bytes) in files {
             assert!(
@@ -432,6 +433,61 @@ fn codec_plan_seeds() -> Vec<(String, Vec<u8>)> {
     seeds.push((
         "empty-vp9".to_string(),
         vec![fuzzing::codec_control(Codec::Vp9)],
+    ));
+    seeds
+}
+
+/// `compat_open`: genuine frames of each codec (clean, with one flipped bit, truncated by one
+/// byte, under `max_ranges` 2, accepted unprotected), the compat module's worked example as
+/// received, and range maps for the direct `decode_map` check.
+fn compat_open_seeds() -> Vec<(String, Vec<u8>)> {
+    let mut seeds = Vec::new();
+    let case = |control: u8, position: u16, mask: u8, body: Vec<u8>| {
+        CompatCase {
+            control,
+            ctr: 5,
+            position,
+            mask,
+            metadata: b"md".to_vec(),
+            body,
+        }
+        .encode()
+    };
+    for (name, codec, hex) in CODEC_FRAMES {
+        let control = fuzzing::codec_control(codec) | 0x10;
+        let frame = codec_frame(hex);
+        seeds.push((
+            format!("genuine-{name}"),
+            case(control, 0, 0, frame.clone()),
+        ));
+        if matches!(codec, Codec::H264 | Codec::Av1 | Codec::Vp8) {
+            seeds.push((
+                format!("flipped-{name}"),
+                case(control, 3, 0x01, frame.clone()),
+            ));
+            seeds.push((
+                format!("cut-{name}"),
+                case(control, u16::MAX, 0x01, frame.clone()),
+            ));
+            seeds.push((
+                format!("max-ranges-2-{name}"),
+                case(control | 0x40, 0, 0, frame),
+            ));
+        }
+    }
+    let example =
+        codec_frame("0000000161e0 2a2e5b 10 a9d8a8eb13787cafb43c67303ef925e6 0006 0017 fafa");
+    seeds.push((
+        "module-example-unknown-kid".to_string(),
+        case(0, 0, 0, example),
+    ));
+    seeds.push((
+        "unprotected-accepted".to_string(),
+        case(0x20, 0, 0, b"plain frame".to_vec()),
+    ));
+    seeds.push((
+        "range-map".to_string(),
+        case(0, 0, 4, vec![0x00, 0x02, 0x01, 0x01]),
     ));
     seeds
 }

@@ -20,6 +20,7 @@
 //! | `roundtrip` | [`roundtrip`](fn@roundtrip) | encrypt (any entry point, suite, KID, CTR, metadata, plaintext) → decrypt is the identity; lengths match `ciphertext_len`; entry points agree; the counter moves by one (exhausted after `u64::MAX`); a flipped bit is refused under the contract |
 //! | `receiver_sequence` | [`receiver_sequence`] | a stream of (KID, CTR, forged?) frames against a [`crate::Decryptor`] agrees with a set-based model of the replay window after every step |
 //! | `codec_plan` | [`codec_plan`](fn@codec_plan) | [`crate::codec::plan`] of any codec and policy never panics; clear ranges sorted, disjoint, merged, non-empty, within the normalized frame; the range map round-trips; planning the normalized frame again is the identity |
+//! | `compat_open` | [`compat_open`](fn@compat_open) | arbitrary bytes and mutated genuine frames against [`crate::compat::CompatDecryptor`]: an error leaves the buffer byte-identical and every window unmoved; a success is a prefix of the buffer that moved only its own window; a genuine frame opens to the sender's normalized frame once; an accepted range map is canonical |
 //!
 //! Adding a target (`fuzz/README.md` has the checklist): a module here with a
 //! `pub fn name(data: &[u8])` (and a `*Case` if its input is structured) listed in
@@ -27,6 +28,7 @@
 //! `fuzz/Cargo.toml`, and its seeds in the generator of `tests/fuzz_corpus.rs`.
 
 mod codec_plan;
+mod compat_open;
 mod contract;
 mod decrypt;
 mod header;
@@ -35,6 +37,7 @@ mod roundtrip;
 mod sequence;
 
 pub use codec_plan::{CODECS, codec_control, codec_plan, codec_policy};
+pub use compat_open::{CompatCase, compat_open};
 pub use decrypt::{DecryptCase, DecryptEntry, FixtureKey, decrypt, fixture_keys};
 pub use header::{header_decode, slow_decode, slow_encode};
 pub use input::{Input, Output};
@@ -52,6 +55,7 @@ pub const TARGETS: &[(&str, Target)] = &[
     ("roundtrip", roundtrip),
     ("receiver_sequence", receiver_sequence),
     ("codec_plan", codec_plan),
+    ("compat_open", compat_open),
 ];
 
 /// `CipherSuite::ALL[index % len]`: every byte names a suite this build implements.
