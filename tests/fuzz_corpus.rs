@@ -20,8 +20,8 @@ use std::path::{Path, PathBuf};
 
 use secure_frame::codec::Codec;
 use secure_frame::fuzzing::{
-    self, CompatCase, CtrChoice, DecryptCase, DecryptEntry, EncryptEntry, Event, RoundTripCase,
-    SequenceCase, fixture_keys,
+    self, CompatCase, CtrChoice, DecryptCase, DecryptEntry, EncryptEntry, Event, RatchetCase,
+    RatchetEvent, RoundTripCase, SequenceCase, fixture_keys,
 };
 use secure_frame::{CipherSuite, Counter, Encryptor, Header, KeyId};
 use serde_json::Value;
@@ -89,6 +89,7 @@ fn seeds() -> BTreeMap<(&'static str, String), Vec<u8>> {
         ("receiver_sequence", sequence_seeds()),
         ("codec_plan", codec_plan_seeds()),
         ("compat_open", compat_open_seeds()),
+        ("ratchet_sequence", ratchet_seeds()),
     ] {
         for (name, bytes) in files {
             assert!(
@@ -490,6 +491,92 @@ fn compat_open_seeds() -> Vec<(String, Vec<u8>)> {
         case(0, 0, 4, vec![0x00, 0x02, 0x01, 0x01]),
     ));
     seeds
+}
+
+/// `ratchet_sequence`: in-order ratchets, a catch-up, late frames within and beyond the
+/// retained steps, replays, forgeries and far KIDs, under wide and narrow `R`.
+fn ratchet_seeds() -> Vec<(String, Vec<u8>)> {
+    use RatchetEvent::{Deliver, FarKid, Forge, Ratchet, Seal};
+    let case = |bits, max_forward, retained, events: Vec<RatchetEvent>| {
+        RatchetCase {
+            suite: CipherSuite::AesGcm128Sha256,
+            bits,
+            max_forward,
+            retained,
+            generation: 3,
+            events,
+        }
+        .encode()
+    };
+    vec![
+        (
+            "in-order".to_string(),
+            case(
+                8,
+                16,
+                2,
+                vec![Seal(true), Ratchet(0), Seal(true), Ratchet(0), Seal(true)],
+            ),
+        ),
+        (
+            "catch-up-then-late".to_string(),
+            case(
+                4,
+                8,
+                2,
+                vec![
+                    Seal(false),
+                    Ratchet(2),
+                    Seal(false),
+                    Ratchet(1),
+                    Seal(true),
+                    Deliver(1),
+                    Deliver(0),
+                ],
+            ),
+        ),
+        (
+            "replay-and-forge".to_string(),
+            case(
+                4,
+                4,
+                1,
+                vec![
+                    Seal(true),
+                    Deliver(0),
+                    Forge(3),
+                    Ratchet(0),
+                    Seal(true),
+                    Forge(9),
+                ],
+            ),
+        ),
+        (
+            "beyond-max-forward".to_string(),
+            case(
+                3,
+                2,
+                1,
+                vec![Ratchet(3), Seal(true), FarKid(0), FarKid(1), FarKid(6)],
+            ),
+        ),
+        (
+            "one-bit".to_string(),
+            case(
+                1,
+                1,
+                0,
+                vec![
+                    Seal(true),
+                    Ratchet(0),
+                    Seal(true),
+                    Ratchet(0),
+                    Seal(true),
+                    Deliver(0),
+                ],
+            ),
+        ),
+    ]
 }
 
 /// Every file under `fuzz/<kind>/<target>/`, by target.

@@ -21,6 +21,7 @@
 //! | `receiver_sequence` | [`receiver_sequence`] | a stream of (KID, CTR, forged?) frames against a [`crate::Decryptor`] agrees with a set-based model of the replay window after every step |
 //! | `codec_plan` | [`codec_plan`](fn@codec_plan) | [`crate::codec::plan`] of any codec and policy never panics; clear ranges sorted, disjoint, merged, non-empty, within the normalized frame; the range map round-trips; planning the normalized frame again is the identity |
 //! | `compat_open` | [`compat_open`](fn@compat_open) | arbitrary bytes and mutated genuine frames against [`crate::compat::CompatDecryptor`]: an error leaves the buffer byte-identical and every window unmoved; a success is a prefix of the buffer that moved only its own window; a genuine frame opens to the sender's normalized frame once; an accepted range map is canonical |
+//! | `ratchet_sequence` | [`ratchet_sequence`](fn@ratchet_sequence) | sender ratchets and genuine, late, replayed, forged and far-KID frames against a [`crate::RatchetReceiver`]: current and retained KIDs equal a model's after every event; frames within reach open, refused ones change nothing, KIDs out of reach are unknown without being tried |
 //!
 //! Adding a target (`fuzz/README.md` has the checklist): a module here with a
 //! `pub fn name(data: &[u8])` (and a `*Case` if its input is structured) listed in
@@ -33,6 +34,7 @@ mod contract;
 mod decrypt;
 mod header;
 mod input;
+mod ratchet_sequence;
 mod roundtrip;
 mod sequence;
 
@@ -41,6 +43,7 @@ pub use compat_open::{CompatCase, compat_open};
 pub use decrypt::{DecryptCase, DecryptEntry, FixtureKey, decrypt, fixture_keys};
 pub use header::{header_decode, slow_decode, slow_encode};
 pub use input::{Input, Output};
+pub use ratchet_sequence::{RatchetCase, RatchetEvent, ratchet_sequence};
 pub use roundtrip::{EncryptEntry, RoundTripCase, roundtrip};
 pub use sequence::{CtrChoice, Event, SequenceCase, receiver_sequence};
 
@@ -56,6 +59,7 @@ pub const TARGETS: &[(&str, Target)] = &[
     ("receiver_sequence", receiver_sequence),
     ("codec_plan", codec_plan),
     ("compat_open", compat_open),
+    ("ratchet_sequence", ratchet_sequence),
 ];
 
 /// `CipherSuite::ALL[index % len]`: every byte names a suite this build implements.
