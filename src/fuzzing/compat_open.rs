@@ -5,7 +5,7 @@ use alloc::vec::Vec;
 
 use super::contract::{self, must};
 use super::{Input, Output, codec_policy};
-use crate::codec::{ClearRanges, Plan, plan};
+use crate::codec::{ClearRanges, Plan, RangeMapError, plan};
 use crate::compat::{CompatDecryptError, CompatDecryptor, CompatEncryptor};
 use crate::{CipherSuite, Counter, Decryptor, Encryptor, KeyId, ReceiveKey, ReplayWindow};
 
@@ -109,8 +109,9 @@ fn mutate(frame: &mut Vec<u8>, position: u16, mask: u8) {
 }
 
 /// The genuine frame of `case` (sealed, then mutated), the sender's normalized frame, and
-/// whether the mutation left the frame as sealed; `None` when the sender refuses the body.
-fn seal(case: &CompatCase) -> Option<(Vec<u8>, Vec<u8>, bool)> {
+/// whether the mutation left the frame as sealed and its range map within `max_ranges`; `None`
+/// when the sender refuses the body.
+fn seal(case: &CompatCase, max_ranges: usize) -> Option<(Vec<u8>, Vec<u8>, bool)> {
     let (codec, policy) = codec_policy(case.control & 0x8f);
     let mut encryptor = must(
         Encryptor::new(CipherSuite::AesGcm128Sha256, KeyId(1), &GCM_KEY),
@@ -125,11 +126,11 @@ fn seal(case: &CompatCase) -> Option<(Vec<u8>, Vec<u8>, bool)> {
         "sender",
     );
     let mut wire = sender.encrypt_to_vec(&case.metadata, &case.body).ok()?;
-    let normalized = match must(plan(codec, &case.body, &policy), "planned again") {
-        Plan::PassThrough => Vec::new(),
-        Plan::Protect(p) => p.frame().to_vec(),
+    let (normalized, ranges) = match must(plan(codec, &case.body, &policy), "planned again") {
+        Plan::PassThrough => (Vec::new(), 0),
+        Plan::Protect(p) => (p.frame().to_vec(), p.clear().len()),
     };
-    let clean = case.mask == 0 || wire.is_empty();
+    let clean = (case.mask == 0 || wire.is_empty()) && ranges <= max_ranges;
     mutate(&mut wire, case.position, case.mask);
     Some((wire, normalized, clean))
 }
@@ -142,7 +143,8 @@ fn seal(case: &CompatCase) -> Option<(Vec<u8>, Vec<u8>, bool)> {
 /// or a replay window moved; when a success returns anything but a prefix of the buffer, moves
 /// anything but the frame's own window (or anything at all for a frame that passed through);
 /// when a genuine, unmutated frame is refused, opens to anything but the sender's normalized
-/// frame, or is accepted a second time; when a mutated genuine frame is accepted other than as
+/// frame, or is accepted a second time (unless its map holds more ranges than the receiver
+/// takes); when a mutated genuine frame is accepted other than as
 /// an unprotected pass-through; and when [`ClearRanges::decode_map`] accepts bytes its
 /// re-encoding does not reproduce.
 pub fn compat_open(data: &[u8]) {
@@ -156,7 +158,7 @@ pub fn compat_open(data: &[u8]) {
     let mut store = receiver();
 
     let (frame, expected) = if genuine {
-        let Some((wire, normalized, clean)) = seal(&case) else {
+        let Some((wire, normalized, clean)) = seal(&case, decryptor.max_ranges()) else {
             return;
         };
         (wire, Some((normalized, clean)))
@@ -180,6 +182,14 @@ pub fn compat_open(data: &[u8]) {
             assert_eq!(after, before, "{e:?} moved no replay window");
             if let Some((_, true)) = &expected {
                 unreachable!("a genuine frame was refused: {e:?}");
+            }
+            if let Some((_, false)) = &expected {
+                // Refused as a forgery, or (unmutated) for holding too many ranges.
+                assert!(
+                    case.mask != 0
+                        || e == CompatDecryptError::RangeMap(RangeMapError::TooManyRanges),
+                    "a genuine frame was refused: {e:?}"
+                );
             }
             return;
         }
