@@ -22,6 +22,7 @@
 //! | `codec_plan` | [`codec_plan`](fn@codec_plan) | [`crate::codec::plan`] of any codec and policy never panics; clear ranges sorted, disjoint, merged, non-empty, within the normalized frame; the range map round-trips; planning the normalized frame again is the identity |
 //! | `compat_open` | [`compat_open`](fn@compat_open) | arbitrary bytes and mutated genuine frames against [`crate::compat::CompatDecryptor`]: an error leaves the buffer byte-identical and every window unmoved; a success is a prefix of the buffer that moved only its own window; a genuine frame opens to the sender's normalized frame once; an accepted range map is canonical |
 //! | `ratchet_sequence` | [`ratchet_sequence`](fn@ratchet_sequence) | sender ratchets and genuine, late, replayed, forged and far-KID frames against a [`crate::RatchetReceiver`]: current and retained KIDs equal a model's after every event; frames within reach open, refused ones change nothing, KIDs out of reach are unknown without being tried |
+//! | `envelope_parse` | `envelope_parse` (feature `agreement`) | `agreement::Envelope::parse` of any bytes never panics; an accepted envelope re-serializes from its fields to the input, borrows them at the layout's offsets, and every strict prefix is `Truncated`, one more byte `TrailingBytes` |
 //!
 //! Adding a target (`fuzz/README.md` has the checklist): a module here with a
 //! `pub fn name(data: &[u8])` (and a `*Case` if its input is structured) listed in
@@ -32,6 +33,8 @@ mod codec_plan;
 mod compat_open;
 mod contract;
 mod decrypt;
+#[cfg(feature = "agreement")]
+mod envelope;
 mod header;
 mod input;
 mod ratchet_sequence;
@@ -41,6 +44,8 @@ mod sequence;
 pub use codec_plan::{CODECS, codec_control, codec_plan, codec_policy};
 pub use compat_open::{CompatCase, compat_open};
 pub use decrypt::{DecryptCase, DecryptEntry, FixtureKey, decrypt, fixture_keys};
+#[cfg(feature = "agreement")]
+pub use envelope::{envelope_bytes, envelope_parse};
 pub use header::{header_decode, slow_decode, slow_encode};
 pub use input::{Input, Output};
 pub use ratchet_sequence::{RatchetCase, RatchetEvent, ratchet_sequence};
@@ -60,6 +65,8 @@ pub const TARGETS: &[(&str, Target)] = &[
     ("codec_plan", codec_plan),
     ("compat_open", compat_open),
     ("ratchet_sequence", ratchet_sequence),
+    #[cfg(feature = "agreement")]
+    ("envelope_parse", envelope_parse),
 ];
 
 /// `CipherSuite::ALL[index % len]`: every byte names a suite this build implements.
