@@ -19,22 +19,36 @@
 //! | `decrypt` | [`decrypt`](fn@decrypt) | arbitrary bytes against a receiver holding five keys of several suites and windows: the exact error a model predicts; the failure contract of [`crate::Decryptor`] (frame and state unchanged, or ciphertext zeroed on authentication failure); on success a plaintext sub-slice of the right length that re-seals to the frame, and a replay is refused |
 //! | `roundtrip` | [`roundtrip`](fn@roundtrip) | encrypt (any entry point, suite, KID, CTR, metadata, plaintext) → decrypt is the identity; lengths match `ciphertext_len`; entry points agree; the counter moves by one (exhausted after `u64::MAX`); a flipped bit is refused under the contract |
 //! | `receiver_sequence` | [`receiver_sequence`] | a stream of (KID, CTR, forged?) frames against a [`crate::Decryptor`] agrees with a set-based model of the replay window after every step |
+//! | `codec_plan` | [`codec_plan`](fn@codec_plan) | [`crate::codec::plan`] of any codec and policy never panics; clear ranges sorted, disjoint, merged, non-empty, within the normalized frame; the range map round-trips; planning the normalized frame again is the identity |
+//! | `compat_open` | [`compat_open`](fn@compat_open) | arbitrary bytes and mutated genuine frames against [`crate::compat::CompatDecryptor`]: an error leaves the buffer byte-identical and every window unmoved; a success is a prefix of the buffer that moved only its own window; a genuine frame opens to the sender's normalized frame once; an accepted range map is canonical |
+//! | `ratchet_sequence` | [`ratchet_sequence`](fn@ratchet_sequence) | sender ratchets and genuine, late, replayed, forged and far-KID frames against a [`crate::RatchetReceiver`]: current and retained KIDs equal a model's after every event; frames within reach open, refused ones change nothing, KIDs out of reach are unknown without being tried |
+//! | `envelope_parse` | `envelope_parse` (feature `agreement`) | `agreement::Envelope::parse` of any bytes never panics; an accepted envelope re-serializes from its fields to the input, borrows them at the layout's offsets, and every strict prefix is `Truncated`, one more byte `TrailingBytes` |
 //!
 //! Adding a target (`fuzz/README.md` has the checklist): a module here with a
 //! `pub fn name(data: &[u8])` (and a `*Case` if its input is structured) listed in
 //! [`TARGETS`], a three-line file in `fuzz/fuzz_targets/` with its `[[bin]]` entry in
 //! `fuzz/Cargo.toml`, and its seeds in the generator of `tests/fuzz_corpus.rs`.
 
+mod codec_plan;
+mod compat_open;
 mod contract;
 mod decrypt;
+#[cfg(feature = "agreement")]
+mod envelope;
 mod header;
 mod input;
+mod ratchet_sequence;
 mod roundtrip;
 mod sequence;
 
+pub use codec_plan::{CODECS, codec_control, codec_plan, codec_policy};
+pub use compat_open::{CompatCase, compat_open};
 pub use decrypt::{DecryptCase, DecryptEntry, FixtureKey, decrypt, fixture_keys};
+#[cfg(feature = "agreement")]
+pub use envelope::{envelope_bytes, envelope_parse};
 pub use header::{header_decode, slow_decode, slow_encode};
 pub use input::{Input, Output};
+pub use ratchet_sequence::{RatchetCase, RatchetEvent, ratchet_sequence};
 pub use roundtrip::{EncryptEntry, RoundTripCase, roundtrip};
 pub use sequence::{CtrChoice, Event, SequenceCase, receiver_sequence};
 
@@ -48,6 +62,11 @@ pub const TARGETS: &[(&str, Target)] = &[
     ("decrypt", decrypt),
     ("roundtrip", roundtrip),
     ("receiver_sequence", receiver_sequence),
+    ("codec_plan", codec_plan),
+    ("compat_open", compat_open),
+    ("ratchet_sequence", ratchet_sequence),
+    #[cfg(feature = "agreement")]
+    ("envelope_parse", envelope_parse),
 ];
 
 /// `CipherSuite::ALL[index % len]`: every byte names a suite this build implements.
