@@ -47,7 +47,7 @@ pub struct RatchetCase {
     pub retained: u8,
     /// The key generation.
     pub generation: u8,
-    /// The events, at most [`MAX_EVENTS`] are run.
+    /// The events; at most 64 are run.
     pub events: Vec<RatchetEvent>,
 }
 
