@@ -5,6 +5,8 @@
 //! skipped. It never reads past the slice it was given, which is the unit's payload and nothing
 //! beyond.
 
+use super::error::{CodecError, Field};
+
 /// Why a read failed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum BitError {
@@ -13,6 +15,30 @@ pub(crate) enum BitError {
     /// An Exp-Golomb code with more than 31 leading zeros; the offset is the raw byte where the
     /// code started.
     ExpGolombOverflow(usize),
+}
+
+impl BitError {
+    /// The slice-header error for a failed read in a NAL unit body that starts at frame offset
+    /// `body_at` and is `body_len` bytes long, after `reader` consumed what it could (shared by
+    /// the H.264 and H.265 slice covers).
+    pub(crate) fn in_slice_header(
+        self,
+        body_at: usize,
+        body_len: usize,
+        reader: &RbspReader<'_>,
+    ) -> CodecError {
+        match self {
+            Self::Truncated => CodecError::Truncated {
+                at: body_at,
+                need: reader.consumed().saturating_add(1),
+                have: body_len,
+                what: Field::SliceHeader,
+            },
+            Self::ExpGolombOverflow(offset) => CodecError::ExpGolombOverflow {
+                at: body_at.saturating_add(offset),
+            },
+        }
+    }
 }
 
 /// Reads bits MSB-first from the RBSP held (escaped) in `data`.

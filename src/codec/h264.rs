@@ -68,17 +68,8 @@ fn slice_cover(unit: &NalUnit<'_>) -> Result<usize, CodecError> {
     let body = unit.bytes.get(1..).unwrap_or_default();
     let body_at = unit.at.saturating_add(1);
     let mut reader = RbspReader::new(body);
-    let error = |e: BitError, reader: &RbspReader<'_>| match e {
-        BitError::Truncated => CodecError::Truncated {
-            at: body_at,
-            need: reader.consumed().saturating_add(1),
-            have: body.len(),
-            what: Field::SliceHeader,
-        },
-        BitError::ExpGolombOverflow(offset) => CodecError::ExpGolombOverflow {
-            at: body_at.saturating_add(offset),
-        },
-    };
+    let error =
+        |e: BitError, reader: &RbspReader<'_>| e.in_slice_header(body_at, body.len(), reader);
     let _first_mb_in_slice = reader.read_ue().map_err(|e| error(e, &reader))?;
     let slice_type_at = body_at.saturating_add(reader.offset());
     let slice_type = reader.read_ue().map_err(|e| error(e, &reader))?;

@@ -65,17 +65,8 @@ fn slice_cover(unit: &NalUnit<'_>, irap: bool) -> Result<usize, CodecError> {
     let body = unit.bytes.get(HEADER_LEN..).unwrap_or_default();
     let body_at = unit.at.saturating_add(HEADER_LEN);
     let mut reader = RbspReader::new(body);
-    let error = |e: BitError, reader: &RbspReader<'_>| match e {
-        BitError::Truncated => CodecError::Truncated {
-            at: body_at,
-            need: reader.consumed().saturating_add(1),
-            have: body.len(),
-            what: Field::SliceHeader,
-        },
-        BitError::ExpGolombOverflow(offset) => CodecError::ExpGolombOverflow {
-            at: body_at.saturating_add(offset),
-        },
-    };
+    let error =
+        |e: BitError, reader: &RbspReader<'_>| e.in_slice_header(body_at, body.len(), reader);
     let _first_slice_segment_in_pic = reader.read_bit().map_err(|e| error(e, &reader))?;
     if irap {
         let _no_output_of_prior_pics = reader.read_bit().map_err(|e| error(e, &reader))?;
