@@ -146,7 +146,7 @@
 //! The receiver reads only the trailer, from the end: the magic (a frame without it is
 //! [`CompatDecryptError::NotProtected`], refused unless
 //! [`CompatDecryptor::accept_unprotected`] opted in; an empty frame always passes through, as the
-//! sender passes empty frames through), `L` (bounds-checked), the AV1 wrapper when `L` says so,
+//! sender passes empty audio, VP8 and VP9 frames through), `L` (bounds-checked), the AV1 wrapper when `L` says so,
 //! the SFrame header, the key by KID, the tag of the key's suite, and the range map (validated
 //! against `|I|`: minimal numbers, ascending, no overlap, no empty or adjacent ranges, at most
 //! [`CompatDecryptor::with_max_ranges`] of them). It then rebuilds `A` and `O`, authenticates and
@@ -318,7 +318,9 @@ impl CompatEncryptor {
     }
 
     /// Protects `frame` and writes the wire frame to `out` (replacing what it held). A 0-byte
-    /// frame passes through: `out` is left empty and [`Sealed::header`] is `None`.
+    /// audio, VP8 or VP9 frame passes through: `out` is left empty and [`Sealed::header`] is
+    /// `None` (an empty H.264, H.265 or AV1 frame is not a valid frame:
+    /// [`CompatEncryptError::Codec`]).
     ///
     /// # Errors
     ///
