@@ -1,0 +1,395 @@
+//! Hostile input for the codec-aware compat container: every `TrailerError`,
+//! `CompatDecryptError` and `CompatEncryptError` variant. Receive rows also check the container's
+//! failure contract: on every error the frame is byte-identical and no replay window moved.
+
+use secure_frame::codec::{Codec, CodecError, Field, Policy, RangeMapError};
+use secure_frame::compat::{
+    CompatDecryptError, CompatDecryptor, CompatEncryptError, CompatEncryptor, TrailerError,
+    read_header,
+};
+use secure_frame::{CipherSuite, Counter, Decryptor, EncryptError, Encryptor, HeaderError, KeyId};
+
+use super::{BASE_KEY, OK, Table, h, receiver, store, windows};
+
+const GCM: CipherSuite = CipherSuite::AesGcm128Sha256;
+
+/// Opens a copy of `frame` and asserts the failure contract.
+fn open(
+    keys: &mut Decryptor,
+    receiver: &mut CompatDecryptor,
+    frame: &[u8],
+) -> Result<Vec<u8>, CompatDecryptError> {
+    let before = windows(keys);
+    let mut buf = frame.to_vec();
+    let result = receiver
+        .decrypt_in_place(keys, b"", &mut buf)
+        .map(|opened| opened.frame().to_vec());
+    if let Err(e) = result {
+        assert_eq!(buf, frame, "{e:?} left the frame byte-identical");
+        assert_eq!(windows(keys), before, "{e:?} moved no replay window");
+    }
+    result
+}
+
+/// A trailer after `inner`: header `10` (KID 1, CTR 0), a tag of `tag_len` zero bytes, `map`,
+/// then `L` and the magic.
+fn forged(inner: &[u8], tag_len: usize, map: &[u8]) -> Vec<u8> {
+    let mut frame = inner.to_vec();
+    frame.push(0x10);
+    frame.extend(std::iter::repeat_n(0, tag_len));
+    frame.extend_from_slice(map);
+    let l = u16::try_from(1 + tag_len + map.len() + 4).unwrap();
+    frame.extend_from_slice(&l.to_be_bytes());
+    frame.extend_from_slice(&[0xfa, 0xfa]);
+    frame
+}
+
+fn sender(codec: Codec, kid: u64, policy: &Policy) -> CompatEncryptor {
+    let e = Encryptor::new(GCM, KeyId(kid), BASE_KEY).unwrap();
+    CompatEncryptor::new(e, codec, policy.clone()).unwrap()
+}
+
+/// Seals with `sender` and asserts the sender half of the contract: nothing emitted on error.
+fn seal(sender: &mut CompatEncryptor, frame: &[u8]) -> Result<Vec<u8>, CompatEncryptError> {
+    let mut out = vec![0xee; 3];
+    let result = sender.encrypt(b"", frame, &mut out);
+    if let Err(e) = result {
+        assert!(out.is_empty(), "{e:?} emitted nothing");
+    }
+    result.map(|_| out)
+}
+
+pub(super) fn rows(t: &mut Table) {
+    trailer_rows(t);
+    receive_rows(t);
+    send_rows(t);
+}
+
+/// Trailers that are malformed before any key is looked up.
+fn trailer_rows(t: &mut Table) {
+    use CompatDecryptError as E;
+    let cases: Vec<(&str, &str, Result<(), CompatDecryptError>)> = vec![
+        ("magic only", "fafa", Err(TrailerError::Truncated.into())),
+        (
+            "one byte and the magic",
+            "61 fafa",
+            Err(TrailerError::Truncated.into()),
+        ),
+        ("L = 0", "0000 fafa", Err(TrailerError::BadLength.into())),
+        (
+            "L = 4, below the smallest trailer",
+            "0004 fafa",
+            Err(TrailerError::BadLength.into()),
+        ),
+        (
+            "L past the frame",
+            "10 0006 fafa",
+            Err(TrailerError::BadLength.into()),
+        ),
+        (
+            "L = 0x7fff",
+            "7fff fafa",
+            Err(TrailerError::BadLength.into()),
+        ),
+        (
+            "L = 0xffff (AV1 flag, 0x7fff)",
+            "ffff fafa",
+            Err(TrailerError::BadLength.into()),
+        ),
+        (
+            "AV1 flag, no wrapper byte",
+            "10 8005 fafa",
+            Err(TrailerError::BadWrapper.into()),
+        ),
+        (
+            "AV1 wrapper without its size",
+            "2a 8005 fafa",
+            Err(TrailerError::BadWrapper.into()),
+        ),
+        (
+            "AV1 wrapper, non-minimal size",
+            "2a 8600 1a 10 8009 fafa",
+            Err(TrailerError::BadWrapper.into()),
+        ),
+        (
+            "AV1 wrapper, size one too large",
+            "2a 07 1a 10 8008 fafa",
+            Err(TrailerError::BadWrapper.into()),
+        ),
+        (
+            "AV1 wrapper, size one too small",
+            "2a 05 1a 10 8008 fafa",
+            Err(TrailerError::BadWrapper.into()),
+        ),
+        (
+            "AV1 wrapper, another metadata type",
+            "2a 06 1b 10 8008 fafa",
+            Err(TrailerError::BadWrapper.into()),
+        ),
+        (
+            "AV1 wrapper, size field of 9 bytes",
+            "2a ffffffffffffffff7f 800e fafa",
+            Err(TrailerError::BadWrapper.into()),
+        ),
+        (
+            "header truncated (2-byte CTR)",
+            "19 0005 fafa",
+            Err(HeaderError::Truncated.into()),
+        ),
+        (
+            "header with a non-minimal KID",
+            "80 00 0006 fafa",
+            Err(HeaderError::NonMinimalKeyId.into()),
+        ),
+        (
+            "header with a non-minimal CTR",
+            "18 00 0006 fafa",
+            Err(HeaderError::NonMinimalCounter.into()),
+        ),
+        ("no magic", "61", Err(E::NotProtected)),
+        ("one magic byte", "fa", Err(E::NotProtected)),
+        ("magic reversed", "10 0005 fbfa", Err(E::NotProtected)),
+    ];
+    let mut keys = store(GCM, &[1]);
+    for (name, hex, want) in cases {
+        let frame = h(hex);
+        let via_read_header = read_header(&frame).map(drop);
+        let opened = open(&mut keys, &mut CompatDecryptor::new(), &frame);
+        assert_eq!(
+            via_read_header,
+            opened.clone().map(drop),
+            "{name}: read_header agrees"
+        );
+        t.row(format!("compat: {name}"), opened, want);
+    }
+    // The AV1 wrapper done right, then no room for the tag: the wrapper was read correctly.
+    t.row(
+        "compat: AV1 wrapper, tag missing",
+        open(
+            &mut keys,
+            &mut CompatDecryptor::new(),
+            &h("2a 06 1a 10 8008 fafa"),
+        ),
+        Err(E::Trailer(TrailerError::TagTruncated)),
+    );
+    t.row(
+        "compat: empty frame passes through",
+        open(&mut keys, &mut CompatDecryptor::new(), b""),
+        OK,
+    );
+    t.row(
+        "compat: unprotected frame accepted when asked",
+        open(
+            &mut keys,
+            &mut CompatDecryptor::new().accept_unprotected(true),
+            &h("61 e0"),
+        ),
+        OK,
+    );
+}
+
+/// Trailers that parse, against a receiver holding KID 1 (AES-GCM, 16-byte tag).
+fn receive_rows(t: &mut Table) {
+    use CompatDecryptError as E;
+    let mut keys = store(GCM, &[1]);
+    let mut r = CompatDecryptor::new();
+    let inner = [0x5a; 10];
+    t.row(
+        "compat: unknown KID",
+        open(&mut keys, &mut r, &h("20 0005 fafa")),
+        Err(E::UnknownKeyId(KeyId(2))),
+    );
+    t.row(
+        "compat: no tag",
+        open(&mut keys, &mut r, &h("10 0005 fafa")),
+        Err(E::Trailer(TrailerError::TagTruncated)),
+    );
+    t.row(
+        "compat: 15-byte tag for a 16-byte suite",
+        open(&mut keys, &mut r, &forged(&inner, 15, b"")),
+        Err(E::Trailer(TrailerError::TagTruncated)),
+    );
+    let maps: Vec<(&str, &str, Result<(), CompatDecryptError>)> = vec![
+        ("truncated", "80", Err(RangeMapError::Truncated.into())),
+        (
+            "non-minimal",
+            "8000 01",
+            Err(RangeMapError::Leb128NonMinimal.into()),
+        ),
+        (
+            "11-byte number",
+            "8080808080808080808001 01",
+            Err(RangeMapError::Leb128TooLong.into()),
+        ),
+        (
+            "overflowing",
+            "ffffffffffffffffff01 01",
+            Err(RangeMapError::Overflow.into()),
+        ),
+        (
+            "empty range",
+            "00 00",
+            Err(RangeMapError::EmptyRange.into()),
+        ),
+        (
+            "adjacent ranges",
+            "00 01 00 01",
+            Err(RangeMapError::Adjacent.into()),
+        ),
+        (
+            "past the frame",
+            "00 0b",
+            Err(RangeMapError::OutOfBounds.into()),
+        ),
+        ("valid, forged tag", "00 0a", Err(E::Authentication)),
+        ("none, forged tag", "", Err(E::Authentication)),
+    ];
+    for (name, map, want) in maps {
+        t.row(
+            format!("compat: range map {name}"),
+            open(&mut keys, &mut r, &forged(&inner, 16, &h(map))),
+            want,
+        );
+    }
+    let mut one = CompatDecryptor::new().with_max_ranges(1);
+    t.row(
+        "compat: two ranges for a receiver allowing one",
+        open(&mut keys, &mut one, &forged(&inner, 16, &h("00 01 01 01"))),
+        Err(E::RangeMap(RangeMapError::TooManyRanges)),
+    );
+
+    // Genuine frames, then tampered ones.
+    let frame = h("00000001 61 e0 fafafa");
+    let wire = seal(&mut sender(Codec::H264, 1, &Policy::default()), &frame).unwrap();
+    let tampered = |at: usize| {
+        let mut w = wire.clone();
+        w[at] ^= 1;
+        w
+    };
+    let tag_at = frame.len() + 1;
+    t.row(
+        "compat: clear byte flipped",
+        open(&mut keys, &mut r, &tampered(5)),
+        Err(E::Authentication),
+    );
+    t.row(
+        "compat: ciphertext flipped",
+        open(&mut keys, &mut r, &tampered(6)),
+        Err(E::Authentication),
+    );
+    t.row(
+        "compat: tag flipped",
+        open(&mut keys, &mut r, &tampered(tag_at)),
+        Err(E::Authentication),
+    );
+    let mut shorter_map = wire.clone();
+    let map_at = tag_at + 16;
+    assert_eq!(shorter_map[map_at..map_at + 2], [0x00, 0x06]);
+    shorter_map[map_at + 1] = 0x05;
+    t.row(
+        "compat: another valid range map",
+        open(&mut keys, &mut r, &shorter_map),
+        Err(E::Authentication),
+    );
+    t.row(
+        "compat: first byte cut off",
+        open(&mut keys, &mut r, &wire[1..]),
+        Err(E::Authentication),
+    );
+    let mut k = receiver(GCM, 1);
+    let mut buf = wire.clone();
+    let with_key = r.decrypt_in_place_with_key(&mut k, b"", &mut buf).map(drop);
+    t.row("compat: genuine frame, one receive key", with_key, OK);
+    let mut k2 = receiver(GCM, 2);
+    let mut buf = wire.clone();
+    let other = r
+        .decrypt_in_place_with_key(&mut k2, b"", &mut buf)
+        .map(drop);
+    t.row(
+        "compat: frame for another receive key",
+        other,
+        Err(E::UnknownKeyId(KeyId(1))),
+    );
+    t.row("compat: genuine frame", open(&mut keys, &mut r, &wire), OK);
+    t.row(
+        "compat: genuine frame replayed",
+        open(&mut keys, &mut r, &wire),
+        Err(E::Replay),
+    );
+}
+
+fn send_rows(t: &mut Table) {
+    use CompatEncryptError as E;
+    let d = Policy::default();
+    t.row(
+        "compat send: H.264 frame without a start code",
+        seal(&mut sender(Codec::H264, 1, &d), &h("61 e0 fa")),
+        Err(E::Codec(CodecError::NoStartCode { at: 0 })),
+    );
+    t.row(
+        "compat send: truncated VP8 key frame",
+        seal(&mut sender(Codec::Vp8, 1, &d), &h("10 02 00 9d 01")),
+        Err(E::Codec(CodecError::Truncated {
+            at: 0,
+            need: 10,
+            have: 5,
+            what: Field::Vp8KeyFrameHeader,
+        })),
+    );
+    t.row(
+        "compat send: empty VP8 frame passes through",
+        seal(&mut sender(Codec::Vp8, 1, &d), b""),
+        OK,
+    );
+    t.row(
+        "compat send: empty H.264 frame",
+        seal(&mut sender(Codec::H264, 1, &d), b""),
+        Err(E::Codec(CodecError::NoStartCode { at: 0 })),
+    );
+    t.row(
+        "compat send: empty AV1 frame",
+        seal(&mut sender(Codec::Av1, 1, &d), b""),
+        Err(E::Codec(CodecError::NoMediaUnits)),
+    );
+
+    // The last counter seals; the one after it does not exist.
+    let mut e = Encryptor::new(GCM, KeyId(1), BASE_KEY).unwrap();
+    e.advance_counter_to(Counter(u64::MAX)).unwrap();
+    let mut last = CompatEncryptor::new(e, Codec::Vp8, d.clone()).unwrap();
+    let delta = h("31 00 00 aa bb");
+    t.row("compat send: CTR u64::MAX", seal(&mut last, &delta), OK);
+    t.row(
+        "compat send: past CTR u64::MAX",
+        seal(&mut last, &delta),
+        Err(E::Encrypt(EncryptError::CounterExhausted)),
+    );
+
+    // 64 slices: each attempt emulates a start code about a quarter of the time (a last
+    // ciphertext byte of 00 before the next start code). With one attempt allowed, some
+    // counter among the first hundred must give up.
+    let mut one_attempt = d.clone();
+    one_attempt.max_attempts = 1;
+    let slices = h(&"00000001 61 e0 fafafafa ".repeat(64));
+    let mut s = sender(Codec::H264, 1, &one_attempt);
+    let first_failure = (0..100)
+        .map(|_| seal(&mut s, &slices))
+        .find(Result::is_err)
+        .unwrap_or(Ok(Vec::new()));
+    t.row(
+        "compat send: start code emulation, one attempt",
+        first_failure,
+        Err(E::AnnexBEmulation { attempts: 1 }),
+    );
+
+    // 20 000 AV1 OBUs need a range map over 32 KiB: refused before a counter is used.
+    let mut many = d;
+    many.max_ranges = 100_000;
+    let obus = h("32 01 aa").repeat(20_000);
+    let mut s = sender(Codec::Av1, 1, &many);
+    t.row(
+        "compat send: trailer over 32 KiB",
+        seal(&mut s, &obus),
+        Err(E::TrailerTooLong),
+    );
+    assert_eq!(s.encryptor().next_counter(), Some(Counter(0)));
+}
