@@ -345,9 +345,8 @@ impl Session {
 
     /// Ratchets my send key one step (RFC 9605 §5.1), for example when someone joined: they
     /// get the new key and cannot read earlier frames; the others follow by themselves.
-    /// Returns the new KID. In the codec-aware format with H.264 or H.265, a step whose KID
-    /// contains `00 00` makes [`protect`](Self::protect) refuse frames with
-    /// [`KeyError::KidNotAnnexBSafe`]: ratchet once more.
+    /// Returns the new KID. A step only sets the low `R` bits of the generation's first KID, so
+    /// it never adds a `00 00` that H.264 and H.265 refuse in the codec-aware format.
     ///
     /// # Errors
     ///

@@ -131,6 +131,15 @@ fn protect_rows(t: &mut Table) {
             .set_send_key(0x100, key()),
         Err(KeyError::KidNotAnnexBSafe(KeyId(0x0001_0000))),
     );
+    // A key set before the format changed is checked when a frame is protected.
+    let mut late = Session::sender_keys(GCM, bits());
+    late.set_send_key(0x100, key()).unwrap();
+    let mut late = late.with_format(h264);
+    t.row(
+        "session H.264: KID 0x010000 set before the format",
+        protect(&mut late, &h("00000001 61 e0 fa")),
+        Err(E::Key(KeyError::KidNotAnnexBSafe(KeyId(0x0001_0000)))),
+    );
     // MLS KIDs come from the epoch: context 0x80000, one sender bit and four epoch bits put
     // KID 0x1000001 (01 00 00 01) on the wire, which an Annex B frame cannot carry.
     let mut mls = Session::mls(GCM, 4, 0x8_0000).unwrap().with_format(h264);
