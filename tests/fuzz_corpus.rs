@@ -20,8 +20,8 @@ use std::path::{Path, PathBuf};
 
 use secure_frame::codec::Codec;
 use secure_frame::fuzzing::{
-    self, CompatCase, CtrChoice, DecryptCase, DecryptEntry, EncryptEntry, Event, RatchetCase,
-    RatchetEvent, RoundTripCase, SequenceCase, fixture_keys,
+    self, CompatCase, CtrChoice, DecryptCase, DecryptEntry, EncryptEntry, EpochCase, EpochChoice,
+    EpochOp, Event, RatchetCase, RatchetEvent, RoundTripCase, Sealer, SequenceCase, fixture_keys,
 };
 use secure_frame::{CipherSuite, Counter, Encryptor, Header, KeyId};
 use serde_json::Value;
@@ -91,6 +91,10 @@ fn seeds() -> BTreeMap<(&'static str, String), Vec<u8>> {
         ("compat_open", compat_open_seeds()),
         ("ratchet_sequence", ratchet_seeds()),
         ("envelope_parse", envelope_seeds()),
+        (
+            "epoch_sequence",
+            [epoch_seeds(), epoch_window_seeds(), epoch_more_seeds()].concat(),
+        ),
     ] {
         for (name, bytes) in files {
             assert!(
@@ -574,6 +578,294 @@ fn ratchet_seeds() -> Vec<(String, Vec<u8>)> {
                     Ratchet(0),
                     Seal(true),
                     Deliver(0),
+                ],
+            ),
+        ),
+    ]
+}
+
+/// An `epoch_sequence` install: `Near(8)` is the epoch installed last (0 at first), `Near(9)`
+/// the one after it.
+fn install(epoch: EpochChoice, group_size: u8, own_index: u8, key: u8) -> EpochOp {
+    EpochOp::Install {
+        epoch,
+        group_size,
+        own_index,
+        key,
+    }
+}
+
+/// Sender `sender` (context 0) of installed epoch `epoch`.
+fn sealer(epoch: u8, sender: u8) -> Sealer {
+    Sealer {
+        epoch,
+        sender,
+        context: 0,
+    }
+}
+
+fn seal(epoch: u8, sender: u8, ctr: CtrChoice, deliver: bool) -> EpochOp {
+    EpochOp::Seal {
+        sealer: sealer(epoch, sender),
+        ctr,
+        deliver,
+    }
+}
+
+fn deliver(frame: u8) -> EpochOp {
+    EpochOp::Deliver {
+        frame,
+        other_metadata: false,
+    }
+}
+
+fn epoch_case(
+    epoch_bits: u8,
+    max_epochs: u8,
+    max_cached_keys: u8,
+    window: u8,
+    ops: Vec<EpochOp>,
+) -> Vec<u8> {
+    EpochCase {
+        suite: CipherSuite::AesGcm128Sha256,
+        epoch_bits,
+        max_epochs,
+        max_cached_keys,
+        window,
+        ops,
+    }
+    .encode()
+}
+
+/// `epoch_sequence`: one stream per rule of the MLS epoch store (RFC 9605 §5.2): frames from
+/// live, rolled-over, evicted and removed epochs; members, non-members and the receiver's own
+/// index.
+fn epoch_seeds() -> Vec<(String, Vec<u8>)> {
+    use EpochChoice::Near;
+    let case = epoch_case;
+    let fwd = CtrChoice::Forward;
+    vec![
+        (
+            "live-epochs-replay-and-forge".to_string(),
+            case(
+                4,
+                4,
+                4,
+                0,
+                vec![
+                    install(Near(8), 4, 0, 1),
+                    install(Near(9), 4, 0, 1),
+                    seal(1, 1, fwd(3), true),
+                    seal(0, 2, fwd(0), true),
+                    deliver(0),
+                    EpochOp::Deliver {
+                        frame: 1,
+                        other_metadata: true,
+                    },
+                    EpochOp::Resolve(sealer(0, 3)),
+                ],
+            ),
+        ),
+        (
+            "rollover-one-epoch-bit".to_string(),
+            case(
+                1,
+                2,
+                4,
+                0,
+                vec![
+                    install(Near(8), 2, 0, 1),
+                    seal(0, 1, fwd(1), true),
+                    install(Near(9), 2, 0, 1),
+                    install(Near(9), 2, 0, 1),
+                    seal(0, 1, fwd(0), false),
+                    deliver(0),
+                    EpochOp::EvictRollover(Near(9)),
+                    deliver(1),
+                ],
+            ),
+        ),
+        (
+            "max-epochs-evicts-oldest".to_string(),
+            case(
+                4,
+                2,
+                4,
+                0,
+                vec![
+                    install(Near(8), 3, 0xff, 1),
+                    seal(0, 2, fwd(0), false),
+                    install(Near(9), 3, 0xff, 1),
+                    install(Near(9), 3, 0xff, 1),
+                    deliver(0),
+                    seal(2, 1, fwd(5), true),
+                ],
+            ),
+        ),
+        (
+            "members-and-own-index".to_string(),
+            case(
+                8,
+                4,
+                4,
+                0,
+                vec![
+                    install(Near(8), 5, 2, 1),
+                    seal(0, 2, fwd(0), true),
+                    seal(0, 6, fwd(0), true),
+                    seal(0, 4, fwd(0), true),
+                    EpochOp::Resolve(sealer(0, 5)),
+                    EpochOp::ResolveKid(0x0400),
+                ],
+            ),
+        ),
+    ]
+}
+
+/// `epoch_sequence`, continued: the replay window's edges, switched off, and forgotten with an
+/// evicted key or a removed epoch.
+fn epoch_window_seeds() -> Vec<(String, Vec<u8>)> {
+    use EpochChoice::{Absolute, Live, Near};
+    let case = epoch_case;
+    let fwd = CtrChoice::Forward;
+    vec![
+        (
+            "window-edges".to_string(),
+            case(
+                4,
+                4,
+                4,
+                2 + 3,
+                vec![
+                    install(Near(8), 2, 0, 1),
+                    seal(0, 1, CtrChoice::Absolute(100), true),
+                    seal(0, 1, CtrChoice::Backward(3), true),
+                    seal(0, 1, CtrChoice::Backward(4), true),
+                    seal(0, 1, fwd(0), true),
+                    EpochOp::SetWindow(1),
+                    EpochOp::Remove(Live(0)),
+                    install(Near(8), 2, 0, 1),
+                    deliver(0),
+                    deliver(0),
+                ],
+            ),
+        ),
+        (
+            "replay-after-cache-eviction".to_string(),
+            case(
+                4,
+                4,
+                1,
+                0,
+                vec![
+                    install(Near(8), 4, 0, 1),
+                    seal(0, 1, fwd(1), true),
+                    seal(0, 2, fwd(1), true),
+                    deliver(0),
+                ],
+            ),
+        ),
+        (
+            "remove-and-reinstall".to_string(),
+            case(
+                8,
+                8,
+                4,
+                0,
+                vec![
+                    install(Absolute(1000), 4, 0, 1),
+                    install(Near(9), 4, 0, 1),
+                    seal(0, 3, fwd(7), true),
+                    EpochOp::RemoveBefore(Near(8)),
+                    deliver(0),
+                    install(Absolute(1000), 4, 0, 1),
+                    deliver(0),
+                    EpochOp::Remove(Absolute(1000)),
+                    install(Absolute(1000), 4, 0, 2),
+                    deliver(0),
+                ],
+            ),
+        ),
+    ]
+}
+
+/// `epoch_sequence`, continued: refused installs and limits, mutated and arbitrary frames, the
+/// widest KID layout.
+fn epoch_more_seeds() -> Vec<(String, Vec<u8>)> {
+    use EpochChoice::{Absolute, Near};
+    let case = epoch_case;
+    let fwd = CtrChoice::Forward;
+    vec![
+        (
+            "refused-installs-and-limits".to_string(),
+            case(
+                1,
+                3,
+                0,
+                1,
+                vec![
+                    install(Near(8), 4, 0, 1),
+                    install(Near(8), 4, 0, 1),
+                    install(Near(9), 0, 0, 1),
+                    install(Near(9), 0xfe, 0, 1),
+                    install(Near(9), 0xff, 0xff, 1),
+                    install(Near(9), 4, 4, 1),
+                    install(Near(9), 0xfd, 31, 1),
+                ],
+            ),
+        ),
+        (
+            "mutated-and-raw".to_string(),
+            case(
+                2,
+                4,
+                4,
+                0,
+                vec![
+                    install(Near(8), 4, 0, 1),
+                    seal(0, 1, fwd(0), false),
+                    EpochOp::Mutate {
+                        frame: 0,
+                        position: 0,
+                        mask: 0x01,
+                    },
+                    EpochOp::Mutate {
+                        frame: 0,
+                        position: 5,
+                        mask: 0x80,
+                    },
+                    EpochOp::Mutate {
+                        frame: 0,
+                        position: 17,
+                        mask: 0,
+                    },
+                    EpochOp::Raw(vec![0x44, 0xaa, 0xbb]),
+                    EpochOp::Raw(vec![0x88]),
+                    deliver(0),
+                ],
+            ),
+        ),
+        (
+            "widest-layout".to_string(),
+            case(
+                32,
+                8,
+                2,
+                0,
+                vec![
+                    install(Absolute(u64::MAX), 0xfd, 0, 1),
+                    EpochOp::Seal {
+                        sealer: Sealer {
+                            epoch: 0,
+                            sender: 0xff,
+                            context: 1,
+                        },
+                        ctr: CtrChoice::Absolute(u64::MAX),
+                        deliver: true,
+                    },
+                    install(Absolute(u64::MAX >> 32), 1, 0xff, 1),
+                    seal(1, 0, fwd(0), true),
+                    EpochOp::ResolveKid(u64::MAX),
                 ],
             ),
         ),
