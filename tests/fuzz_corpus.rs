@@ -4,7 +4,8 @@
 //! - `fuzz/seeds/<target>/` is written by [`seeds`] from the RFC 9605 vectors and from frames
 //!   this crate seals. `seeds_are_current` fails when the files differ from what the generator
 //!   writes; regenerate with
-//!   `SFRAME_WRITE_SEEDS=1 cargo test --features fuzzing --test fuzz_corpus`.
+//!   `SFRAME_WRITE_SEEDS=1 cargo test --features fuzzing,agreement --test fuzz_corpus` (without
+//!   `agreement` the seeds of the targets that need it are neither written nor checked).
 //! - `fuzz/regressions/<target>/` holds inputs that once made a target fail (a crash file from
 //!   `fuzz/artifacts/`, renamed for what it found). They are replayed here forever.
 #![cfg(feature = "fuzzing")]
@@ -82,7 +83,7 @@ fn seeds() -> BTreeMap<(&'static str, String), Vec<u8>> {
     let rfc = rfc();
     let vectors = sframe_vectors(&rfc);
     let mut seeds = BTreeMap::new();
-    for (target, files) in [
+    let mut targets = vec![
         ("header_decode", header_seeds(&rfc)),
         ("decrypt", decrypt_seeds(&vectors)),
         ("roundtrip", roundtrip_seeds(&vectors)),
@@ -95,7 +96,10 @@ fn seeds() -> BTreeMap<(&'static str, String), Vec<u8>> {
             "epoch_sequence",
             [epoch_seeds(), epoch_window_seeds(), epoch_more_seeds()].concat(),
         ),
-    ] {
+    ];
+    #[cfg(feature = "agreement")]
+    targets.push(("envelope_open", envelope_open_seeds()));
+    for (target, files) in targets {
         for (name, bytes) in files {
             assert!(
                 seeds.insert((target, name), bytes).is_none(),
@@ -880,7 +884,7 @@ const P256_G: &str = "04 6b17d1f2e12c4247f8bce6e563a440f277037d812deb33a0f4a1394
 const GATED_TARGETS: &[&str] = if cfg!(feature = "agreement") {
     &[]
 } else {
-    &["envelope_parse"]
+    &["envelope_parse", "envelope_open"]
 };
 
 /// `envelope_parse`: well-formed version 1 envelopes (shortest and longest sealed key, a long
@@ -945,6 +949,93 @@ fn envelope_seeds() -> Vec<(String, Vec<u8>)> {
     ]
 }
 
+/// `envelope_open`: each genuine envelope unaltered (then installed into a receiver that is
+/// older, as old, newer, or of another suite or `R`), opened by the wrong party, with one byte of
+/// each field flipped, cut, flipped twice back to genuine, and as raw bytes.
+#[cfg(feature = "agreement")]
+fn envelope_open_seeds() -> Vec<(String, Vec<u8>)> {
+    use fuzzing::{Edit, EnvelopeBody, EnvelopeCase, Opener};
+    type Edits = &'static [(u16, u8)];
+    let case = |envelope, opener, generation, edits: &[(u16, u8)]| EnvelopeCase {
+        envelope,
+        opener,
+        other_suite: false,
+        other_bits: false,
+        generation,
+        step: 5,
+        body: EnvelopeBody::Edits(
+            edits
+                .iter()
+                .map(|&(position, mask)| Edit { position, mask })
+                .collect(),
+        ),
+    };
+    let genuine = |envelope| case(envelope, Opener::Recipient, 0, &[]);
+    let mut seeds = Vec::new();
+    for envelope in 0..4 {
+        seeds.push((format!("genuine-{envelope}"), genuine(envelope).encode()));
+    }
+    let stale = case(0, Opener::Recipient, 2, &[]);
+    let other_suite = EnvelopeCase {
+        other_suite: true,
+        ..genuine(0)
+    };
+    let other_bits = EnvelopeCase {
+        other_bits: true,
+        ..genuine(1)
+    };
+    seeds.extend([
+        ("genuine-0-same-generation".to_string(), stale.encode()),
+        ("genuine-0-other-suite".to_string(), other_suite.encode()),
+        ("genuine-1-other-r".to_string(), other_bits.encode()),
+    ]);
+    // Envelope 0 ("alice", 16-byte key): header 0..18, encapsulated key 18..83, length 83..85,
+    // ciphertext 85..101, tag 101..117.
+    let altered: [(&str, Opener, Edits); 14] = [
+        ("another-recipient", Opener::Stranger, &[]),
+        ("another-sender-key", Opener::OtherSender, &[]),
+        ("another-identity", Opener::OtherId, &[]),
+        ("flipped-version", Opener::Recipient, &[(0, 0x01)]),
+        ("flipped-suite", Opener::Recipient, &[(2, 0x01)]),
+        ("flipped-r", Opener::Recipient, &[(3, 0x01)]),
+        ("flipped-kid", Opener::Recipient, &[(11, 0x01)]),
+        ("flipped-sender-id", Opener::Recipient, &[(13, 0x20)]),
+        ("flipped-encapsulated-key", Opener::Recipient, &[(18, 0x01)]),
+        ("flipped-sealed-length", Opener::Recipient, &[(84, 0x01)]),
+        ("flipped-ciphertext", Opener::Recipient, &[(90, 0x40)]),
+        ("flipped-tag", Opener::Recipient, &[(116, 0x80)]),
+        ("cut", Opener::Recipient, &[(100, 0)]),
+        (
+            "flipped-twice-is-genuine",
+            Opener::Recipient,
+            &[(90, 0x40), (90, 0x40)],
+        ),
+    ];
+    for (name, opener, edits) in altered {
+        seeds.push((name.to_string(), case(0, opener, 0, edits).encode()));
+    }
+    let envelopes = fuzzing::genuine_envelopes();
+    let raw = |envelope, bytes: Vec<u8>| EnvelopeCase {
+        body: EnvelopeBody::Raw(bytes),
+        ..genuine(envelope)
+    };
+    seeds.extend([
+        (
+            "raw-genuine-0".to_string(),
+            raw(0, envelopes[0].clone()).encode(),
+        ),
+        (
+            "raw-genuine-3-as-0".to_string(),
+            raw(0, envelopes[3].clone()).encode(),
+        ),
+        (
+            "raw-truncated".to_string(),
+            raw(0, vec![1, 0, 4, 8]).encode(),
+        ),
+    ]);
+    seeds
+}
+
 /// Every file under `fuzz/<kind>/<target>/`, by target.
 fn corpus(kind: &str) -> Vec<(String, PathBuf)> {
     let mut files = Vec::new();
@@ -965,9 +1056,13 @@ fn corpus(kind: &str) -> Vec<(String, PathBuf)> {
 #[test]
 fn seeds_are_current() {
     let seeds = seeds();
+    let targets: Vec<&str> = seeds.keys().map(|(target, _)| *target).collect();
     if std::env::var_os("SFRAME_WRITE_SEEDS").is_some() {
+        // Only the targets this build generates: a feature-gated target's seeds stay.
         let dir = fuzz_dir().join("seeds");
-        let _ = std::fs::remove_dir_all(&dir);
+        for target in &targets {
+            let _ = std::fs::remove_dir_all(dir.join(target));
+        }
         for ((target, name), bytes) in &seeds {
             std::fs::create_dir_all(dir.join(target)).unwrap();
             std::fs::write(dir.join(target).join(name), bytes).unwrap();
@@ -975,6 +1070,9 @@ fn seeds_are_current() {
     }
     let on_disk: BTreeMap<(String, String), Vec<u8>> = corpus("seeds")
         .into_iter()
+        .filter(|(target, _)| {
+            targets.contains(&target.as_str()) || !GATED_TARGETS.contains(&target.as_str())
+        })
         .map(|(target, path)| {
             let name = path.file_name().unwrap().to_str().unwrap().to_string();
             ((target, name), std::fs::read(&path).unwrap())
@@ -987,7 +1085,7 @@ fn seeds_are_current() {
     assert!(
         on_disk == generated,
         "fuzz/seeds differs from the generator: regenerate with \
-         SFRAME_WRITE_SEEDS=1 cargo test --features fuzzing --test fuzz_corpus"
+         SFRAME_WRITE_SEEDS=1 cargo test --features fuzzing,agreement --test fuzz_corpus"
     );
     let total: usize = generated.values().map(Vec::len).sum();
     assert!(total < 16 * 1024, "seeds stay small: {total} bytes");
