@@ -4,7 +4,8 @@
 //! - `fuzz/seeds/<target>/` is written by [`seeds`] from the RFC 9605 vectors and from frames
 //!   this crate seals. `seeds_are_current` fails when the files differ from what the generator
 //!   writes; regenerate with
-//!   `SFRAME_WRITE_SEEDS=1 cargo test --features fuzzing --test fuzz_corpus`.
+//!   `SFRAME_WRITE_SEEDS=1 cargo test --features fuzzing,agreement --test fuzz_corpus` (without
+//!   `agreement` the seeds of the targets that need it are neither written nor checked).
 //! - `fuzz/regressions/<target>/` holds inputs that once made a target fail (a crash file from
 //!   `fuzz/artifacts/`, renamed for what it found). They are replayed here forever.
 #![cfg(feature = "fuzzing")]
@@ -20,8 +21,8 @@ use std::path::{Path, PathBuf};
 
 use secure_frame::codec::Codec;
 use secure_frame::fuzzing::{
-    self, CompatCase, CtrChoice, DecryptCase, DecryptEntry, EncryptEntry, Event, RatchetCase,
-    RatchetEvent, RoundTripCase, SequenceCase, fixture_keys,
+    self, CompatCase, CtrChoice, DecryptCase, DecryptEntry, EncryptEntry, EpochCase, EpochChoice,
+    EpochOp, Event, RatchetCase, RatchetEvent, RoundTripCase, Sealer, SequenceCase, fixture_keys,
 };
 use secure_frame::{CipherSuite, Counter, Encryptor, Header, KeyId};
 use serde_json::Value;
@@ -82,7 +83,7 @@ fn seeds() -> BTreeMap<(&'static str, String), Vec<u8>> {
     let rfc = rfc();
     let vectors = sframe_vectors(&rfc);
     let mut seeds = BTreeMap::new();
-    for (target, files) in [
+    let mut targets = vec![
         ("header_decode", header_seeds(&rfc)),
         ("decrypt", decrypt_seeds(&vectors)),
         ("roundtrip", roundtrip_seeds(&vectors)),
@@ -91,7 +92,14 @@ fn seeds() -> BTreeMap<(&'static str, String), Vec<u8>> {
         ("compat_open", compat_open_seeds()),
         ("ratchet_sequence", ratchet_seeds()),
         ("envelope_parse", envelope_seeds()),
-    ] {
+        (
+            "epoch_sequence",
+            [epoch_seeds(), epoch_window_seeds(), epoch_more_seeds()].concat(),
+        ),
+    ];
+    #[cfg(feature = "agreement")]
+    targets.push(("envelope_open", envelope_open_seeds()));
+    for (target, files) in targets {
         for (name, bytes) in files {
             assert!(
                 seeds.insert((target, name), bytes).is_none(),
@@ -580,6 +588,294 @@ fn ratchet_seeds() -> Vec<(String, Vec<u8>)> {
     ]
 }
 
+/// An `epoch_sequence` install: `Near(8)` is the epoch installed last (0 at first), `Near(9)`
+/// the one after it.
+fn install(epoch: EpochChoice, group_size: u8, own_index: u8, key: u8) -> EpochOp {
+    EpochOp::Install {
+        epoch,
+        group_size,
+        own_index,
+        key,
+    }
+}
+
+/// Sender `sender` (context 0) of installed epoch `epoch`.
+fn sealer(epoch: u8, sender: u8) -> Sealer {
+    Sealer {
+        epoch,
+        sender,
+        context: 0,
+    }
+}
+
+fn seal(epoch: u8, sender: u8, ctr: CtrChoice, deliver: bool) -> EpochOp {
+    EpochOp::Seal {
+        sealer: sealer(epoch, sender),
+        ctr,
+        deliver,
+    }
+}
+
+fn deliver(frame: u8) -> EpochOp {
+    EpochOp::Deliver {
+        frame,
+        other_metadata: false,
+    }
+}
+
+fn epoch_case(
+    epoch_bits: u8,
+    max_epochs: u8,
+    max_cached_keys: u8,
+    window: u8,
+    ops: Vec<EpochOp>,
+) -> Vec<u8> {
+    EpochCase {
+        suite: CipherSuite::AesGcm128Sha256,
+        epoch_bits,
+        max_epochs,
+        max_cached_keys,
+        window,
+        ops,
+    }
+    .encode()
+}
+
+/// `epoch_sequence`: one stream per rule of the MLS epoch store (RFC 9605 §5.2): frames from
+/// live, rolled-over, evicted and removed epochs; members, non-members and the receiver's own
+/// index.
+fn epoch_seeds() -> Vec<(String, Vec<u8>)> {
+    use EpochChoice::Near;
+    let case = epoch_case;
+    let fwd = CtrChoice::Forward;
+    vec![
+        (
+            "live-epochs-replay-and-forge".to_string(),
+            case(
+                4,
+                4,
+                4,
+                0,
+                vec![
+                    install(Near(8), 4, 0, 1),
+                    install(Near(9), 4, 0, 1),
+                    seal(1, 1, fwd(3), true),
+                    seal(0, 2, fwd(0), true),
+                    deliver(0),
+                    EpochOp::Deliver {
+                        frame: 1,
+                        other_metadata: true,
+                    },
+                    EpochOp::Resolve(sealer(0, 3)),
+                ],
+            ),
+        ),
+        (
+            "rollover-one-epoch-bit".to_string(),
+            case(
+                1,
+                2,
+                4,
+                0,
+                vec![
+                    install(Near(8), 2, 0, 1),
+                    seal(0, 1, fwd(1), true),
+                    install(Near(9), 2, 0, 1),
+                    install(Near(9), 2, 0, 1),
+                    seal(0, 1, fwd(0), false),
+                    deliver(0),
+                    EpochOp::EvictRollover(Near(9)),
+                    deliver(1),
+                ],
+            ),
+        ),
+        (
+            "max-epochs-evicts-oldest".to_string(),
+            case(
+                4,
+                2,
+                4,
+                0,
+                vec![
+                    install(Near(8), 3, 0xff, 1),
+                    seal(0, 2, fwd(0), false),
+                    install(Near(9), 3, 0xff, 1),
+                    install(Near(9), 3, 0xff, 1),
+                    deliver(0),
+                    seal(2, 1, fwd(5), true),
+                ],
+            ),
+        ),
+        (
+            "members-and-own-index".to_string(),
+            case(
+                8,
+                4,
+                4,
+                0,
+                vec![
+                    install(Near(8), 5, 2, 1),
+                    seal(0, 2, fwd(0), true),
+                    seal(0, 6, fwd(0), true),
+                    seal(0, 4, fwd(0), true),
+                    EpochOp::Resolve(sealer(0, 5)),
+                    EpochOp::ResolveKid(0x0400),
+                ],
+            ),
+        ),
+    ]
+}
+
+/// `epoch_sequence`, continued: the replay window's edges, switched off, and forgotten with an
+/// evicted key or a removed epoch.
+fn epoch_window_seeds() -> Vec<(String, Vec<u8>)> {
+    use EpochChoice::{Absolute, Live, Near};
+    let case = epoch_case;
+    let fwd = CtrChoice::Forward;
+    vec![
+        (
+            "window-edges".to_string(),
+            case(
+                4,
+                4,
+                4,
+                2 + 3,
+                vec![
+                    install(Near(8), 2, 0, 1),
+                    seal(0, 1, CtrChoice::Absolute(100), true),
+                    seal(0, 1, CtrChoice::Backward(3), true),
+                    seal(0, 1, CtrChoice::Backward(4), true),
+                    seal(0, 1, fwd(0), true),
+                    EpochOp::SetWindow(1),
+                    EpochOp::Remove(Live(0)),
+                    install(Near(8), 2, 0, 1),
+                    deliver(0),
+                    deliver(0),
+                ],
+            ),
+        ),
+        (
+            "replay-after-cache-eviction".to_string(),
+            case(
+                4,
+                4,
+                1,
+                0,
+                vec![
+                    install(Near(8), 4, 0, 1),
+                    seal(0, 1, fwd(1), true),
+                    seal(0, 2, fwd(1), true),
+                    deliver(0),
+                ],
+            ),
+        ),
+        (
+            "remove-and-reinstall".to_string(),
+            case(
+                8,
+                8,
+                4,
+                0,
+                vec![
+                    install(Absolute(1000), 4, 0, 1),
+                    install(Near(9), 4, 0, 1),
+                    seal(0, 3, fwd(7), true),
+                    EpochOp::RemoveBefore(Near(8)),
+                    deliver(0),
+                    install(Absolute(1000), 4, 0, 1),
+                    deliver(0),
+                    EpochOp::Remove(Absolute(1000)),
+                    install(Absolute(1000), 4, 0, 2),
+                    deliver(0),
+                ],
+            ),
+        ),
+    ]
+}
+
+/// `epoch_sequence`, continued: refused installs and limits, mutated and arbitrary frames, the
+/// widest KID layout.
+fn epoch_more_seeds() -> Vec<(String, Vec<u8>)> {
+    use EpochChoice::{Absolute, Near};
+    let case = epoch_case;
+    let fwd = CtrChoice::Forward;
+    vec![
+        (
+            "refused-installs-and-limits".to_string(),
+            case(
+                1,
+                3,
+                0,
+                1,
+                vec![
+                    install(Near(8), 4, 0, 1),
+                    install(Near(8), 4, 0, 1),
+                    install(Near(9), 0, 0, 1),
+                    install(Near(9), 0xfe, 0, 1),
+                    install(Near(9), 0xff, 0xff, 1),
+                    install(Near(9), 4, 4, 1),
+                    install(Near(9), 0xfd, 31, 1),
+                ],
+            ),
+        ),
+        (
+            "mutated-and-raw".to_string(),
+            case(
+                2,
+                4,
+                4,
+                0,
+                vec![
+                    install(Near(8), 4, 0, 1),
+                    seal(0, 1, fwd(0), false),
+                    EpochOp::Mutate {
+                        frame: 0,
+                        position: 0,
+                        mask: 0x01,
+                    },
+                    EpochOp::Mutate {
+                        frame: 0,
+                        position: 5,
+                        mask: 0x80,
+                    },
+                    EpochOp::Mutate {
+                        frame: 0,
+                        position: 17,
+                        mask: 0,
+                    },
+                    EpochOp::Raw(vec![0x44, 0xaa, 0xbb]),
+                    EpochOp::Raw(vec![0x88]),
+                    deliver(0),
+                ],
+            ),
+        ),
+        (
+            "widest-layout".to_string(),
+            case(
+                32,
+                8,
+                2,
+                0,
+                vec![
+                    install(Absolute(u64::MAX), 0xfd, 0, 1),
+                    EpochOp::Seal {
+                        sealer: Sealer {
+                            epoch: 0,
+                            sender: 0xff,
+                            context: 1,
+                        },
+                        ctr: CtrChoice::Absolute(u64::MAX),
+                        deliver: true,
+                    },
+                    install(Absolute(u64::MAX >> 32), 1, 0xff, 1),
+                    seal(1, 0, fwd(0), true),
+                    EpochOp::ResolveKid(u64::MAX),
+                ],
+            ),
+        ),
+    ]
+}
+
 /// The P-256 base point, uncompressed: a valid encapsulated key for envelope seeds.
 const P256_G: &str = "04 6b17d1f2e12c4247f8bce6e563a440f277037d812deb33a0f4a13945d898c296 \
     4fe342e2fe1a7f9b8ee7eb4a7c0f9e162bce33576b315ececbb6406837bf51f5";
@@ -588,7 +884,7 @@ const P256_G: &str = "04 6b17d1f2e12c4247f8bce6e563a440f277037d812deb33a0f4a1394
 const GATED_TARGETS: &[&str] = if cfg!(feature = "agreement") {
     &[]
 } else {
-    &["envelope_parse"]
+    &["envelope_parse", "envelope_open"]
 };
 
 /// `envelope_parse`: well-formed version 1 envelopes (shortest and longest sealed key, a long
@@ -653,6 +949,93 @@ fn envelope_seeds() -> Vec<(String, Vec<u8>)> {
     ]
 }
 
+/// `envelope_open`: each genuine envelope unaltered (then installed into a receiver that is
+/// older, as old, newer, or of another suite or `R`), opened by the wrong party, with one byte of
+/// each field flipped, cut, flipped twice back to genuine, and as raw bytes.
+#[cfg(feature = "agreement")]
+fn envelope_open_seeds() -> Vec<(String, Vec<u8>)> {
+    use fuzzing::{Edit, EnvelopeBody, EnvelopeCase, Opener};
+    type Edits = &'static [(u16, u8)];
+    let case = |envelope, opener, generation, edits: &[(u16, u8)]| EnvelopeCase {
+        envelope,
+        opener,
+        other_suite: false,
+        other_bits: false,
+        generation,
+        step: 5,
+        body: EnvelopeBody::Edits(
+            edits
+                .iter()
+                .map(|&(position, mask)| Edit { position, mask })
+                .collect(),
+        ),
+    };
+    let genuine = |envelope| case(envelope, Opener::Recipient, 0, &[]);
+    let mut seeds = Vec::new();
+    for envelope in 0..4 {
+        seeds.push((format!("genuine-{envelope}"), genuine(envelope).encode()));
+    }
+    let stale = case(0, Opener::Recipient, 2, &[]);
+    let other_suite = EnvelopeCase {
+        other_suite: true,
+        ..genuine(0)
+    };
+    let other_bits = EnvelopeCase {
+        other_bits: true,
+        ..genuine(1)
+    };
+    seeds.extend([
+        ("genuine-0-same-generation".to_string(), stale.encode()),
+        ("genuine-0-other-suite".to_string(), other_suite.encode()),
+        ("genuine-1-other-r".to_string(), other_bits.encode()),
+    ]);
+    // Envelope 0 ("alice", 16-byte key): header 0..18, encapsulated key 18..83, length 83..85,
+    // ciphertext 85..101, tag 101..117.
+    let altered: [(&str, Opener, Edits); 14] = [
+        ("another-recipient", Opener::Stranger, &[]),
+        ("another-sender-key", Opener::OtherSender, &[]),
+        ("another-identity", Opener::OtherId, &[]),
+        ("flipped-version", Opener::Recipient, &[(0, 0x01)]),
+        ("flipped-suite", Opener::Recipient, &[(2, 0x01)]),
+        ("flipped-r", Opener::Recipient, &[(3, 0x01)]),
+        ("flipped-kid", Opener::Recipient, &[(11, 0x01)]),
+        ("flipped-sender-id", Opener::Recipient, &[(13, 0x20)]),
+        ("flipped-encapsulated-key", Opener::Recipient, &[(18, 0x01)]),
+        ("flipped-sealed-length", Opener::Recipient, &[(84, 0x01)]),
+        ("flipped-ciphertext", Opener::Recipient, &[(90, 0x40)]),
+        ("flipped-tag", Opener::Recipient, &[(116, 0x80)]),
+        ("cut", Opener::Recipient, &[(100, 0)]),
+        (
+            "flipped-twice-is-genuine",
+            Opener::Recipient,
+            &[(90, 0x40), (90, 0x40)],
+        ),
+    ];
+    for (name, opener, edits) in altered {
+        seeds.push((name.to_string(), case(0, opener, 0, edits).encode()));
+    }
+    let envelopes = fuzzing::genuine_envelopes();
+    let raw = |envelope, bytes: Vec<u8>| EnvelopeCase {
+        body: EnvelopeBody::Raw(bytes),
+        ..genuine(envelope)
+    };
+    seeds.extend([
+        (
+            "raw-genuine-0".to_string(),
+            raw(0, envelopes[0].clone()).encode(),
+        ),
+        (
+            "raw-genuine-3-as-0".to_string(),
+            raw(0, envelopes[3].clone()).encode(),
+        ),
+        (
+            "raw-truncated".to_string(),
+            raw(0, vec![1, 0, 4, 8]).encode(),
+        ),
+    ]);
+    seeds
+}
+
 /// Every file under `fuzz/<kind>/<target>/`, by target.
 fn corpus(kind: &str) -> Vec<(String, PathBuf)> {
     let mut files = Vec::new();
@@ -673,9 +1056,13 @@ fn corpus(kind: &str) -> Vec<(String, PathBuf)> {
 #[test]
 fn seeds_are_current() {
     let seeds = seeds();
+    let targets: Vec<&str> = seeds.keys().map(|(target, _)| *target).collect();
     if std::env::var_os("SFRAME_WRITE_SEEDS").is_some() {
+        // Only the targets this build generates: a feature-gated target's seeds stay.
         let dir = fuzz_dir().join("seeds");
-        let _ = std::fs::remove_dir_all(&dir);
+        for target in &targets {
+            let _ = std::fs::remove_dir_all(dir.join(target));
+        }
         for ((target, name), bytes) in &seeds {
             std::fs::create_dir_all(dir.join(target)).unwrap();
             std::fs::write(dir.join(target).join(name), bytes).unwrap();
@@ -683,6 +1070,9 @@ fn seeds_are_current() {
     }
     let on_disk: BTreeMap<(String, String), Vec<u8>> = corpus("seeds")
         .into_iter()
+        .filter(|(target, _)| {
+            targets.contains(&target.as_str()) || !GATED_TARGETS.contains(&target.as_str())
+        })
         .map(|(target, path)| {
             let name = path.file_name().unwrap().to_str().unwrap().to_string();
             ((target, name), std::fs::read(&path).unwrap())
@@ -695,7 +1085,7 @@ fn seeds_are_current() {
     assert!(
         on_disk == generated,
         "fuzz/seeds differs from the generator: regenerate with \
-         SFRAME_WRITE_SEEDS=1 cargo test --features fuzzing --test fuzz_corpus"
+         SFRAME_WRITE_SEEDS=1 cargo test --features fuzzing,agreement --test fuzz_corpus"
     );
     let total: usize = generated.values().map(Vec::len).sum();
     assert!(total < 16 * 1024, "seeds stay small: {total} bytes");

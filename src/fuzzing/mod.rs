@@ -23,6 +23,8 @@
 //! | `compat_open` | [`compat_open`](fn@compat_open) | arbitrary bytes and mutated genuine frames against [`crate::compat::CompatDecryptor`]: an error leaves the buffer byte-identical and every window unmoved; a success is a prefix of the buffer that moved only its own window; a genuine frame opens to the sender's normalized frame once; an accepted range map is canonical |
 //! | `ratchet_sequence` | [`ratchet_sequence`](fn@ratchet_sequence) | sender ratchets and genuine, late, replayed, forged and far-KID frames against a [`crate::RatchetReceiver`]: current and retained KIDs equal a model's after every event; frames within reach open, refused ones change nothing, KIDs out of reach are unknown without being tried |
 //! | `envelope_parse` | `envelope_parse` (feature `agreement`) | `agreement::Envelope::parse` of any bytes never panics; an accepted envelope re-serializes from its fields to the input, borrows them at the layout's offsets, and every strict prefix is `Truncated`, one more byte `TrailingBytes` |
+//! | `epoch_sequence` | [`epoch_sequence`](fn@epoch_sequence) | installs, rollovers, removals, resolves and genuine, replayed, forged, mutated and arbitrary frames against a [`crate::mls::MlsEpochStore`]: live epochs and cached key counts equal a model's after every step (within `max_epochs`, one per low `E` bits); a frame opens exactly when its epoch is live, its sender a member (not this one), its counter new to the sender's window, and it authenticates; refusals follow the failure contract and change nothing |
+//! | `envelope_open` | `envelope_open` (feature `agreement`) | `agreement::open_sender_key` of arbitrary bytes and of genuine envelopes (sealed once from fixed key pairs), unaltered or with bytes flipped or cut, by the recipient, another recipient, against another sender key or identity: exactly the parser's error, `WrongSender`, `Open`, or (only the unaltered envelope at its recipient) the sealed key; `install_into` a receiver refuses another suite or `R` and generations not newer (`Stale`) without moving it, and otherwise moves it to the envelope's KID, whose frames it opens |
 //!
 //! Adding a target (`fuzz/README.md` has the checklist): a module here with a
 //! `pub fn name(data: &[u8])` (and a `*Case` if its input is structured) listed in
@@ -35,6 +37,9 @@ mod contract;
 mod decrypt;
 #[cfg(feature = "agreement")]
 mod envelope;
+#[cfg(feature = "agreement")]
+mod envelope_open;
+mod epoch_sequence;
 mod header;
 mod input;
 mod ratchet_sequence;
@@ -46,6 +51,11 @@ pub use compat_open::{CompatCase, compat_open};
 pub use decrypt::{DecryptCase, DecryptEntry, FixtureKey, decrypt, fixture_keys};
 #[cfg(feature = "agreement")]
 pub use envelope::{envelope_bytes, envelope_parse};
+#[cfg(feature = "agreement")]
+pub use envelope_open::{
+    Edit, EnvelopeBody, EnvelopeCase, Opener, envelope_open, genuine_envelopes,
+};
+pub use epoch_sequence::{EpochCase, EpochChoice, EpochOp, Sealer, epoch_sequence};
 pub use header::{header_decode, slow_decode, slow_encode};
 pub use input::{Input, Output};
 pub use ratchet_sequence::{RatchetCase, RatchetEvent, ratchet_sequence};
@@ -67,6 +77,9 @@ pub const TARGETS: &[(&str, Target)] = &[
     ("ratchet_sequence", ratchet_sequence),
     #[cfg(feature = "agreement")]
     ("envelope_parse", envelope_parse),
+    ("epoch_sequence", epoch_sequence),
+    #[cfg(feature = "agreement")]
+    ("envelope_open", envelope_open),
 ];
 
 /// `CipherSuite::ALL[index % len]`: every byte names a suite this build implements.

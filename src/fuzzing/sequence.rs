@@ -27,6 +27,37 @@ pub enum CtrChoice {
     Absolute(u64),
 }
 
+impl CtrChoice {
+    /// One byte: `0x00..=0x7f` forward, `0x80..=0xfe` backward by `b - 0x80`, `0xff` followed
+    /// by an absolute big-endian `u64`.
+    pub(super) fn read(input: &mut Input<'_>) -> Self {
+        match input.u8() {
+            0xff => Self::Absolute(input.u64()),
+            b @ 0x80.. => Self::Backward(b - 0x80),
+            b => Self::Forward(b),
+        }
+    }
+
+    /// What [`read`](Self::read) reads as this choice (`Forward` up to `0x7f`, `Backward` up
+    /// to `0x7e`).
+    pub(super) fn write(self, out: &mut Output) {
+        match self {
+            Self::Forward(n) => out.u8(n),
+            Self::Backward(n) => out.u8(0x80 | n),
+            Self::Absolute(ctr) => out.u8(0xff).u64(ctr),
+        };
+    }
+
+    /// The counter this choice names, relative to `highest`.
+    pub(super) fn counter(self, highest: u64) -> u64 {
+        match self {
+            Self::Forward(n) => highest.saturating_add(u64::from(n)),
+            Self::Backward(n) => highest.saturating_sub(u64::from(n)),
+            Self::Absolute(ctr) => ctr,
+        }
+    }
+}
+
 /// One frame of a stream.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Event {
@@ -72,11 +103,7 @@ impl SequenceCase {
         let mut events = Vec::new();
         while !input.is_empty() && events.len() < MAX_EVENTS {
             let flags = input.u8();
-            let ctr = match input.u8() {
-                0xff => CtrChoice::Absolute(input.u64()),
-                b @ 0x80.. => CtrChoice::Backward(b - 0x80),
-                b => CtrChoice::Forward(b),
-            };
+            let ctr = CtrChoice::read(&mut input);
             events.push(Event {
                 slot: flags & 0x03,
                 ctr,
@@ -105,27 +132,23 @@ impl SequenceCase {
                 | if e.forge_metadata { 0x08 } else { 0 }
                 | if e.to_vec { 0x10 } else { 0 };
             out.u8(flags);
-            match e.ctr {
-                CtrChoice::Forward(n) => out.u8(n),
-                CtrChoice::Backward(n) => out.u8(0x80 | n),
-                CtrChoice::Absolute(ctr) => out.u8(0xff).u64(ctr),
-            };
+            e.ctr.write(&mut out);
         }
         out.finish()
     }
 }
 
 /// The replay window of one KID as a set: what a window of `width` must do, stated without a
-/// bitmap.
-#[derive(Default)]
-struct Model {
+/// bitmap. `epoch_sequence` models each cached sender key's window with it too.
+#[derive(Clone, Debug, Default)]
+pub(super) struct WindowModel {
     accepted: BTreeSet<u64>,
     highest: Option<u64>,
 }
 
-impl Model {
+impl WindowModel {
     /// Whether a genuine frame with `ctr` must be accepted.
-    fn accepts(&self, width: u32, ctr: u64) -> bool {
+    pub(super) fn accepts(&self, width: u32, ctr: u64) -> bool {
         if width == 0 {
             return true;
         }
@@ -135,11 +158,17 @@ impl Model {
         !self.accepted.contains(&ctr) && !too_old
     }
 
-    fn accept(&mut self, width: u32, ctr: u64) {
+    /// Records `ctr` as accepted (nothing, with the window off).
+    pub(super) fn accept(&mut self, width: u32, ctr: u64) {
         if width > 0 {
             self.accepted.insert(ctr);
             self.highest = self.highest.max(Some(ctr));
         }
+    }
+
+    /// The highest counter accepted, if any.
+    pub(super) fn highest(&self) -> Option<u64> {
+        self.highest
     }
 }
 
@@ -172,17 +201,13 @@ pub fn receiver_sequence(data: &[u8]) {
         must(store.insert(key.with_replay_window(window)), "insert");
         oracles.push(Oracle::new(suite, *kid, base_key));
     }
-    let mut models: [Model; 3] = Default::default();
+    let mut models: [WindowModel; 3] = Default::default();
 
     for event in &case.events {
         let slot = usize::from(event.slot);
         let kid = KIDS.get(slot).copied().unwrap_or(KeyId(9));
         let highest = models.get(slot).and_then(|m| m.highest).unwrap_or(0);
-        let ctr = match event.ctr {
-            CtrChoice::Forward(n) => highest.saturating_add(u64::from(n)),
-            CtrChoice::Backward(n) => highest.saturating_sub(u64::from(n)),
-            CtrChoice::Absolute(ctr) => ctr,
-        };
+        let ctr = event.ctr.counter(highest);
         // A frame for a KID with no key is sealed with slot 0's key: it is refused by KID.
         let oracle = must(oracles.get(slot).or(oracles.first()).ok_or(()), "oracle");
         let tag_len = suites.get(slot).map_or(16, |s| s.tag_len());
@@ -234,7 +259,7 @@ pub fn receiver_sequence(data: &[u8]) {
 
 /// The window of `kid` agrees with its model on the highest counter and on the counters around
 /// the window's edges and the last event's counter.
-fn check_window(store: &Decryptor, kid: KeyId, model: &Model, width: u32, ctr: u64) {
+fn check_window(store: &Decryptor, kid: KeyId, model: &WindowModel, width: u32, ctr: u64) {
     let window = *must(store.get(kid).ok_or(()), "installed").replay_window();
     assert_eq!(window.highest(), model.highest, "highest counter of {kid}");
     let top = model.highest.unwrap_or(0);
