@@ -265,6 +265,49 @@ mod store {
         base_key: BaseKey,
         /// Receive keys of senders seen in this epoch, each with when it was last used.
         keys: Vec<(ReceiveKey, u64)>,
+        /// The replay windows of keys evicted from `keys`, sorted by KID: a key derived again
+        /// resumes its window, so eviction never lets an old frame be accepted twice. At most
+        /// one entry per sender of the epoch's group that sent an authenticated frame.
+        retired: Vec<(KeyId, ReplayWindow)>,
+    }
+
+    impl LiveEpoch {
+        /// The window a key for `kid` derived now starts with: its retired one, else `fresh`.
+        fn window_for(&self, kid: KeyId, fresh: ReplayWindow) -> ReplayWindow {
+            self.retired
+                .binary_search_by_key(&kid, |(k, _)| *k)
+                .ok()
+                .and_then(|i| self.retired.get(i))
+                .map_or(fresh, |(_, window)| *window)
+        }
+
+        /// Caches `key`, which just authenticated a frame: its retired window (now inside it)
+        /// is dropped, and when the cache is full the least recently used key is evicted and
+        /// its window retired.
+        fn cache(&mut self, key: ReceiveKey, tick: u64, cap: usize) {
+            if let Ok(i) = self
+                .retired
+                .binary_search_by_key(&key.key_id(), |(k, _)| *k)
+            {
+                self.retired.remove(i);
+            }
+            if self.keys.len() >= cap {
+                if let Some(lru) = self
+                    .keys
+                    .iter()
+                    .enumerate()
+                    .min_by_key(|(_, (_, used))| *used)
+                    .map(|(i, _)| i)
+                {
+                    let (evicted, _) = self.keys.swap_remove(lru);
+                    let kid = evicted.key_id();
+                    if let Err(i) = self.retired.binary_search_by_key(&kid, |(k, _)| *k) {
+                        self.retired.insert(i, (kid, *evicted.replay_window()));
+                    }
+                }
+            }
+            self.keys.push((key, tick));
+        }
     }
 
     /// What [`MlsEpochStore::install_epoch`] evicted.
@@ -296,8 +339,10 @@ mod store {
     ///   must be a member of that epoch's group, and not this member itself). The sender's key
     ///   is derived from the epoch's base key; it is cached only after a frame authenticated
     ///   under it, and at most [`max_cached_keys`](Self::max_cached_keys) per epoch are kept
-    ///   (the least recently used goes first). A forged frame costs one key derivation and
-    ///   changes nothing.
+    ///   (the least recently used goes first). An evicted key leaves its replay window behind
+    ///   (about 40 bytes per sender who sent a frame in the epoch), and a key derived again
+    ///   resumes it: eviction never lets a frame be accepted twice. A forged frame costs one
+    ///   key derivation and changes nothing.
     pub struct MlsEpochStore {
         suite: CipherSuite,
         epoch_bits: u8,
@@ -370,7 +415,8 @@ mod store {
             self
         }
 
-        /// Gives sender keys derived from now on `window`.
+        /// Gives sender keys derived from now on `window` (a key evicted from the cache and
+        /// derived again resumes its own window).
         pub fn set_replay_window(&mut self, window: ReplayWindow) {
             self.window = window;
         }
@@ -459,6 +505,7 @@ mod store {
                 own_index,
                 base_key,
                 keys: Vec::new(),
+                retired: Vec::new(),
             });
             Ok(EpochInstalled {
                 rolled_over,
@@ -557,20 +604,9 @@ mod store {
                 } else {
                     let mut key = ReceiveKey::new(suite, kid, epoch.base_key.expose_secret())
                         .map_err(|_| DecryptError::Authentication)?
-                        .with_replay_window(window);
+                        .with_replay_window(epoch.window_for(kid, window));
                     let opened = open(&mut key)?;
-                    if epoch.keys.len() >= cap {
-                        if let Some(lru) = epoch
-                            .keys
-                            .iter()
-                            .enumerate()
-                            .min_by_key(|(_, (_, used))| *used)
-                            .map(|(i, _)| i)
-                        {
-                            epoch.keys.swap_remove(lru);
-                        }
-                    }
-                    epoch.keys.push((key, tick));
+                    epoch.cache(key, tick, cap);
                     opened
                 };
             self.tick = tick;

@@ -726,8 +726,8 @@ fn epoch_seeds() -> Vec<(String, Vec<u8>)> {
     ]
 }
 
-/// `epoch_sequence`, continued: the replay window's edges, switched off, and forgotten with an
-/// evicted key or a removed epoch.
+/// `epoch_sequence`, continued: the replay window's edges, switched off, kept for a key evicted
+/// from the cache (a replay after the eviction is refused), and forgotten with a removed epoch.
 fn epoch_window_seeds() -> Vec<(String, Vec<u8>)> {
     use EpochChoice::{Absolute, Live, Near};
     let case = epoch_case;

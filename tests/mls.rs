@@ -336,13 +336,61 @@ fn sender_key_cache_is_bounded() {
         assert_eq!(open(&mut store, &f).unwrap().0, u32::try_from(i).unwrap());
         assert!(store.cached_keys(1) <= 2);
     }
-    // An evicted sender is derived again (its replay window restarts with the new key).
+    // An evicted sender is derived again, resuming its replay window.
     let again = senders[0].encrypt_to_vec(b"", b"y").unwrap();
     assert_eq!(open(&mut store, &again).unwrap().2, b"y");
     assert_eq!(
         store.with_max_cached_keys(0).err(),
         Some(KeyError::Capacity)
     );
+}
+
+/// Eviction from the key cache must not reset a sender's replay window: with a cache of one,
+/// every frame of another sender evicts the key, and an old frame would otherwise be accepted
+/// again (found by the `epoch_sequence` fuzz target).
+#[test]
+fn evicted_keys_keep_their_replay_windows() {
+    let mut store = new_store().with_max_cached_keys(1).unwrap();
+    store.install_epoch(1, 8, None, epoch_key(1)).unwrap();
+    let (mut one, mut two) = (member(1, 8, 1), member(1, 8, 2));
+    let first: Vec<Vec<u8>> = (0..4)
+        .map(|i| one.encrypt_to_vec(b"", &[i]).unwrap())
+        .collect();
+    // Counters 0, 1 and 3 arrive; 2 is late.
+    for i in [0, 1, 3] {
+        assert_eq!(
+            open(&mut store, &first[i]).unwrap().2,
+            [u8::try_from(i).unwrap()]
+        );
+    }
+    let evict = |store: &mut MlsEpochStore, two: &mut Encryptor| {
+        let f = two.encrypt_to_vec(b"", b"2").unwrap();
+        assert_eq!(open(store, &f).unwrap().0, 2);
+        assert_eq!(store.cached_keys(1), 1);
+    };
+    evict(&mut store, &mut two);
+    for i in [0, 1, 3] {
+        assert_eq!(
+            open(&mut store, &first[i]),
+            Err(DecryptError::Replay),
+            "frame {i}"
+        );
+    }
+    // A refused frame derives the key but caches nothing: sender 2 is still cached.
+    assert_eq!(store.cached_keys(1), 1);
+    // The late frame is inside the resumed window, once.
+    assert_eq!(open(&mut store, &first[2]).unwrap().2, [2]);
+    evict(&mut store, &mut two);
+    assert_eq!(open(&mut store, &first[2]), Err(DecryptError::Replay));
+    let next = one.encrypt_to_vec(b"", b"4").unwrap();
+    assert_eq!(open(&mut store, &next).unwrap().2, b"4");
+    // A forged frame of an evicted sender moves no retired window.
+    evict(&mut store, &mut two);
+    let mut forged = one.encrypt_to_vec(b"", b"5").unwrap();
+    let real = forged.clone();
+    *forged.last_mut().unwrap() ^= 1;
+    assert_eq!(open(&mut store, &forged), Err(DecryptError::Authentication));
+    assert_eq!(open(&mut store, &real).unwrap().2, b"5");
 }
 
 #[test]

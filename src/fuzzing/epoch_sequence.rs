@@ -358,6 +358,8 @@ struct ModelEpoch {
     sender_bits: u32,
     base_key: [u8; 16],
     keys: Vec<ModelKey>,
+    /// Keys evicted from `keys`, kept for their windows (`used` no longer matters).
+    retired: Vec<ModelKey>,
 }
 
 /// What the store's docs promise, stated over plain lists.
@@ -448,6 +450,7 @@ impl Model {
             sender_bits: sender_bits(group_size),
             base_key,
             keys: Vec::new(),
+            retired: Vec::new(),
         });
         Ok(EpochInstalled {
             rolled_over,
@@ -480,8 +483,8 @@ impl Model {
     }
 
     /// The result `decrypt_in_place` must give, in the order the checks are documented: header,
-    /// KID, length, replay (only a cached key has a window), authentication (by an AEAD rebuilt
-    /// from the live epoch's base key).
+    /// KID, length, replay (by the window of the cached key, or of the evicted one a derived key
+    /// resumes), authentication (by an AEAD rebuilt from the live epoch's base key).
     fn predict(&self, metadata: &[u8], frame: &[u8]) -> Prediction {
         let refuse = |e| Prediction {
             result: Err(e),
@@ -502,7 +505,12 @@ impl Model {
         let Some(epoch) = self.epochs.get(position) else {
             return refuse(DecryptError::UnknownKeyId(kid));
         };
-        if let Some(key) = epoch.keys.iter().find(|k| k.kid == kid) {
+        if let Some(key) = epoch
+            .keys
+            .iter()
+            .chain(&epoch.retired)
+            .find(|k| k.kid == kid)
+        {
             if !key.window.accepts(key.width, ctr) {
                 return refuse(DecryptError::Replay);
             }
@@ -519,8 +527,9 @@ impl Model {
     }
 
     /// A frame authenticated: its key is cached (or its use recorded) and its window accepts
-    /// the counter. A key derived anew gets the current window, and evicts the least recently
-    /// used one when the epoch's cache is full (taking that key's window with it).
+    /// the counter. A key derived anew resumes its evicted window, or else gets the current
+    /// one, and evicts the least recently used key when the epoch's cache is full (whose
+    /// window is kept).
     fn commit(&mut self, position: usize, kid: KeyId, ctr: u64) {
         self.tick += 1;
         let (tick, width, cap) = (self.tick, self.width, self.max_cached_keys);
@@ -532,6 +541,15 @@ impl Model {
             key.used = tick;
             return;
         }
+        let mut key = match epoch.retired.iter().position(|k| k.kid == kid) {
+            Some(i) => epoch.retired.remove(i),
+            None => ModelKey {
+                kid,
+                width,
+                window: WindowModel::default(),
+                used: tick,
+            },
+        };
         if epoch.keys.len() >= cap {
             if let Some(lru) = epoch
                 .keys
@@ -540,17 +558,12 @@ impl Model {
                 .min_by_key(|(_, k)| k.used)
                 .map(|(i, _)| i)
             {
-                epoch.keys.remove(lru);
+                epoch.retired.push(epoch.keys.remove(lru));
             }
         }
-        let mut window = WindowModel::default();
-        window.accept(width, ctr);
-        epoch.keys.push(ModelKey {
-            kid,
-            width,
-            window,
-            used: tick,
-        });
+        key.window.accept(key.width, ctr);
+        key.used = tick;
+        epoch.keys.push(key);
     }
 
     /// The highest counter the store accepted under `kid`, if it holds that key.
