@@ -446,24 +446,36 @@ impl RatchetReceiver {
 
     /// Installs a key the sender distributed (a new generation, or its ratcheted key sent on
     /// join): the current key becomes an older one. The key arrives over the application's
-    /// authenticated channel, so it is installed at once.
+    /// authenticated channel, so it is installed at once, but only if it is ahead of the
+    /// current one: a key message delivered twice, or replayed, must not move the receiver
+    /// back to a key whose frames it has already accepted (with a fresh replay window, they
+    /// would be accepted again).
     ///
     /// # Errors
     ///
     /// [`KeyError::GenerationOutOfRange`]; [`KeyError::DuplicateKeyId`] when `key` is the
-    /// current KID. On error nothing changes.
+    /// current KID; [`KeyError::NotNewer`] when it is not ahead: an older generation, a KID
+    /// still retained, or a step of the current generation outside the half of the step space
+    /// ahead of the current step (`1..=2^(R-1)` steps ahead). On error nothing changes.
     pub fn install(&mut self, key: SenderKeyId, base_key: BaseKey) -> Result<(), KeyError> {
         let kid = key.to_key_id(self.bits)?;
         if kid == self.key_id() {
             return Err(KeyError::DuplicateKeyId(kid));
         }
+        let half = (self.bits.step_mask() >> 1) + 1;
+        let ahead = match key.generation.cmp(&self.generation) {
+            core::cmp::Ordering::Greater => true,
+            core::cmp::Ordering::Equal => {
+                let distance = key.ratchet_step.wrapping_sub(self.step) & self.bits.step_mask();
+                (1..=half).contains(&distance)
+            }
+            core::cmp::Ordering::Less => false,
+        };
+        if !ahead || self.retained_key_ids().any(|k| k == kid) {
+            return Err(KeyError::NotNewer);
+        }
         let receive = ReceiveKey::new(self.suite(), kid, base_key.expose_secret())?
             .with_replay_window(self.window);
-        for slot in &mut self.retained {
-            if slot.as_ref().is_some_and(|k| k.key_id() == kid) {
-                *slot = None;
-            }
-        }
         let old = core::mem::replace(&mut self.current, receive);
         self.retain(old);
         self.generation = key.generation;

@@ -1022,6 +1022,28 @@ fn key_management_rows(t: &mut Table) {
         Err(KeyError::GenerationOutOfRange),
     );
     let receiver = || RatchetReceiver::new(suite, r8, SenderKeyId::new(0, 0), key()).unwrap();
+    let mut at_gen_1 = RatchetReceiver::new(suite, r8, SenderKeyId::new(1, 5), key()).unwrap();
+    for (name, id) in [
+        ("an older generation", SenderKeyId::new(0, 9)),
+        ("a step behind", SenderKeyId::new(1, 4)),
+        ("a step 2^(R-1) + 1 ahead", SenderKeyId::new(1, 5 + 129)),
+    ] {
+        t.row(
+            format!("RatchetReceiver::install, {name}"),
+            at_gen_1.install(id, key()),
+            Err(KeyError::NotNewer),
+        );
+    }
+    t.row(
+        "RatchetReceiver::install, the current key again",
+        at_gen_1.install(SenderKeyId::new(1, 5), key()),
+        Err(KeyError::DuplicateKeyId(KeyId(0x105))),
+    );
+    t.row(
+        "RatchetReceiver::install, a step 2^(R-1) ahead",
+        at_gen_1.install(SenderKeyId::new(1, 5 + 128), key()),
+        OK,
+    );
     t.row(
         "RatchetReceiver max_forward 0",
         receiver().with_limits(0, 1),

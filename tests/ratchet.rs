@@ -440,3 +440,49 @@ fn ratchet_steps_never_add_a_zero_pair() {
     }
     assert!(checked > 100_000, "{checked}");
 }
+
+/// A key message delivered twice, or replayed, cannot move a receiver back: with a fresh
+/// replay window, the frames of the older key would be accepted again.
+#[test]
+fn install_refuses_keys_that_are_not_ahead() {
+    let (mut sender, mut receiver) = pair(8);
+    let step0 = (
+        sender.sender_key_id(),
+        BaseKey::new(sender.base_key().expose_secret()).unwrap(),
+    );
+    let f0 = frame(&mut sender, b"step 0");
+    assert_eq!(open(&mut receiver, &f0).unwrap(), b"step 0");
+    sender.ratchet().unwrap();
+    let f1 = frame(&mut sender, b"step 1");
+    assert_eq!(open(&mut receiver, &f1).unwrap(), b"step 1");
+    assert_eq!(receiver.sender_key_id(), SenderKeyId::new(0, 1));
+    // Step 0 is retained (its window has seen f0): installing it again is refused.
+    assert!(receiver.retained_key_ids().any(|k| k == KeyId(0)));
+    assert_eq!(receiver.install(step0.0, step0.1), Err(KeyError::NotNewer));
+    assert_eq!(open(&mut receiver, &f0), Err(DecryptError::Replay));
+    // Steps of generation 0: 1 is current, 2..=129 are ahead, 130..=255 and 0 are behind.
+    let before = receiver.sender_key_id();
+    for (step, want) in [
+        (1, Err(KeyError::DuplicateKeyId(KeyId(1)))),
+        (130, Err(KeyError::NotNewer)),
+        (255, Err(KeyError::NotNewer)),
+        (256, Err(KeyError::NotNewer)),
+    ] {
+        assert_eq!(
+            receiver.install(SenderKeyId::new(0, step), key(9)),
+            want,
+            "step {step}"
+        );
+        assert_eq!(receiver.sender_key_id(), before, "step {step} moved it");
+    }
+    // A new generation moves it; the old one is then refused.
+    receiver.install(SenderKeyId::new(1, 0), key(42)).unwrap();
+    assert_eq!(
+        receiver.install(SenderKeyId::new(0, 2), key(9)),
+        Err(KeyError::NotNewer)
+    );
+    assert_eq!(receiver.sender_key_id(), SenderKeyId::new(1, 0));
+    // The farthest step ahead within the generation is accepted.
+    receiver.install(SenderKeyId::new(1, 128), key(43)).unwrap();
+    assert_eq!(receiver.sender_key_id(), SenderKeyId::new(1, 128));
+}
