@@ -38,35 +38,34 @@ mod compat;
 #[path = "malformed/session.rs"]
 mod session;
 
-/// Any error of the crate, so that one table holds them all.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Error {
-    Header(HeaderError),
-    Encrypt(EncryptError),
-    Decrypt(DecryptError),
-    Key(KeyError),
-    Codec(CodecError),
-    RangeMap(RangeMapError),
-    Trailer(TrailerError),
-    CompatEncrypt(CompatEncryptError),
-    CompatDecrypt(CompatDecryptError),
-    Protect(ProtectError),
-    Unprotect(UnprotectError),
-    Agreement(AgreementError),
-    Envelope(EnvelopeError),
-}
+macro_rules! errors {
+    ($($variant:ident($ty:ty)),* $(,)?) => {
+        /// Any error of the crate, so that one table holds them all.
+        #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+        enum Error {
+            $($variant($ty),)*
+        }
 
-macro_rules! from_errors {
-    ($($variant:ident($ty:ty)),* $(,)?) => {$(
-        impl From<$ty> for Error {
+        $(impl From<$ty> for Error {
             fn from(e: $ty) -> Self {
                 Self::$variant(e)
             }
+        })*
+
+        impl Error {
+            /// `Enum::Variant`, the way the source spells it.
+            fn variant(self) -> String {
+                let (enum_name, debug) = match self {
+                    $(Self::$variant(e) => (stringify!($ty), format!("{e:?}")),)*
+                };
+                let name = debug.split(['(', ' ', '{']).next().unwrap();
+                format!("{enum_name}::{name}")
+            }
         }
-    )*};
+    };
 }
 
-from_errors!(
+errors!(
     Header(HeaderError),
     Encrypt(EncryptError),
     Decrypt(DecryptError),
@@ -83,27 +82,6 @@ from_errors!(
 );
 
 impl Error {
-    /// `Enum::Variant`, the way `src/error.rs` spells it.
-    fn variant(self) -> String {
-        let (enum_name, debug) = match self {
-            Self::Header(e) => ("HeaderError", format!("{e:?}")),
-            Self::Encrypt(e) => ("EncryptError", format!("{e:?}")),
-            Self::Decrypt(e) => ("DecryptError", format!("{e:?}")),
-            Self::Key(e) => ("KeyError", format!("{e:?}")),
-            Self::Codec(e) => ("CodecError", format!("{e:?}")),
-            Self::RangeMap(e) => ("RangeMapError", format!("{e:?}")),
-            Self::Trailer(e) => ("TrailerError", format!("{e:?}")),
-            Self::CompatEncrypt(e) => ("CompatEncryptError", format!("{e:?}")),
-            Self::CompatDecrypt(e) => ("CompatDecryptError", format!("{e:?}")),
-            Self::Protect(e) => ("ProtectError", format!("{e:?}")),
-            Self::Unprotect(e) => ("UnprotectError", format!("{e:?}")),
-            Self::Agreement(e) => ("AgreementError", format!("{e:?}")),
-            Self::Envelope(e) => ("EnvelopeError", format!("{e:?}")),
-        };
-        let name = debug.split(['(', ' ', '{']).next().unwrap();
-        format!("{enum_name}::{name}")
-    }
-
     /// The error a wrapping variant carries, if any.
     fn inner(self) -> Option<Self> {
         Some(match self {
