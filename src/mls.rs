@@ -470,7 +470,10 @@ mod store {
         ///
         /// First removes a live epoch with the same low `E` bits
         /// ([`evict_rollover`](Self::evict_rollover)), then the oldest one if the store is
-        /// full.
+        /// full. An epoch that was removed and is installed again starts with fresh replay
+        /// windows, so install epochs as the MLS group moves forward, never an old one again
+        /// ([`Session::install_epoch`](crate::Session::install_epoch) refuses epochs that are
+        /// not newer).
         ///
         /// # Errors
         ///
