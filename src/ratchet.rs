@@ -39,6 +39,7 @@ use crate::key_schedule::ratchet;
 use crate::replay::ReplayWindow;
 use crate::secret::BaseKey;
 use crate::suite::CipherSuite;
+use subtle::ConstantTimeEq;
 
 /// `R` of RFC 9605 §5.1: how many low KID bits carry the ratchet step. 1 to 63.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -312,6 +313,9 @@ impl RatchetReceiver {
     pub const DEFAULT_MAX_FORWARD: u64 = 16;
     /// The default number of older steps kept (lowered to fit small `R`).
     pub const DEFAULT_RETAINED_STEPS: usize = 2;
+    /// How far ahead within its generation [`install`](Self::install) follows a key: 4096
+    /// ratchet steps, one HKDF each (a few milliseconds).
+    pub const MAX_INSTALL_STEPS: u64 = 4096;
 
     /// A receiver of a sender now at `key` with `base_key`: the base key of that generation
     /// and step (what [`RatchetingSender::base_key`] gives). A late joiner starts wherever the
@@ -451,27 +455,30 @@ impl RatchetReceiver {
     /// back to a key whose frames it has already accepted (with a fresh replay window, they
     /// would be accepted again).
     ///
+    /// A newer generation is ahead. Within the current generation step numbers wrap modulo
+    /// `2^R` and cannot tell an old step from a new one, so the key itself decides: it is ahead
+    /// when ratcheting the current base key forward to its step, at most
+    /// [`MAX_INSTALL_STEPS`](Self::MAX_INSTALL_STEPS) steps, gives exactly it (compared in
+    /// constant time). An older key is never on that path.
+    ///
     /// # Errors
     ///
     /// [`KeyError::GenerationOutOfRange`]; [`KeyError::DuplicateKeyId`] when `key` is the
-    /// current KID; [`KeyError::NotNewer`] when it is not ahead: an older generation, a KID
-    /// still retained, or a step of the current generation outside the half of the step space
-    /// ahead of the current step (`1..=2^(R-1)` steps ahead). On error nothing changes.
+    /// current KID; [`KeyError::NotNewer`] for an older generation, or a key of the current
+    /// generation that is not the current key ratcheted forward (an older step, another key,
+    /// or more than `MAX_INSTALL_STEPS` ahead: start a new generation instead). On error
+    /// nothing changes.
     pub fn install(&mut self, key: SenderKeyId, base_key: BaseKey) -> Result<(), KeyError> {
         let kid = key.to_key_id(self.bits)?;
         if kid == self.key_id() {
             return Err(KeyError::DuplicateKeyId(kid));
         }
-        let half = (self.bits.step_mask() >> 1) + 1;
         let ahead = match key.generation.cmp(&self.generation) {
             core::cmp::Ordering::Greater => true,
-            core::cmp::Ordering::Equal => {
-                let distance = key.ratchet_step.wrapping_sub(self.step) & self.bits.step_mask();
-                (1..=half).contains(&distance)
-            }
+            core::cmp::Ordering::Equal => self.leads_to(key.ratchet_step, &base_key),
             core::cmp::Ordering::Less => false,
         };
-        if !ahead || self.retained_key_ids().any(|k| k == kid) {
+        if !ahead {
             return Err(KeyError::NotNewer);
         }
         let receive = ReceiveKey::new(self.suite(), kid, base_key.expose_secret())?
@@ -482,6 +489,21 @@ impl RatchetReceiver {
         self.step = key.ratchet_step & self.bits.step_mask();
         self.base_key = base_key;
         Ok(())
+    }
+
+    /// Whether ratcheting the current base key forward to `step` (modulo `2^R`, at most
+    /// [`MAX_INSTALL_STEPS`](Self::MAX_INSTALL_STEPS) steps) gives `base_key`.
+    fn leads_to(&self, step: u64, base_key: &BaseKey) -> bool {
+        let distance = step.wrapping_sub(self.step) & self.bits.step_mask();
+        if distance == 0 || distance > Self::MAX_INSTALL_STEPS {
+            return false;
+        }
+        let suite = self.suite();
+        let mut next = ratchet(suite, &self.base_key);
+        for _ in 1..distance {
+            next = ratchet(suite, &next);
+        }
+        bool::from(next.expose_secret().ct_eq(base_key.expose_secret()))
     }
 
     /// Pushes `key` as the newest older key, dropping the oldest beyond the bound.

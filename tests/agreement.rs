@@ -16,7 +16,7 @@ use secure_frame::agreement::{
 };
 use secure_frame::{
     AgreementError, BaseKey, CipherSuite, DecryptError, Encryptor, EnvelopeError, KeyId,
-    RatchetBits, RatchetReceiver, ReceiveKey, SenderKeyId,
+    RatchetBits, RatchetReceiver, RatchetingSender, ReceiveKey, SenderKeyId,
 };
 
 const SUITE: CipherSuite = CipherSuite::AesGcm128Sha256;
@@ -503,9 +503,13 @@ fn replayed_same_generation_envelope_cannot_move_a_receiver_back() {
         .unwrap()
         .into_receiver()
         .unwrap();
-    receiver
-        .install(SenderKeyId::new(0, 9), BaseKey::new(&[3; 32]).unwrap())
-        .unwrap();
+    // The sender's key 8 steps after the sealed one (step 1, base key [9; 32]).
+    let mut chain = RatchetingSender::new(SUITE, r8(), 0, BaseKey::new(&[9; 32]).unwrap()).unwrap();
+    for _ in 0..8 {
+        chain.ratchet().unwrap();
+    }
+    let step9 = BaseKey::new(chain.base_key().expose_secret()).unwrap();
+    receiver.install(SenderKeyId::new(0, 9), step9).unwrap();
     let before = receiver.sender_key_id();
     assert_eq!(before, SenderKeyId::new(0, 9));
     for step in [1, 2, 9, 200] {

@@ -980,7 +980,7 @@ impl secure_frame::mls::MlsExporter for Failing {
 fn key_management_rows(t: &mut Table) {
     use secure_frame::codec::Codec;
     use secure_frame::mls::{MlsEpochStore, MlsKeyId, MlsKidLayout};
-    use secure_frame::ratchet::{RatchetBits, RatchetReceiver, SenderKeyId};
+    use secure_frame::ratchet::{RatchetBits, RatchetReceiver, RatchetingSender, SenderKeyId};
     use secure_frame::session::Session;
     use secure_frame::{ProtectError, compat};
 
@@ -1000,26 +1000,48 @@ fn key_management_rows(t: &mut Table) {
         Err(KeyError::GenerationOutOfRange),
     );
     let receiver = || RatchetReceiver::new(suite, r8, SenderKeyId::new(0, 0), key()).unwrap();
-    let mut at_gen_1 = RatchetReceiver::new(suite, r8, SenderKeyId::new(1, 5), key()).unwrap();
-    for (name, id) in [
-        ("an older generation", SenderKeyId::new(0, 9)),
-        ("a step behind", SenderKeyId::new(1, 4)),
-        ("a step 2^(R-1) + 1 ahead", SenderKeyId::new(1, 5 + 129)),
+    // A receiver at generation 1, step 5 of a sender whose keys the test ratchets itself.
+    let r16 = RatchetBits::new(16).unwrap();
+    let mut sender = RatchetingSender::new(suite, r16, 1, key()).unwrap();
+    let mut chain = Vec::new(); // (step, base key) of steps 0..=4102
+    for step in 0..=4102u64 {
+        chain.push((
+            step,
+            BaseKey::new(sender.base_key().expose_secret()).unwrap(),
+        ));
+        sender.ratchet().unwrap();
+    }
+    let chain_key = |step: usize| BaseKey::new(chain[step].1.expose_secret()).unwrap();
+    let mut at_gen_1 =
+        RatchetReceiver::new(suite, r16, SenderKeyId::new(1, 5), chain_key(5)).unwrap();
+    for (name, id, base_key) in [
+        ("an older generation", SenderKeyId::new(0, 9), key()),
+        ("its step behind", SenderKeyId::new(1, 4), chain_key(4)),
+        (
+            "an unrelated key 3 steps ahead",
+            SenderKeyId::new(1, 8),
+            key(),
+        ),
+        (
+            "its key 4097 steps ahead",
+            SenderKeyId::new(1, 4102),
+            chain_key(4102),
+        ),
     ] {
         t.row(
             format!("RatchetReceiver::install, {name}"),
-            at_gen_1.install(id, key()),
+            at_gen_1.install(id, base_key),
             Err(KeyError::NotNewer),
         );
     }
     t.row(
         "RatchetReceiver::install, the current key again",
-        at_gen_1.install(SenderKeyId::new(1, 5), key()),
-        Err(KeyError::DuplicateKeyId(KeyId(0x105))),
+        at_gen_1.install(SenderKeyId::new(1, 5), chain_key(5)),
+        Err(KeyError::DuplicateKeyId(KeyId(0x1_0005))),
     );
     t.row(
-        "RatchetReceiver::install, a step 2^(R-1) ahead",
-        at_gen_1.install(SenderKeyId::new(1, 5 + 128), key()),
+        "RatchetReceiver::install, its key 4096 steps ahead",
+        at_gen_1.install(SenderKeyId::new(1, 4101), chain_key(4101)),
         OK,
     );
     t.row(

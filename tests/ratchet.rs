@@ -460,10 +460,11 @@ fn install_refuses_keys_that_are_not_ahead() {
     assert!(receiver.retained_key_ids().any(|k| k == KeyId(0)));
     assert_eq!(receiver.install(step0.0, step0.1), Err(KeyError::NotNewer));
     assert_eq!(open(&mut receiver, &f0), Err(DecryptError::Replay));
-    // Steps of generation 0: 1 is current, 2..=129 are ahead, 130..=255 and 0 are behind.
+    // Keys of generation 0 that are not the sender's: refused wherever their step is.
     let before = receiver.sender_key_id();
     for (step, want) in [
         (1, Err(KeyError::DuplicateKeyId(KeyId(1)))),
+        (2, Err(KeyError::NotNewer)),
         (130, Err(KeyError::NotNewer)),
         (255, Err(KeyError::NotNewer)),
         (256, Err(KeyError::NotNewer)),
@@ -482,7 +483,18 @@ fn install_refuses_keys_that_are_not_ahead() {
         Err(KeyError::NotNewer)
     );
     assert_eq!(receiver.sender_key_id(), SenderKeyId::new(1, 0));
-    // The farthest step ahead within the generation is accepted.
-    receiver.install(SenderKeyId::new(1, 128), key(43)).unwrap();
-    assert_eq!(receiver.sender_key_id(), SenderKeyId::new(1, 128));
+    // Within a generation, the sender's own key further on is accepted, and only that.
+    let mut gen1 = RatchetingSender::new(SUITE, bits(8), 1, key(42)).unwrap();
+    for _ in 0..200 {
+        gen1.ratchet().unwrap();
+    }
+    assert_eq!(
+        receiver.install(SenderKeyId::new(1, 200), key(43)),
+        Err(KeyError::NotNewer)
+    );
+    let ahead = BaseKey::new(gen1.base_key().expose_secret()).unwrap();
+    receiver.install(gen1.sender_key_id(), ahead).unwrap();
+    assert_eq!(receiver.sender_key_id(), SenderKeyId::new(1, 200));
+    let f = frame(&mut gen1, b"gen 1 step 200");
+    assert_eq!(open(&mut receiver, &f).unwrap(), b"gen 1 step 200");
 }
