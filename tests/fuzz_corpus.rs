@@ -90,7 +90,10 @@ fn seeds() -> BTreeMap<(&'static str, String), Vec<u8>> {
         ("receiver_sequence", sequence_seeds()),
         ("codec_plan", codec_plan_seeds()),
         ("compat_open", compat_open_seeds()),
-        ("ratchet_sequence", ratchet_seeds()),
+        (
+            "ratchet_sequence",
+            [ratchet_seeds(), ratchet_install_seeds()].concat(),
+        ),
         ("envelope_parse", envelope_seeds()),
         (
             "epoch_sequence",
@@ -581,6 +584,120 @@ fn ratchet_seeds() -> Vec<(String, Vec<u8>)> {
                     Seal(true),
                     Ratchet(0),
                     Seal(true),
+                    Deliver(0),
+                ],
+            ),
+        ),
+    ]
+}
+
+/// `ratchet_sequence` with installs and new generations: replayed keys refused, a late frame of
+/// the previous generation, the `2^(R-1)` boundary, and the one replay the modulo-`2^R` step
+/// rule lets through.
+fn ratchet_install_seeds() -> Vec<(String, Vec<u8>)> {
+    use RatchetEvent::{
+        Deliver, FarKid, InstallArbitrary, InstallRecorded, InstallSender, NewGeneration, Ratchet,
+        Seal,
+    };
+    let case = |bits, max_forward, retained, events: Vec<RatchetEvent>| {
+        RatchetCase {
+            suite: CipherSuite::AesGcm128Sha256,
+            bits,
+            max_forward,
+            retained,
+            generation: 3,
+            events,
+        }
+        .encode()
+    };
+    vec![
+        (
+            // Step 0 is retained, step 1 current: both installs are refused and both frames
+            // stay replays; after a new generation, generation 3's keys are older.
+            "install-replayed-keys-refused".to_string(),
+            case(
+                4,
+                8,
+                2,
+                vec![
+                    Seal(true),
+                    Ratchet(0),
+                    Seal(true),
+                    InstallRecorded(2),
+                    Deliver(0),
+                    InstallRecorded(1),
+                    Deliver(1),
+                    NewGeneration(9),
+                    InstallSender(0),
+                    InstallRecorded(2),
+                    Deliver(1),
+                    Deliver(0),
+                ],
+            ),
+        ),
+        (
+            // A frame kept from generation 3 opens under the retained key after generation
+            // 4 was installed, once.
+            "new-generation-then-late-frame".to_string(),
+            case(
+                8,
+                16,
+                2,
+                vec![
+                    Seal(true),
+                    Seal(false),
+                    NewGeneration(1),
+                    InstallSender(0),
+                    Seal(true),
+                    Deliver(1),
+                    Deliver(1),
+                    FarKid(1),
+                ],
+            ),
+        ),
+        (
+            // R = 3: the sender's key 4 = 2^(R-1) steps ahead is installed; step 0, now
+            // retained and so also 4 steps ahead, is not, and its frame stays a replay; 5
+            // ahead is not (a frame then catches up to it); a foreign key 4 ahead is, 5 ahead
+            // of that is not, nor a generation past 2^(64-R) - 1.
+            "install-half-the-steps-ahead".to_string(),
+            case(
+                3,
+                5,
+                2,
+                vec![
+                    Seal(true),
+                    Ratchet(3),
+                    InstallSender(0),
+                    InstallRecorded(8),
+                    Deliver(0),
+                    Seal(true),
+                    Ratchet(3),
+                    Ratchet(0),
+                    InstallSender(1),
+                    Seal(true),
+                    InstallArbitrary(0x44),
+                    InstallArbitrary(0x4c),
+                    InstallArbitrary(0x83),
+                    Deliver(1),
+                ],
+            ),
+        ),
+        (
+            // R = 2, nothing retained: step 0's key, replayed when the receiver is at step 2,
+            // is 2 = 2^(R-1) steps ahead modulo 4 but not on the current key's path: refused,
+            // and frame 0 stays a replay (a step comparison modulo 2^R installed it).
+            "replayed-key-wrapped-ahead-refused".to_string(),
+            case(
+                2,
+                1,
+                0,
+                vec![
+                    Seal(true),
+                    Ratchet(1),
+                    InstallSender(0),
+                    InstallRecorded(4),
+                    Deliver(0),
                     Deliver(0),
                 ],
             ),

@@ -498,3 +498,39 @@ fn install_refuses_keys_that_are_not_ahead() {
     let f = frame(&mut gen1, b"gen 1 step 200");
     assert_eq!(open(&mut receiver, &f).unwrap(), b"gen 1 step 200");
 }
+
+/// Step numbers wrap modulo `2^R`: a key message replayed once the receiver is `2^(R-1)` or
+/// more steps further on (and the replayed step is no longer retained) has a step that looks
+/// ahead. The receiver checks the key itself, so it is refused and the frames of that step stay
+/// replays (found by `fuzz/seeds/ratchet_sequence/replayed-key-wrapped-ahead-refused`). Here at
+/// `R = 8` with the default limits: a join-time key 128 steps ahead, two more steps, then
+/// step 0's key replayed.
+#[test]
+fn install_refuses_a_key_replayed_half_the_step_space_later() {
+    let (mut sender, mut receiver) = pair(8);
+    let step0 = BaseKey::new(sender.base_key().expose_secret()).unwrap();
+    let f0 = frame(&mut sender, b"step 0");
+    assert_eq!(open(&mut receiver, &f0).unwrap(), b"step 0");
+    for _ in 0..128 {
+        sender.ratchet().unwrap();
+    }
+    let join = BaseKey::new(sender.base_key().expose_secret()).unwrap();
+    receiver.install(sender.sender_key_id(), join).unwrap();
+    for _ in 0..2 {
+        sender.ratchet().unwrap();
+        let f = frame(&mut sender, b"later");
+        assert_eq!(open(&mut receiver, &f).unwrap(), b"later");
+    }
+    assert_eq!(receiver.sender_key_id(), SenderKeyId::new(0, 130));
+    assert!(!receiver.retained_key_ids().any(|k| k == KeyId(0)));
+    // Step 0 is 126 steps "ahead" of step 130 modulo 256.
+    assert_eq!(
+        receiver.install(SenderKeyId::new(0, 0), step0),
+        Err(KeyError::NotNewer)
+    );
+    // Step 0's key is gone: its frame is refused as unknown, not opened a second time.
+    assert_eq!(
+        open(&mut receiver, &f0),
+        Err(DecryptError::UnknownKeyId(KeyId(0)))
+    );
+}
