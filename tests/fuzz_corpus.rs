@@ -1170,8 +1170,15 @@ fn corpus(kind: &str) -> Vec<(String, PathBuf)> {
     files
 }
 
+/// Held by the tests that read or write `fuzz/seeds/`, so that regenerating the seeds never
+/// races the replay of the committed inputs (the tests of one binary run in parallel).
+static SEED_FILES: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
 #[test]
 fn seeds_are_current() {
+    let _files = SEED_FILES
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
     let seeds = seeds();
     let targets: Vec<&str> = seeds.keys().map(|(target, _)| *target).collect();
     if std::env::var_os("SFRAME_WRITE_SEEDS").is_some() {
@@ -1210,6 +1217,9 @@ fn seeds_are_current() {
 
 #[test]
 fn every_committed_input_passes_its_target() {
+    let _files = SEED_FILES
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
     let mut ran = 0;
     for kind in ["seeds", "regressions"] {
         for (target, path) in corpus(kind) {
