@@ -144,15 +144,15 @@
 //! # Receiving
 //!
 //! The receiver reads only the trailer, from the end: the magic (a frame without it is
-//! [`CompatDecryptError::NotProtected`], refused unless
-//! [`CompatDecryptor::accept_unprotected`] opted in; an empty frame always passes through, as the
-//! sender passes empty audio, VP8 and VP9 frames through), `L` (bounds-checked), the AV1 wrapper when `L` says so,
-//! the SFrame header, the key by KID, the tag of the key's suite, and the range map (validated
-//! against `|I|`: minimal numbers, ascending, no overlap, no empty or adjacent ranges, at most
+//! [`CompatDecryptError::NotProtected`], refused unless [`CompatDecryptor::accept_unprotected`]
+//! opted in; an empty frame always passes through, as the sender passes empty audio, VP8 and VP9
+//! frames through), `L` (bounds-checked), the AV1 wrapper when `L` says so, the SFrame header, the
+//! key by KID, the tag of the key's suite, and the range map (validated against `|I|`: minimal
+//! numbers, ascending, no overlap, no empty or adjacent ranges, at most
 //! [`CompatDecryptor::with_max_ranges`] of them). It then rebuilds `A` and `O`, authenticates and
 //! decrypts a copy of `O` and only then writes the plaintext back into the opaque slots: on any
-//! error the frame is byte-identical and the replay window has not moved. The result is `I` as
-//! a prefix of the input, equal to the sender's normalized frame.
+//! error the frame is byte-identical and the replay window has not moved. The result is `I` as a
+//! prefix of the input, equal to the sender's normalized frame.
 
 use alloc::vec::Vec;
 use core::fmt;

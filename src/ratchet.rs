@@ -31,6 +31,8 @@
 
 use core::fmt;
 
+use subtle::ConstantTimeEq;
+
 use crate::decryptor::ReceiveKey;
 use crate::encryptor::Encryptor;
 use crate::error::{DecryptError, KeyError};
@@ -39,7 +41,6 @@ use crate::key_schedule::ratchet;
 use crate::replay::ReplayWindow;
 use crate::secret::BaseKey;
 use crate::suite::CipherSuite;
-use subtle::ConstantTimeEq;
 
 /// `R` of RFC 9605 §5.1: how many low KID bits carry the ratchet step. 1 to 63.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -498,12 +499,18 @@ impl RatchetReceiver {
         if distance == 0 || distance > Self::MAX_INSTALL_STEPS {
             return false;
         }
+        let next = self.base_key_ahead(distance);
+        bool::from(next.expose_secret().ct_eq(base_key.expose_secret()))
+    }
+
+    /// The current base key ratcheted `distance` (at least 1) steps forward.
+    fn base_key_ahead(&self, distance: u64) -> BaseKey {
         let suite = self.suite();
         let mut next = ratchet(suite, &self.base_key);
         for _ in 1..distance {
             next = ratchet(suite, &next);
         }
-        bool::from(next.expose_secret().ct_eq(base_key.expose_secret()))
+        next
     }
 
     /// Pushes `key` as the newest older key, dropping the oldest beyond the bound.
@@ -576,10 +583,7 @@ impl RatchetReceiver {
     ) -> Result<R, DecryptError> {
         let suite = self.suite();
         // Bounded work: at most `max_forward` ratchet steps, one key derivation, one AEAD.
-        let mut next = ratchet(suite, &self.base_key);
-        for _ in 1..distance {
-            next = ratchet(suite, &next);
-        }
+        let next = self.base_key_ahead(distance);
         let mut candidate = ReceiveKey::new(suite, kid, next.expose_secret())
             .map_err(|_| DecryptError::Authentication)?
             .with_replay_window(self.window);
