@@ -10,7 +10,7 @@
 )]
 
 use secure_frame::mls::MlsExporter;
-use secure_frame::{CipherSuite, Session};
+use secure_frame::{CipherSuite, MlsSession};
 
 /// Not MLS: a hash of the epoch number, standing in for `MLS-Exporter` so the example needs no
 /// MLS stack. Every member computes the same bytes for the same epoch, as MLS guarantees.
@@ -33,8 +33,8 @@ impl MlsExporter for StandInExporter {
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let suite = CipherSuite::AesGcm128Sha256;
     let epoch_bits = 2; // at most 4 epochs live; epoch 4 evicts epoch 0
-    let mut members: Vec<Session> = (0..3)
-        .map(|_| Session::mls(suite, epoch_bits, 0))
+    let mut members: Vec<MlsSession> = (0..3)
+        .map(|_| MlsSession::new(suite, epoch_bits, 0))
         .collect::<Result<_, _>>()?;
     for epoch in 0..6u64 {
         for (index, member) in members.iter_mut().enumerate() {
@@ -54,7 +54,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         let mut frame = b"frame from member 2".to_vec();
         members[2].protect(b"", &mut frame)?;
         let kid = members[2].send_key_id().expect("installed");
-        let opened = members[0].unprotect(b"", &mut frame)?;
+        let opened = members[0]
+            .unprotect(b"", &mut frame)?
+            .decrypted()
+            .ok_or("RFC 9605 frames never pass through")?;
         println!(
             "epoch {epoch}: KID {kid} from participant {}: {}",
             opened.sender,

@@ -9,7 +9,7 @@
 //! the tag and the range map, so the receiver needs no codec knowledge at all.
 //!
 //! [`CompatEncryptor`] protects frames of one codec under one send key; [`CompatDecryptor`]
-//! opens frames of any codec with a [`ReceiveKey`] or a [`Decryptor`].
+//! opens frames of any codec with a [`ReceiveKey`](crate::ReceiveKey) or a [`Decryptor`](crate::Decryptor).
 //!
 //! # Wire layout (v1)
 //!
@@ -158,12 +158,16 @@ use alloc::vec::Vec;
 use core::fmt;
 use core::ops::Range;
 
-use crate::codec::{self, ClearRanges, Codec, FramePlan, Framing, Plan, Policy, leb128};
-use crate::decryptor::{Decryptor, ReceiveKey};
+use crate::aead::Aad;
+use crate::codec::{
+    self, ClearRanges, Codec, FramePlan, Framing, Plan, PlanBuffers, Policy, leb128,
+};
+use crate::decryptor::{Ciphertext, DecryptError, ErrorKind, KeyLease, ReceiveKeys};
+use crate::encryptor::EncryptError;
 use crate::encryptor::Encryptor;
-pub use crate::error::{CompatDecryptError, CompatEncryptError, TrailerError};
-use crate::error::{DecryptError, EncryptError, HeaderError, KeyError};
+use crate::header::HeaderError;
 use crate::header::{Counter, Header, KeyId};
+use crate::secret::KeyError;
 use crate::suite::MAX_TAG_LEN;
 
 /// The last two bytes of every compat frame.
@@ -227,7 +231,7 @@ pub fn check_key_id(codec: Codec, kid: KeyId) -> Result<(), KeyError> {
 /// [`CompatDecryptError::Header`] for a malformed trailer.
 pub fn read_header(frame: &[u8]) -> Result<Header, CompatDecryptError> {
     match Trailer::parse(frame)? {
-        Some(trailer) => Ok(trailer.header),
+        Some(trailer) => Ok(trailer.header()),
         None => Err(CompatDecryptError::NotProtected),
     }
 }
@@ -245,6 +249,37 @@ pub struct CompatEncryptor {
     codec: Codec,
     policy: Policy,
     scratch: SealScratch,
+}
+
+/// Plans `frame` with `buffers` and seals it with `encryptor` into `out`; the plan's buffers
+/// go back to `buffers`. `Ok(None)` for a frame that passes through. The sender of both
+/// [`CompatEncryptor`] and the session: after the first frames it allocates nothing.
+pub(crate) fn plan_and_seal(
+    encryptor: &mut Encryptor,
+    codec: Codec,
+    policy: &Policy,
+    metadata: &[u8],
+    frame: &[u8],
+    out: &mut Vec<u8>,
+    scratch: &mut SealScratch,
+) -> Result<Option<Sealed>, CompatEncryptError> {
+    out.clear();
+    let buffers = core::mem::take(&mut scratch.plan);
+    match codec::plan_reusing(codec, frame, policy, buffers)? {
+        Plan::PassThrough => Ok(None),
+        Plan::Protect(plan) => {
+            let sealed = seal_planned(
+                encryptor,
+                &plan,
+                policy.max_attempts,
+                metadata,
+                out,
+                scratch,
+            );
+            scratch.plan = plan.into_buffers();
+            sealed.map(Some)
+        }
+    }
 }
 
 /// What [`CompatEncryptor::encrypt`] did with a frame.
@@ -333,25 +368,20 @@ impl CompatEncryptor {
         frame: &[u8],
         out: &mut Vec<u8>,
     ) -> Result<Sealed, CompatEncryptError> {
-        out.clear();
-        let plan = match codec::plan(self.codec, frame, &self.policy)? {
-            Plan::PassThrough => {
-                return Ok(Sealed {
-                    header: None,
-                    attempts: 0,
-                    keyframe: None,
-                });
-            }
-            Plan::Protect(plan) => plan,
-        };
-        seal_planned(
+        let sealed = plan_and_seal(
             &mut self.encryptor,
-            &plan,
-            self.policy.max_attempts,
+            self.codec,
+            &self.policy,
             metadata,
+            frame,
             out,
             &mut self.scratch,
-        )
+        )?;
+        Ok(sealed.unwrap_or(Sealed {
+            header: None,
+            attempts: 0,
+            keyframe: None,
+        }))
     }
 
     /// Protects `frame` into a new `Vec`.
@@ -383,6 +413,8 @@ impl fmt::Debug for CompatEncryptor {
 /// The sender's buffers, kept between frames.
 #[derive(Default)]
 pub(crate) struct SealScratch {
+    /// The clear ranges and normalization buffer of the last plan.
+    plan: PlanBuffers,
     /// `[room for H][A]`.
     aad: Vec<u8>,
     /// The range map `M`.
@@ -459,20 +491,25 @@ fn seal_attempts(
         let header = if let Some(run) = &single_run {
             // One opaque run: encrypt it where it is (after a failed attempt, from the plaintext
             // again).
-            let slot = out.get_mut(run.clone()).unwrap_or_default();
+            // A run outside the frame would leave plaintext under a valid trailer: fail closed.
+            let broken = EncryptError::BufferTooSmall { needed: run.end };
+            let slot = out.get_mut(run.clone()).ok_or(broken)?;
             if attempts > 0 {
-                copy_same_len(slot, frame.get(run.clone()).unwrap_or_default());
+                slot.copy_from_slice(frame.get(run.clone()).ok_or(broken)?);
             }
             encryptor.seal_detached(&mut scratch.aad, slot, &mut tag)?
         } else {
             // Several runs (or none): gather, encrypt, scatter.
             gather(&mut scratch.work, frame, clear);
             let header = encryptor.seal_detached(&mut scratch.aad, &mut scratch.work, &mut tag)?;
-            scatter(
-                &scratch.work,
-                clear,
-                out.get_mut(..frame.len()).unwrap_or_default(),
-            );
+            // Every opaque byte must be replaced by ciphertext, or nothing is emitted.
+            let broken = EncryptError::BufferTooSmall {
+                needed: frame.len(),
+            };
+            let inner = out.get_mut(..frame.len()).ok_or(broken)?;
+            if !scatter(&scratch.work, clear, inner) {
+                return Err(broken.into());
+            }
             header
         };
         attempts = attempts.saturating_add(1);
@@ -530,20 +567,23 @@ fn gather(work: &mut Vec<u8>, frame: &[u8], clear: &ClearRanges) {
 }
 
 /// Writes `src` back into the opaque runs of `frame`, in order (the inverse of [`gather`]).
-fn scatter(src: &[u8], clear: &ClearRanges, frame: &mut [u8]) {
+/// Returns false, having written some runs, when `src` does not fill them exactly: a broken
+/// invariant, on which the caller fails (never emits or returns the frame).
+#[must_use]
+fn scatter(src: &[u8], clear: &ClearRanges, frame: &mut [u8]) -> bool {
     let mut rest = src;
     for run in clear.opaque(frame.len()) {
-        let (chunk, tail) = rest.split_at(run.len().min(rest.len()));
-        copy_same_len(frame.get_mut(run).unwrap_or_default(), chunk);
+        let Some((chunk, tail)) = rest.split_at_checked(run.len()) else {
+            return false;
+        };
+        let Some(slot) = frame.get_mut(run) else {
+            return false;
+        };
+        // Both are `run.len()` bytes long.
+        slot.copy_from_slice(chunk);
         rest = tail;
     }
-}
-
-/// `copy_from_slice` for slices that have the same length by construction (never panics).
-fn copy_same_len(dst: &mut [u8], src: &[u8]) {
-    if dst.len() == src.len() {
-        dst.copy_from_slice(src);
-    }
+    rest.is_empty()
 }
 
 /// Moves the counter past values whose own header bytes hold a forbidden Annex B pattern.
@@ -678,51 +718,97 @@ impl TrailerLayout {
 // Receiver
 // ---------------------------------------------------------------------------------------------
 
-/// Opens compat frames of any codec: reads the trailer, looks the key up by KID, authenticates
-/// and decrypts, and restores the frame in place.
+/// Opens compat frames of any codec: reads the trailer, lends the key for its KID from any
+/// [`ReceiveKeys`] store, authenticates and decrypts, and restores the frame in place.
 ///
-/// Holds no keys (pass a [`Decryptor`] or a [`ReceiveKey`] to each call), only its options and
-/// scratch buffers reused from frame to frame.
+/// Holds no keys (pass a [`Decryptor`](crate::Decryptor), a [`ReceiveKey`](crate::ReceiveKey) or any other store to each call), only
+/// its options and scratch buffers reused from frame to frame: after the first frames it
+/// allocates nothing.
 pub struct CompatDecryptor {
     max_ranges: usize,
     accept_unprotected: bool,
+    accept_empty: bool,
     /// `H ‖ A`.
     aad: Vec<u8>,
-    /// A copy of the opaque bytes, decrypted here before being written back.
+    /// The range map of the frame being opened.
+    clear: ClearRanges,
+    /// The opaque bytes of a frame with several opaque runs, decrypted here and then written
+    /// back.
     work: Vec<u8>,
 }
 
-/// A frame opened by [`CompatDecryptor`]: the normalized frame, a prefix of the input.
-#[derive(Debug)]
-pub struct Opened<'f> {
-    frame: &'f mut [u8],
-    header: Option<Header>,
+/// Why a received frame was returned as it came, without decryption.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum PassThrough {
+    /// A 0-byte frame (audio DTX, an empty VP8 or VP9 frame), accepted with
+    /// [`CompatDecryptor::accept_empty`].
+    Empty,
+    /// A frame without the container's trailer, accepted with
+    /// [`CompatDecryptor::accept_unprotected`]. Nothing about it is authenticated.
+    Unprotected,
 }
 
-impl<'f> Opened<'f> {
+/// A frame opened by [`CompatDecryptor`]: decrypted and authenticated, or passed through as it
+/// came (which the application opted into). The two never look alike.
+#[derive(Debug)]
+pub enum Opened<'f, S = ()> {
+    /// Authenticated and decrypted: the normalized frame, a prefix of the input.
+    Decrypted {
+        /// Who sent it, as the key store knows it.
+        sender: S,
+        /// The SFrame header it carried.
+        header: Header,
+        /// The normalized frame.
+        frame: &'f mut [u8],
+    },
+    /// Returned as received, unauthenticated.
+    PassedThrough {
+        /// Why.
+        reason: PassThrough,
+        /// The frame as received.
+        frame: &'f mut [u8],
+    },
+}
+
+impl<'f, S> Opened<'f, S> {
     /// The frame: decrypted, or as received when it passed through.
     #[must_use]
     pub fn frame(&self) -> &[u8] {
-        self.frame
+        match self {
+            Self::Decrypted { frame, .. } | Self::PassedThrough { frame, .. } => frame,
+        }
+    }
+
+    /// The SFrame header of a decrypted frame; `None` when it passed through.
+    #[must_use]
+    pub fn header(&self) -> Option<Header> {
+        match self {
+            Self::Decrypted { header, .. } => Some(*header),
+            Self::PassedThrough { .. } => None,
+        }
     }
 
     /// The frame, mutably.
     #[must_use]
     pub fn frame_mut(&mut self) -> &mut [u8] {
-        self.frame
+        match self {
+            Self::Decrypted { frame, .. } | Self::PassedThrough { frame, .. } => frame,
+        }
     }
 
-    /// The frame with the input's lifetime.
+    /// Whether the frame was authenticated and decrypted.
+    #[must_use]
+    pub fn is_decrypted(&self) -> bool {
+        matches!(self, Self::Decrypted { .. })
+    }
+
+    /// The frame with the input's lifetime, decrypted or as received.
     #[must_use]
     pub fn into_frame(self) -> &'f mut [u8] {
-        self.frame
-    }
-
-    /// The SFrame header of a decrypted frame; `None` when the frame passed through (an empty
-    /// frame, or an unprotected one with [`CompatDecryptor::accept_unprotected`]).
-    #[must_use]
-    pub fn header(&self) -> Option<Header> {
-        self.header
+        match self {
+            Self::Decrypted { frame, .. } | Self::PassedThrough { frame, .. } => frame,
+        }
     }
 }
 
@@ -733,16 +819,26 @@ impl Default for CompatDecryptor {
 }
 
 impl CompatDecryptor {
-    /// A receiver that refuses unprotected frames and accepts at most as many clear ranges as
-    /// the default [`Policy::max_ranges`] (1024).
+    /// A receiver that refuses unprotected and empty frames and accepts at most as many clear
+    /// ranges as the default [`Policy::max_ranges`] (1024).
     #[must_use]
     pub fn new() -> Self {
         Self {
             max_ranges: Policy::default().max_ranges,
             accept_unprotected: false,
+            accept_empty: false,
             aad: Vec::new(),
+            clear: ClearRanges::new(),
             work: Vec::new(),
         }
+    }
+
+    /// A receiver for frames of `codec`: as [`new`](Self::new), and accepting 0-byte frames
+    /// exactly when the codec's senders pass them through (Opus, G.711, G.722, VP8, VP9;
+    /// never AV1, H.264 or H.265, whose senders refuse empty frames).
+    #[must_use]
+    pub fn for_codec(codec: Codec) -> Self {
+        Self::new().accept_empty(passes_empty_frames(codec))
     }
 
     /// Sets the most clear ranges a frame's range map may hold.
@@ -753,11 +849,21 @@ impl CompatDecryptor {
     }
 
     /// Whether frames without the magic are returned as they are (for example while an SFU
-    /// injects plaintext frames, or before encryption starts) instead of refused with
+    /// injects plaintext frames, or before encryption starts) as
+    /// [`Opened::PassedThrough`] instead of refused with
     /// [`CompatDecryptError::NotProtected`]. Off by default.
     #[must_use]
     pub fn accept_unprotected(mut self, accept: bool) -> Self {
         self.accept_unprotected = accept;
+        self
+    }
+
+    /// Whether 0-byte frames are returned as [`Opened::PassedThrough`] instead of refused
+    /// with [`CompatDecryptError::EmptyFrame`]. Off in [`new`](Self::new); see
+    /// [`for_codec`](Self::for_codec).
+    #[must_use]
+    pub fn accept_empty(mut self, accept: bool) -> Self {
+        self.accept_empty = accept;
         self
     }
 
@@ -773,100 +879,155 @@ impl CompatDecryptor {
         self.accept_unprotected
     }
 
-    /// Looks up the frame's KID in `keys`, authenticates and decrypts in place, and returns the
-    /// normalized frame (a prefix of `frame`: the trailer is cut off).
+    /// Whether 0-byte frames are accepted.
+    #[must_use]
+    pub fn accepts_empty(&self) -> bool {
+        self.accept_empty
+    }
+
+    /// Reads the trailer once, lends the key for its KID from `keys`, authenticates and
+    /// decrypts in place, and returns the normalized frame (a prefix of `frame`: the trailer is
+    /// cut off) with who sent it, as `keys` knows it.
     ///
     /// # Errors
     ///
-    /// [`CompatDecryptError::NotProtected`], [`CompatDecryptError::Trailer`],
-    /// [`CompatDecryptError::Header`], [`CompatDecryptError::RangeMap`],
+    /// [`CompatDecryptError::NotProtected`], [`CompatDecryptError::EmptyFrame`],
+    /// [`CompatDecryptError::Trailer`], [`CompatDecryptError::Header`],
+    /// [`CompatDecryptError::RangeMap`],
     /// [`CompatDecryptError::UnknownKeyId`] (keep the frame and retry once the key arrives),
     /// [`CompatDecryptError::Replay`], [`CompatDecryptError::Authentication`]. On every error
-    /// `frame` is byte-identical and no key's state changed.
-    pub fn decrypt_in_place<'f>(
-        &mut self,
-        keys: &mut Decryptor,
-        metadata: &[u8],
-        frame: &'f mut [u8],
-    ) -> Result<Opened<'f>, CompatDecryptError> {
-        self.open(keys, metadata, frame)
-    }
-
-    /// As [`decrypt_in_place`](Self::decrypt_in_place) with a single receive key; a frame
-    /// carrying another KID is [`CompatDecryptError::UnknownKeyId`].
-    ///
-    /// # Errors
-    ///
-    /// As [`decrypt_in_place`](Self::decrypt_in_place).
-    pub fn decrypt_in_place_with_key<'f>(
-        &mut self,
-        key: &mut ReceiveKey,
-        metadata: &[u8],
-        frame: &'f mut [u8],
-    ) -> Result<Opened<'f>, CompatDecryptError> {
-        self.open(key, metadata, frame)
-    }
-
-    /// Opens `frame` with any [`CompatKeys`]: the entry point for other key stores (the
-    /// session's ratchet receivers and MLS epochs).
-    pub(crate) fn open<'f, K: CompatKeys + ?Sized>(
+    /// no key's state changed; before authentication the frame is byte-identical, and after a
+    /// failed authentication its opaque bytes are zero (clear bytes and trailer unchanged), as
+    /// in RFC 9605 mode.
+    pub fn decrypt_in_place<'f, K: ReceiveKeys + ?Sized>(
         &mut self,
         keys: &mut K,
         metadata: &[u8],
         frame: &'f mut [u8],
-    ) -> Result<Opened<'f>, CompatDecryptError> {
+    ) -> Result<Opened<'f, K::Sender>, CompatDecryptError> {
         if frame.is_empty() {
-            return Ok(Opened {
-                frame,
-                header: None,
-            });
+            if self.accept_empty {
+                return Ok(Opened::PassedThrough {
+                    reason: PassThrough::Empty,
+                    frame,
+                });
+            }
+            return Err(CompatDecryptError::EmptyFrame);
         }
         let Some(trailer) = Trailer::parse(frame)? else {
             if self.accept_unprotected {
-                return Ok(Opened {
+                return Ok(Opened::PassedThrough {
+                    reason: PassThrough::Unprotected,
                     frame,
-                    header: None,
                 });
             }
             return Err(CompatDecryptError::NotProtected);
         };
-        let header = trailer.header;
-        let kid = header.key_id();
-        let tag_len = keys
-            .tag_len(kid)
+        let kid = trailer.header.key_id();
+        let lease = keys
+            .lend(kid)
             .ok_or(CompatDecryptError::UnknownKeyId(kid))?;
-        let (tag, map) = trailer
-            .after_header
+        self.open_leased(lease, &trailer, metadata, frame)
+    }
+
+    /// The second phase, for a frame whose trailer was parsed as `trailer`, with the key lent
+    /// for its KID.
+    pub(crate) fn open_leased<'f, L: KeyLease>(
+        &mut self,
+        lease: L,
+        trailer: &Trailer,
+        metadata: &[u8],
+        frame: &'f mut [u8],
+    ) -> Result<Opened<'f, L::Sender>, CompatDecryptError> {
+        let header = trailer.header;
+        let tag_len = lease.suite().tag_len();
+        let (inner, rest) = frame
+            .split_at_mut_checked(trailer.inner_len)
+            .ok_or(TrailerError::BadLength)?;
+        let rest: &[u8] = rest;
+        let header_bytes = rest
+            .get(trailer.header_at.clone())
+            .ok_or(TrailerError::BadLength)?;
+        let (tag, map) = rest
+            .get(trailer.after_header_at.clone())
+            .ok_or(TrailerError::BadLength)?
             .split_at_checked(tag_len)
             .ok_or(TrailerError::TagTruncated)?;
-        let clear = ClearRanges::decode_map(map, trailer.inner.len(), self.max_ranges)?;
+        self.clear
+            .decode_map_into(map, inner.len(), self.max_ranges)?;
         // |M| < |S| ≤ MAX_TRAILER_LEN.
         let map_len = u16::try_from(map.len()).map_err(|_| TrailerError::BadLength)?;
         build_aad(
             &mut self.aad,
-            trailer.header_bytes,
+            header_bytes,
             map,
             map_len,
-            trailer.inner,
-            &clear,
+            inner,
+            &self.clear,
             metadata,
         );
-        gather(&mut self.work, trailer.inner, &clear);
-        let inner_len = trailer.inner.len();
-        keys.open_opaque(header, &self.aad, &mut self.work, tag)
-            .map_err(|e| match e {
-                DecryptError::Replay => CompatDecryptError::Replay,
-                DecryptError::UnknownKeyId(kid) => CompatDecryptError::UnknownKeyId(kid),
-                _ => CompatDecryptError::Authentication,
-            })?;
-        let (inner, _) = frame
-            .split_at_mut_checked(inner_len)
-            .ok_or(TrailerError::BadLength)?;
-        scatter(&self.work, &clear, inner);
-        Ok(Opened {
+        let aad = Aad {
+            header: &self.aad,
+            metadata: &[],
+        };
+        let sender = if let Some(run) = single_opaque_run(&self.clear, inner.len()) {
+            // One opaque run: decrypted where it lies; a failed open zeroes it.
+            let body = inner.get_mut(run).ok_or(TrailerError::BadLength)?;
+            let mut ciphertext = Ciphertext::from_parts(header, aad, body, tag);
+            let sender = lease.open(&mut ciphertext).map_err(open_error)?;
+            ciphertext
+                .into_plaintext()
+                .ok_or(CompatDecryptError::Authentication)?;
+            sender
+        } else {
+            // Several runs (or none): gather, decrypt, scatter.
+            gather(&mut self.work, inner, &self.clear);
+            let mut ciphertext = Ciphertext::from_parts(header, aad, &mut self.work, tag);
+            let opened = lease.open(&mut ciphertext);
+            let authenticated = ciphertext.into_plaintext().is_some();
+            match opened {
+                Ok(sender) if authenticated => {
+                    if !scatter(&self.work, &self.clear, inner) {
+                        return Err(CompatDecryptError::Authentication);
+                    }
+                    sender
+                }
+                Ok(_) => return Err(CompatDecryptError::Authentication),
+                Err(error) => {
+                    if error == DecryptError::Authentication {
+                        for run in self.clear.opaque(inner.len()) {
+                            if let Some(bytes) = inner.get_mut(run) {
+                                bytes.fill(0);
+                            }
+                        }
+                    }
+                    return Err(open_error(error));
+                }
+            }
+        };
+        Ok(Opened::Decrypted {
+            sender,
+            header,
             frame: inner,
-            header: Some(header),
         })
+    }
+}
+
+/// Whether `codec`'s sender passes 0-byte frames through ([`codec::plan`] gives
+/// [`Plan::PassThrough`]) rather than refusing them.
+fn passes_empty_frames(codec: Codec) -> bool {
+    matches!(
+        codec::plan(codec, &[], &Policy::default()),
+        Ok(Plan::PassThrough)
+    )
+}
+
+/// A key store's refusal, as the compat receiver reports it.
+fn open_error(error: DecryptError) -> CompatDecryptError {
+    match error {
+        DecryptError::Replay => CompatDecryptError::Replay,
+        DecryptError::UnknownKeyId(kid) => CompatDecryptError::UnknownKeyId(kid),
+        _ => CompatDecryptError::Authentication,
     }
 }
 
@@ -875,81 +1036,26 @@ impl fmt::Debug for CompatDecryptor {
         f.debug_struct("CompatDecryptor")
             .field("max_ranges", &self.max_ranges)
             .field("accept_unprotected", &self.accept_unprotected)
+            .field("accept_empty", &self.accept_empty)
             .finish_non_exhaustive()
     }
 }
 
-/// What the compat receiver needs from a key store (crate-internal, so that the session's
-/// ratchet receivers and MLS epoch store can plug in next to [`ReceiveKey`] and [`Decryptor`]).
-pub(crate) trait CompatKeys {
-    /// `Nt` of the key that would open frames of `kid`, or `None` when there is none (the
-    /// frame is then [`CompatDecryptError::UnknownKeyId`]).
-    fn tag_len(&self, kid: KeyId) -> Option<usize>;
-
-    /// Authenticates and decrypts the opaque bytes `ciphertext` in place for the frame with
-    /// `header`; `aad` is the header as received followed by `A`. State (replay window, ratchet
-    /// position) moves only on success.
-    fn open_opaque(
-        &mut self,
-        header: Header,
-        aad: &[u8],
-        ciphertext: &mut [u8],
-        tag: &[u8],
-    ) -> Result<(), DecryptError>;
-}
-
-impl CompatKeys for ReceiveKey {
-    fn tag_len(&self, kid: KeyId) -> Option<usize> {
-        (kid == self.key_id()).then(|| self.suite().tag_len())
-    }
-
-    fn open_opaque(
-        &mut self,
-        header: Header,
-        aad: &[u8],
-        ciphertext: &mut [u8],
-        tag: &[u8],
-    ) -> Result<(), DecryptError> {
-        if header.key_id() != self.key_id() {
-            return Err(DecryptError::UnknownKeyId(header.key_id()));
-        }
-        self.open_detached(header.counter(), aad, ciphertext, tag)
-    }
-}
-
-impl CompatKeys for Decryptor {
-    fn tag_len(&self, kid: KeyId) -> Option<usize> {
-        self.get(kid).map(|key| key.suite().tag_len())
-    }
-
-    fn open_opaque(
-        &mut self,
-        header: Header,
-        aad: &[u8],
-        ciphertext: &mut [u8],
-        tag: &[u8],
-    ) -> Result<(), DecryptError> {
-        let kid = header.key_id();
-        self.find_mut(kid)
-            .ok_or(DecryptError::UnknownKeyId(kid))?
-            .open_detached(header.counter(), aad, ciphertext, tag)
-    }
-}
-
-/// The parsed trailer of a received frame, before the key lookup.
-struct Trailer<'a> {
-    /// `I`.
-    inner: &'a [u8],
+/// The parsed trailer of a received frame, before the key lookup: where its pieces are, as
+/// offsets into the frame, so that the frame can then be split mutably without parsing again.
+pub(crate) struct Trailer {
+    /// `|I|`.
+    inner_len: usize,
     header: Header,
-    /// `H` as received.
-    header_bytes: &'a [u8],
-    /// `T ‖ M`: where one ends depends on the key's suite.
-    after_header: &'a [u8],
+    /// `H` as received, relative to the end of `I`.
+    header_at: Range<usize>,
+    /// `T ‖ M` (where one ends depends on the key's suite), relative to the end of `I`.
+    after_header_at: Range<usize>,
 }
 
-impl<'a> Trailer<'a> {
+impl Trailer {
     /// `Ok(None)` when the frame does not end in the magic.
-    fn parse(frame: &'a [u8]) -> Result<Option<Self>, CompatDecryptError> {
+    pub(crate) fn parse(frame: &[u8]) -> Result<Option<Self>, CompatDecryptError> {
         let Some((body, magic)) = frame.split_last_chunk::<2>() else {
             return Ok(None);
         };
@@ -968,24 +1074,28 @@ impl<'a> Trailer<'a> {
             .len()
             .checked_sub(len)
             .ok_or(TrailerError::BadLength)?;
-        let (inner, core) = body
-            .split_at_checked(inner_len)
-            .ok_or(TrailerError::BadLength)?;
+        let core = body.get(inner_len..).ok_or(TrailerError::BadLength)?;
         let core = if l & AV1_WRAPPER_FLAG == 0 {
             core
         } else {
             unwrap_av1(core)?
         };
         let (header, header_len) = Header::decode(core)?;
-        let (header_bytes, after_header) = core
-            .split_at_checked(header_len)
-            .ok_or(HeaderError::Truncated)?;
+        // `core` ends where `L` begins.
+        let core_end = len - TRAILER_END_LEN;
+        let header_start = core_end - core.len();
+        let header_end = header_start + header_len;
         Ok(Some(Self {
-            inner,
+            inner_len,
             header,
-            header_bytes,
-            after_header,
+            header_at: header_start..header_end,
+            after_header_at: header_end..core_end,
         }))
+    }
+
+    /// The SFrame header.
+    pub(crate) fn header(&self) -> Header {
+        self.header
     }
 }
 
@@ -1009,6 +1119,116 @@ fn unwrap_av1(core: &[u8]) -> Result<&[u8], TrailerError> {
     match payload.split_first() {
         Some((&AV1_METADATA_TYPE, rest)) => Ok(rest),
         _ => Err(bad),
+    }
+}
+
+/// Why a frame could not be protected in the codec-aware (compat) mode (not part of RFC 9605).
+///
+/// On every error nothing is emitted: the frame must be dropped, never sent in the clear and
+/// never protected under another codec's rules.
+#[cfg(feature = "alloc")]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum CompatEncryptError {
+    /// The frame does not parse as the codec ([`codec::plan`] refused it).
+    #[error("frame refused by the codec layer: {0}")]
+    Codec(#[from] codec::CodecError),
+    /// The SFrame core refused: [`EncryptError::CounterExhausted`] (permanent for this key) or
+    /// [`EncryptError::FrameTooLong`].
+    #[error("SFrame encryption failed: {0}")]
+    Encrypt(#[from] EncryptError),
+    /// Every one of `attempts` counters gave an H.264/H.265 frame whose ciphertext or trailer
+    /// emulates a start code (`00 00 00`, `00 00 01`, `00 00 02` or `00 00 03`). The counters
+    /// tried are used up.
+    #[error("start code emulation after {attempts} attempts")]
+    AnnexBEmulation {
+        /// How many counters were tried.
+        attempts: u8,
+    },
+    /// The trailer would be longer than [`MAX_TRAILER_LEN`]
+    /// bytes (a range map of thousands of ranges).
+    #[error("compat trailer too long")]
+    TrailerTooLong,
+}
+
+/// What is wrong with the trailer of a received compat frame: the `syntax` errors of the W3C
+/// `SFrameTransformErrorEvent` (not part of RFC 9605).
+#[cfg(feature = "alloc")]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, thiserror::Error)]
+#[non_exhaustive]
+pub enum TrailerError {
+    /// The frame ends in the magic but has no room for the length field before it.
+    #[error("compat trailer truncated")]
+    Truncated,
+    /// The length field `L` is below the smallest trailer (5 bytes) or larger than the frame.
+    #[error("compat trailer length out of range")]
+    BadLength,
+    /// `L` announces the AV1 metadata OBU wrapper, but it is not `0x2A`, a minimal size that
+    /// matches `L`, and the private `metadata_type`.
+    #[error("malformed AV1 metadata OBU around the compat trailer")]
+    BadWrapper,
+    /// The trailer ends before the tag of the key's cipher suite does.
+    #[error("compat trailer shorter than the tag")]
+    TagTruncated,
+}
+
+/// Why a compat frame could not be decrypted (not part of RFC 9605). On every error no key's
+/// state changed; see [`CompatDecryptor::decrypt_in_place`] for what the frame holds.
+///
+/// [`kind`](Self::kind) gives the W3C `SFrameTransformErrorEvent` class of each.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, thiserror::Error)]
+#[non_exhaustive]
+pub enum CompatDecryptError {
+    /// The frame does not end in the compat magic, and unprotected frames are not accepted.
+    #[error("frame is not protected")]
+    NotProtected,
+    /// The frame is empty, and empty frames are not accepted (the codec's senders never send
+    /// one; see [`CompatDecryptor::for_codec`]).
+    #[error("empty frame")]
+    EmptyFrame,
+    /// The trailer is malformed.
+    #[error("malformed compat trailer: {0}")]
+    Trailer(#[from] TrailerError),
+    /// The SFrame header inside the trailer is malformed.
+    #[error("malformed SFrame header: {0}")]
+    Header(#[from] HeaderError),
+    /// The range map is malformed or does not fit the frame.
+    #[error("malformed range map: {0}")]
+    RangeMap(#[from] codec::RangeMapError),
+    /// No receive key is installed for this KID; the frame is unchanged and may be retried once
+    /// the key arrives (RFC 9605 §4.4.4).
+    #[error("no receive key for KID {0}")]
+    UnknownKeyId(KeyId),
+    /// The anti-replay window rejected the counter.
+    #[error("replayed or too old SFrame counter")]
+    Replay,
+    /// Authentication failed. Deliberately carries no detail.
+    #[error("SFrame authentication failed")]
+    Authentication,
+}
+
+impl CompatDecryptError {
+    /// The W3C `SFrameTransformErrorEvent.errorType` of this error: a missing trailer, an
+    /// empty frame, a malformed trailer, header or range map are `syntax`; an unknown KID is
+    /// `keyID`; a replay or a failed tag is `authentication`.
+    #[must_use]
+    pub const fn kind(&self) -> ErrorKind {
+        match self {
+            Self::UnknownKeyId(_) => ErrorKind::KeyId,
+            Self::Replay | Self::Authentication => ErrorKind::Authentication,
+            Self::NotProtected
+            | Self::EmptyFrame
+            | Self::Trailer(_)
+            | Self::Header(_)
+            | Self::RangeMap(_) => ErrorKind::Syntax,
+        }
+    }
+
+    /// Whether keeping the frame and trying again later can succeed: only for an unknown KID,
+    /// once its key is installed.
+    #[must_use]
+    pub const fn is_retryable(&self) -> bool {
+        matches!(self, Self::UnknownKeyId(_))
     }
 }
 

@@ -1,28 +1,289 @@
-//! SFrame decryption with receive keys (RFC 9605 §4.4.4).
+//! SFrame decryption with receive keys (RFC 9605 §4.4.4), and the one seam every key store
+//! plugs into.
 //!
-//! Receiving is two phases: [`FrameView::parse`](crate::FrameView::parse) reads the header
-//! without any key (an SFU or a key manager can stop there), then a [`ReceiveKey`] or the
-//! multi-KID [`Decryptor`] authenticates and decrypts in place.
+//! Receiving is two phases. The first reads the header without any key:
+//! [`FrameView::parse`](crate::FrameView::parse) for an RFC 9605 frame (an SFU or a key manager
+//! can stop there). The second finds the key, authenticates and decrypts in place. Between them
+//! sits one trait, [`ReceiveKeys`]: a key store *lends* the key for a KID ([`KeyLease`]), the
+//! framing hands it the frame it parsed once ([`Ciphertext`]), and the store commits state
+//! (replay window, ratchet position, key cache) only when that frame authenticated.
+//! [`ReceiveKey`], [`Decryptor`], [`RatchetReceiver`](crate::RatchetReceiver),
+//! [`MlsEpochStore`](crate::mls::MlsEpochStore) and the session's participants all implement
+//! it, and both framings (RFC 9605 here, the codec-aware container in `compat`) call it.
+//!
+//! # Failure contract
 //!
 //! On every failure the receiver's state is unchanged. Failures found before authentication —
 //! a malformed header, an unknown KID, a frame shorter than its tag, a replayed counter — leave
 //! the frame byte-identical, so a frame with an unknown KID can be kept and retried when its key
 //! arrives (§4.4.4). An authentication failure leaves the header and tag as they were and the
-//! ciphertext zeroed: never unauthenticated plaintext (the frame MUST be discarded, §4.4.4).
+//! encrypted bytes zeroed: never unauthenticated plaintext (the frame MUST be discarded,
+//! §4.4.4). The codec-aware framing keeps the same contract.
 
 use core::fmt;
 
-use crate::MAX_METADATA_LEN;
-use crate::aead::{Aad, AeadKey};
+use crate::aead::{Aad, AeadKey, MAX_METADATA_LEN};
 use crate::encryptor::check_base_key;
-use crate::error::{DecryptError, KeyError};
-#[cfg(feature = "alloc")]
-use crate::header::Counter;
-use crate::header::{Header, KeyId};
+use crate::header::{Header, HeaderError, KeyId};
 use crate::key_schedule::derive_key_salt;
 use crate::replay::ReplayWindow;
-use crate::secret::SframeSalt;
+use crate::secret::{KeyError, SframeSalt};
 use crate::suite::CipherSuite;
+
+/// The W3C WebRTC Encoded Transform's `SFrameTransformErrorEventType`: what a receive error
+/// means to an application, in the three classes a browser reports.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum ErrorKind {
+    /// `"syntax"`: not an SFrame frame (malformed header, trailer or length).
+    Syntax,
+    /// `"keyID"`: no key is installed for the frame's KID. The frame may be kept and retried
+    /// once its key arrives (RFC 9605 §4.4.4).
+    KeyId,
+    /// `"authentication"`: the tag did not verify, or the counter was replayed.
+    Authentication,
+}
+
+impl ErrorKind {
+    /// The W3C `errorType` string: `"syntax"`, `"keyID"` or `"authentication"`.
+    #[must_use]
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Syntax => "syntax",
+            Self::KeyId => "keyID",
+            Self::Authentication => "authentication",
+        }
+    }
+}
+
+impl fmt::Display for ErrorKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The encrypted part of one received frame, parsed once by its framing and handed to a key
+/// store: the header, the associated data, the ciphertext (decrypted in place) and the tag.
+///
+/// Only a [`ReceiveKey`] can open it ([`ReceiveKey::open`]); the framing gets the plaintext
+/// back only from a `Ciphertext` that authenticated, so no key store can hand unauthenticated
+/// bytes back as if they were plaintext.
+pub struct Ciphertext<'a, 'f> {
+    header: Header,
+    aad: Aad<'a>,
+    body: &'f mut [u8],
+    tag: &'f [u8],
+    opened: bool,
+}
+
+impl<'a, 'f> Ciphertext<'a, 'f> {
+    /// Splits an RFC 9605 frame whose header (`header_len` bytes) was decoded as `header`,
+    /// for a key whose tag is `tag_len` bytes.
+    pub(crate) fn rfc9605(
+        header: Header,
+        header_len: usize,
+        tag_len: usize,
+        metadata: &'a [u8],
+        frame: &'f mut [u8],
+    ) -> Result<Self, DecryptError>
+    where
+        'f: 'a,
+    {
+        if metadata.len() > MAX_METADATA_LEN {
+            return Err(DecryptError::MetadataTooLong);
+        }
+        let (header_bytes, rest) = frame
+            .split_at_mut_checked(header_len)
+            .ok_or(DecryptError::TooShort)?;
+        let body_len = rest
+            .len()
+            .checked_sub(tag_len)
+            .ok_or(DecryptError::TooShort)?;
+        let (body, tag) = rest.split_at_mut(body_len);
+        Ok(Self {
+            header,
+            aad: Aad {
+                header: header_bytes,
+                metadata,
+            },
+            body,
+            tag,
+            opened: false,
+        })
+    }
+
+    /// A ciphertext from its pieces: the associated data (header as received, metadata; the
+    /// codec-aware container passes `H ‖ A` as one slice), and a body and tag that may lie
+    /// apart.
+    pub(crate) fn from_parts(
+        header: Header,
+        aad: Aad<'a>,
+        body: &'f mut [u8],
+        tag: &'f [u8],
+    ) -> Self {
+        Self {
+            header,
+            aad,
+            body,
+            tag,
+            opened: false,
+        }
+    }
+
+    /// The frame's header.
+    #[must_use]
+    pub fn header(&self) -> Header {
+        self.header
+    }
+
+    /// The frame's KID.
+    #[must_use]
+    pub fn key_id(&self) -> KeyId {
+        self.header.key_id()
+    }
+
+    /// The length of the ciphertext (and of the plaintext it hides), tag excluded.
+    #[must_use]
+    pub fn len(&self) -> usize {
+        self.body.len()
+    }
+
+    /// Whether the ciphertext is empty (a frame of only header and tag).
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.body.is_empty()
+    }
+
+    /// Whether a key authenticated and decrypted it.
+    #[must_use]
+    pub fn is_opened(&self) -> bool {
+        self.opened
+    }
+
+    /// The plaintext, once a key authenticated the frame; `None` before.
+    pub(crate) fn into_plaintext(self) -> Option<&'f mut [u8]> {
+        self.opened.then_some(self.body)
+    }
+}
+
+impl fmt::Debug for Ciphertext<'_, '_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Ciphertext")
+            .field("header", &self.header)
+            .field("len", &self.body.len())
+            .field("opened", &self.opened)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A key store: finds the key for a KID and lends it for one frame (RFC 9605 §4.4.1
+/// `recv_keys`).
+///
+/// The one seam of the receive path. A framing parses the frame once, asks
+/// [`lend`](Self::lend) for the frame's KID (`None` is an unknown KID: the frame is untouched
+/// and may be kept for later), learns the key's suite from the lease (the codec-aware trailer
+/// needs the tag length to find its range map), and calls [`KeyLease::open`]. The store commits
+/// state only inside a successful `open`; a lease dropped unused changes nothing.
+pub trait ReceiveKeys {
+    /// Who a frame came from, as this store knows it: `()` for plain key stores, the MLS
+    /// sender for the epoch store, the participant for a session.
+    type Sender;
+    /// The key lent for one frame.
+    type Lease<'s>: KeyLease<Sender = Self::Sender>
+    where
+        Self: 's;
+
+    /// The key that opens frames of `kid`, if there is one. Looking never changes state (a
+    /// ratchet receiver may derive a candidate key for a KID a few steps ahead; it is kept only
+    /// if the frame authenticates).
+    fn lend(&mut self, kid: KeyId) -> Option<Self::Lease<'_>>;
+}
+
+/// A key lent by a [`ReceiveKeys`] store for one frame.
+pub trait KeyLease {
+    /// As [`ReceiveKeys::Sender`].
+    type Sender;
+
+    /// The cipher suite of the key (its tag length splits the frame).
+    fn suite(&self) -> CipherSuite;
+
+    /// Authenticates and decrypts `ciphertext` in place, and only then commits the store's
+    /// state (replay window, ratchet position, key cache).
+    ///
+    /// # Errors
+    ///
+    /// [`DecryptError::Replay`], [`DecryptError::Authentication`] (the ciphertext is then
+    /// zeroed), [`DecryptError::UnknownKeyId`] when the lease does not hold the frame's KID.
+    fn open(self, ciphertext: &mut Ciphertext<'_, '_>) -> Result<Self::Sender, DecryptError>;
+}
+
+impl KeyLease for &mut ReceiveKey {
+    type Sender = ();
+
+    fn suite(&self) -> CipherSuite {
+        self.suite
+    }
+
+    fn open(self, ciphertext: &mut Ciphertext<'_, '_>) -> Result<(), DecryptError> {
+        ReceiveKey::open(self, ciphertext)
+    }
+}
+
+impl ReceiveKeys for ReceiveKey {
+    type Sender = ();
+    type Lease<'s> = &'s mut ReceiveKey;
+
+    fn lend(&mut self, kid: KeyId) -> Option<&mut ReceiveKey> {
+        (kid == self.kid).then_some(self)
+    }
+}
+
+/// The second phase of receiving an RFC 9605 frame (§4.4.4): decodes the header once, lends
+/// the key for its KID from `keys`, authenticates and decrypts in place. Returns who sent it
+/// (as `keys` knows it) and the plaintext, a sub-slice of `frame`.
+///
+/// # Errors
+///
+/// [`DecryptError::Header`], [`DecryptError::UnknownKeyId`] (the frame is unchanged),
+/// [`DecryptError::TooShort`], [`DecryptError::MetadataTooLong`], [`DecryptError::Replay`],
+/// [`DecryptError::Authentication`]. See the module docs for what each leaves in `frame`.
+pub fn open_in_place<'f, K: ReceiveKeys + ?Sized>(
+    keys: &mut K,
+    metadata: &[u8],
+    frame: &'f mut [u8],
+) -> Result<(K::Sender, &'f mut [u8]), DecryptError> {
+    let (header, header_len) = Header::decode(frame)?;
+    open_decoded(keys, header, header_len, metadata, frame)
+}
+
+/// [`open_in_place`] for a header already decoded from `frame` (`header_len` bytes).
+pub(crate) fn open_decoded<'f, K: ReceiveKeys + ?Sized>(
+    keys: &mut K,
+    header: Header,
+    header_len: usize,
+    metadata: &[u8],
+    frame: &'f mut [u8],
+) -> Result<(K::Sender, &'f mut [u8]), DecryptError> {
+    let kid = header.key_id();
+    let lease = keys.lend(kid).ok_or(DecryptError::UnknownKeyId(kid))?;
+    open_leased(lease, header, header_len, metadata, frame)
+}
+
+/// [`open_decoded`] with the key already lent.
+pub(crate) fn open_leased<'f, L: KeyLease>(
+    lease: L,
+    header: Header,
+    header_len: usize,
+    metadata: &[u8],
+    frame: &'f mut [u8],
+) -> Result<(L::Sender, &'f mut [u8]), DecryptError> {
+    let tag_len = lease.suite().tag_len();
+    let mut ciphertext = Ciphertext::rfc9605(header, header_len, tag_len, metadata, frame)?;
+    let sender = lease.open(&mut ciphertext)?;
+    let plaintext = ciphertext
+        .into_plaintext()
+        .ok_or(DecryptError::Authentication)?;
+    Ok((sender, plaintext))
+}
 
 /// One receive key: decrypts frames carrying one KID, with its own anti-replay window.
 ///
@@ -95,11 +356,7 @@ impl ReceiveKey {
         metadata: &[u8],
         frame: &'f mut [u8],
     ) -> Result<&'f mut [u8], DecryptError> {
-        let (header, header_len) = Header::decode(frame)?;
-        if header.key_id() != self.kid {
-            return Err(DecryptError::UnknownKeyId(header.key_id()));
-        }
-        self.open(header, header_len, metadata, frame)
+        open_in_place(self, metadata, frame).map(|((), plaintext)| plaintext)
     }
 
     /// Authenticates and decrypts `frame` into `out`, returning the plaintext as a prefix of
@@ -115,29 +372,39 @@ impl ReceiveKey {
         frame: &[u8],
         out: &'o mut [u8],
     ) -> Result<&'o [u8], DecryptError> {
-        let (header, header_len) = Header::decode(frame)?;
-        if header.key_id() != self.kid {
-            return Err(DecryptError::UnknownKeyId(header.key_id()));
+        let view = crate::header::FrameView::parse(frame)?;
+        if view.key_id() != self.kid {
+            return Err(DecryptError::UnknownKeyId(view.key_id()));
         }
-        self.open_copy(header, header_len, metadata, frame, out)
-    }
-
-    fn split_check(
-        &self,
-        header: Header,
-        header_len: usize,
-        metadata: &[u8],
-        frame_len: usize,
-    ) -> Result<usize, DecryptError> {
         if metadata.len() > MAX_METADATA_LEN {
             return Err(DecryptError::MetadataTooLong);
         }
-        let ciphertext_len = frame_len
-            .checked_sub(header_len)
-            .and_then(|body| body.checked_sub(self.suite.tag_len()))
+        let body_len = view
+            .body()
+            .len()
+            .checked_sub(self.suite.tag_len())
             .ok_or(DecryptError::TooShort)?;
-        self.replay.check(header.counter().0)?;
-        Ok(ciphertext_len)
+        let (body, tag) = view.body().split_at(body_len);
+        // Nothing is written to `out` for a frame refused before authentication.
+        self.replay.check(view.counter().0)?;
+        let plaintext = out
+            .get_mut(..body.len())
+            .ok_or(DecryptError::BufferTooSmall { needed: body.len() })?;
+        plaintext.copy_from_slice(body);
+        let mut ciphertext = Ciphertext::from_parts(
+            view.header(),
+            Aad {
+                header: view.header_bytes(),
+                metadata,
+            },
+            plaintext,
+            tag,
+        );
+        self.open(&mut ciphertext)?;
+        if !ciphertext.is_opened() {
+            return Err(DecryptError::Authentication);
+        }
+        out.get(..body.len()).ok_or(DecryptError::Authentication)
     }
 
     // RFC 9605 §4.4.4
@@ -148,80 +415,35 @@ impl ReceiveKey {
     //   nonce = xor(sframe_salt, ctr)
     //   aad = header + metadata
     //   return AEAD.Decrypt(sframe_key, nonce, aad, ciphertext)
-    /// The second phase, for a header already parsed from `frame`.
-    pub(crate) fn open<'f>(
-        &mut self,
-        header: Header,
-        header_len: usize,
-        metadata: &[u8],
-        frame: &'f mut [u8],
-    ) -> Result<&'f mut [u8], DecryptError> {
-        let ciphertext_len = self.split_check(header, header_len, metadata, frame.len())?;
-        let (header_bytes, rest) = frame.split_at_mut(header_len);
-        let (ciphertext, tag) = rest.split_at_mut(ciphertext_len);
-        let ctr = header.counter().0;
-        let aad = Aad {
-            header: header_bytes,
-            metadata,
-        };
+    /// Authenticates and decrypts a parsed frame in place, whichever framing parsed it; moves
+    /// the replay window only on success. This is what every [`KeyLease`] ends in.
+    ///
+    /// # Errors
+    ///
+    /// [`DecryptError::UnknownKeyId`] when the frame carries another KID;
+    /// [`DecryptError::TooShort`] when its tag is not this suite's length;
+    /// [`DecryptError::Replay`]; [`DecryptError::Authentication`] (the ciphertext is then
+    /// zeroed). On every error the key's state is unchanged.
+    pub fn open(&mut self, ciphertext: &mut Ciphertext<'_, '_>) -> Result<(), DecryptError> {
+        if ciphertext.key_id() != self.kid {
+            return Err(DecryptError::UnknownKeyId(ciphertext.key_id()));
+        }
+        if ciphertext.tag.len() != self.suite.tag_len() {
+            return Err(DecryptError::TooShort);
+        }
+        let ctr = ciphertext.header.counter().0;
+        self.replay.check(ctr)?;
         self.key
-            .open(&self.salt.nonce(ctr), aad, ciphertext, tag)
+            .open(
+                &self.salt.nonce(ctr),
+                ciphertext.aad,
+                ciphertext.body,
+                ciphertext.tag,
+            )
             .map_err(|_| DecryptError::Authentication)?;
         self.replay.accept(ctr);
-        Ok(ciphertext)
-    }
-
-    /// The compat container's door: authenticates and decrypts `ciphertext` in place under
-    /// counter `ctr`, where `aad` is the received header followed by the metadata, as one slice
-    /// of any length. Moves the replay window only on success; on an authentication failure
-    /// `ciphertext` is zeroed.
-    #[cfg(feature = "alloc")]
-    pub(crate) fn open_detached(
-        &mut self,
-        ctr: Counter,
-        aad: &[u8],
-        ciphertext: &mut [u8],
-        tag: &[u8],
-    ) -> Result<(), DecryptError> {
-        self.replay.check(ctr.0)?;
-        let aad = Aad {
-            header: aad,
-            metadata: &[],
-        };
-        self.key
-            .open(&self.salt.nonce(ctr.0), aad, ciphertext, tag)
-            .map_err(|_| DecryptError::Authentication)?;
-        self.replay.accept(ctr.0);
+        ciphertext.opened = true;
         Ok(())
-    }
-
-    fn open_copy<'o>(
-        &mut self,
-        header: Header,
-        header_len: usize,
-        metadata: &[u8],
-        frame: &[u8],
-        out: &'o mut [u8],
-    ) -> Result<&'o [u8], DecryptError> {
-        let ciphertext_len = self.split_check(header, header_len, metadata, frame.len())?;
-        let (header_bytes, rest) = frame.split_at(header_len);
-        let (ciphertext, tag) = rest.split_at(ciphertext_len);
-        let plaintext = out
-            .get_mut(..ciphertext_len)
-            .ok_or(DecryptError::BufferTooSmall {
-                needed: ciphertext_len,
-            })?;
-        plaintext.copy_from_slice(ciphertext);
-        let ctr = header.counter().0;
-        let aad = Aad {
-            header: header_bytes,
-            metadata,
-        };
-        self.key
-            .open(&self.salt.nonce(ctr), aad, plaintext, tag)
-            .map_err(|_| DecryptError::Authentication)?;
-        self.replay.accept(ctr);
-        Ok(plaintext)
     }
 }
 
@@ -243,10 +465,10 @@ mod store {
     use alloc::vec::Vec;
     use core::fmt;
 
-    use super::ReceiveKey;
-    use crate::error::{DecryptError, KeyError};
+    use super::{DecryptError, ReceiveKey, ReceiveKeys, open_decoded, open_in_place};
     use crate::header::{Header, KeyId};
     use crate::replay::ReplayWindow;
+    use crate::secret::KeyError;
     use crate::suite::CipherSuite;
 
     /// The receive keys of one media stream, by KID (RFC 9605 §4.4.1 `recv_keys`), each with
@@ -372,11 +594,7 @@ mod store {
             metadata: &[u8],
             frame: &'f mut [u8],
         ) -> Result<&'f mut [u8], DecryptError> {
-            let (header, header_len) = Header::decode(frame)?;
-            let key = self
-                .find_mut(header.key_id())
-                .ok_or(DecryptError::UnknownKeyId(header.key_id()))?;
-            key.open(header, header_len, metadata, frame)
+            open_in_place(self, metadata, frame).map(|((), plaintext)| plaintext)
         }
 
         /// Decrypts `frame` into a new `Vec`; `frame` is not modified.
@@ -390,15 +608,22 @@ mod store {
             frame: &[u8],
         ) -> Result<Vec<u8>, DecryptError> {
             let (header, header_len) = Header::decode(frame)?;
-            let key = self
-                .find_mut(header.key_id())
-                .ok_or(DecryptError::UnknownKeyId(header.key_id()))?;
-            let mut out = alloc::vec![0; frame.len()];
-            let len = key
-                .open_copy(header, header_len, metadata, frame, &mut out)?
+            let mut out = frame.to_vec();
+            let len = open_decoded(self, header, header_len, metadata, &mut out)?
+                .1
                 .len();
-            out.truncate(len);
+            out.truncate(header_len + len);
+            out.drain(..header_len);
             Ok(out)
+        }
+    }
+
+    impl ReceiveKeys for Decryptor {
+        type Sender = ();
+        type Lease<'s> = &'s mut ReceiveKey;
+
+        fn lend(&mut self, kid: KeyId) -> Option<&mut ReceiveKey> {
+            self.find_mut(kid)
         }
     }
 
@@ -409,5 +634,61 @@ mod store {
                 .field("keys", &self.keys.len())
                 .finish_non_exhaustive()
         }
+    }
+}
+
+/// Why a frame could not be decrypted. On every error the receiver's state is unchanged.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, thiserror::Error)]
+#[non_exhaustive]
+pub enum DecryptError {
+    /// The SFrame header is malformed.
+    #[error("malformed SFrame header: {0}")]
+    Header(#[from] HeaderError),
+    /// No receive key is installed for this KID. RFC 9605 §4.4.4 allows keeping the frame and
+    /// retrying once the key arrives: the frame is unchanged.
+    #[error("no receive key for KID {0}")]
+    UnknownKeyId(KeyId),
+    /// The frame is shorter than the header plus the suite's tag.
+    #[error("SFrame ciphertext shorter than its tag")]
+    TooShort,
+    /// The metadata is longer than [`MAX_METADATA_LEN`](crate::MAX_METADATA_LEN).
+    #[error("metadata too long")]
+    MetadataTooLong,
+    /// The output buffer is smaller than the plaintext.
+    #[error("output buffer too small: {needed} bytes needed")]
+    BufferTooSmall {
+        /// Bytes the plaintext needs.
+        needed: usize,
+    },
+    /// The anti-replay window rejected the counter: it was already accepted, or it is older than
+    /// the window (RFC 9605 §7.4, §9.3).
+    #[error("replayed or too old SFrame counter")]
+    Replay,
+    /// Authentication failed. Deliberately carries no detail.
+    #[error("SFrame authentication failed")]
+    Authentication,
+}
+
+impl DecryptError {
+    /// The W3C `SFrameTransformErrorEvent.errorType` of this error: a malformed header, a frame
+    /// shorter than its tag or over-long metadata are `syntax`; an unknown KID is `keyID`; a
+    /// replay or a failed tag is `authentication`.
+    #[must_use]
+    pub const fn kind(&self) -> ErrorKind {
+        match self {
+            Self::UnknownKeyId(_) => ErrorKind::KeyId,
+            Self::Replay | Self::Authentication => ErrorKind::Authentication,
+            Self::Header(_)
+            | Self::TooShort
+            | Self::MetadataTooLong
+            | Self::BufferTooSmall { .. } => ErrorKind::Syntax,
+        }
+    }
+
+    /// Whether keeping the frame and trying again later can succeed: only for an unknown KID,
+    /// once its key is installed (RFC 9605 §4.4.4). Every other error means drop the frame.
+    #[must_use]
+    pub const fn is_retryable(&self) -> bool {
+        matches!(self, Self::UnknownKeyId(_))
     }
 }

@@ -2,11 +2,10 @@
 
 use core::fmt;
 
-use crate::MAX_METADATA_LEN;
-use crate::aead::{Aad, AeadKey};
-use crate::error::{EncryptError, KeyError};
+use crate::aead::{Aad, AeadKey, MAX_METADATA_LEN};
 use crate::header::{Counter, Header, KeyId, MAX_HEADER_LEN};
 use crate::key_schedule::derive_key_salt;
+use crate::secret::KeyError;
 use crate::secret::SframeSalt;
 use crate::suite::CipherSuite;
 
@@ -304,4 +303,30 @@ pub(crate) fn check_base_key(base_key: &[u8]) -> Result<(), KeyError> {
         return Err(KeyError::BaseKeyLength);
     }
     Ok(())
+}
+
+/// Why a frame could not be encrypted. On every error the encryptor's counter is unchanged,
+/// except that [`EncryptError::CounterExhausted`] is permanent.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, thiserror::Error)]
+#[non_exhaustive]
+pub enum EncryptError {
+    /// Every counter value of this key has been used; the key can never encrypt again
+    /// (RFC 9605 §4.4.3, §9.1). Install a new key.
+    #[error("SFrame counter exhausted for this key")]
+    CounterExhausted,
+    /// The output buffer is smaller than the SFrame ciphertext.
+    #[error("output buffer too small: {needed} bytes needed")]
+    BufferTooSmall {
+        /// Bytes the ciphertext needs.
+        needed: usize,
+    },
+    /// The metadata is longer than [`MAX_METADATA_LEN`](crate::MAX_METADATA_LEN).
+    #[error("metadata too long")]
+    MetadataTooLong,
+    /// The plaintext is longer than the cipher suite can encrypt under one nonce.
+    #[error("frame too long for the cipher suite")]
+    FrameTooLong,
+    /// The counter cannot move backwards: the requested value was already used or passed.
+    #[error("counter would move backwards")]
+    CounterReuse,
 }

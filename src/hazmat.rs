@@ -5,9 +5,11 @@
 //! here stops a nonce from being reused.
 
 use crate::aead::{Aad, AeadKey};
-use crate::error::{DecryptError, EncryptError, KeyError};
+use crate::decryptor::DecryptError;
+use crate::encryptor::EncryptError;
 use crate::header::KeyId;
 use crate::key_schedule;
+use crate::secret::KeyError;
 use crate::secret::{BaseKey, SframeKey, SframeSalt, SframeSecret};
 use crate::suite::{CipherSuite, NONCE_LEN};
 

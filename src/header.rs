@@ -14,8 +14,6 @@
 
 use core::fmt;
 
-use crate::error::HeaderError;
-
 /// The key identifier of an SFrame header (RFC 9605 §4.3): selects the key a frame was
 /// encrypted with.
 #[doc(alias = "KID")]
@@ -283,6 +281,22 @@ impl<'a> FrameView<'a> {
     pub const fn body(&self) -> &'a [u8] {
         self.body
     }
+}
+
+/// A malformed SFrame header (RFC 9605 §4.3).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, thiserror::Error)]
+#[non_exhaustive]
+pub enum HeaderError {
+    /// The input ends before the config byte or before the KID or CTR bytes it announces.
+    #[error("SFrame header truncated")]
+    Truncated,
+    /// The KID is not encoded in the minimum number of bytes (an extended field holding a value
+    /// below 8, or a leading zero byte). RFC 9605 §4.3 requires the minimal form.
+    #[error("SFrame header KID is not minimally encoded")]
+    NonMinimalKeyId,
+    /// The CTR is not encoded in the minimum number of bytes.
+    #[error("SFrame header CTR is not minimally encoded")]
+    NonMinimalCounter,
 }
 
 #[cfg(test)]

@@ -105,11 +105,9 @@ pub(crate) fn derive_key_salt(
 #[must_use]
 pub(crate) fn ratchet(suite: CipherSuite, base_key: &BaseKey) -> BaseKey {
     let (prk, _) = Prk::extract(suite, base_key.expose_secret());
-    let mut next = [0u8; 64];
-    let out = next.get_mut(..suite.hash_len()).unwrap_or_default();
-    prk.expand(&[RATCHET_LABEL], out);
-    let key = BaseKey::new(out);
-    zeroize::Zeroize::zeroize(&mut next);
-    // Nh is 32 or 64 bytes: always a valid base key length.
-    key.unwrap_or_else(|_| base_key.duplicate())
+    // Nh (32 or 64 bytes) is a valid base key length, and the new key is filled in place: no
+    // path returns the old key or a copy on the stack.
+    let mut next = BaseKey::zeroed(suite.hash_len());
+    prk.expand(&[RATCHET_LABEL], next.as_mut_bytes());
+    next
 }

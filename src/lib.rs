@@ -44,7 +44,6 @@ pub mod codec;
 pub mod compat;
 mod decryptor;
 mod encryptor;
-pub mod error;
 #[cfg(feature = "fuzzing")]
 #[doc(hidden)]
 pub mod fuzzing;
@@ -61,23 +60,22 @@ mod secret;
 pub mod session;
 mod suite;
 
+pub use aead::MAX_METADATA_LEN;
+#[cfg(feature = "agreement")]
+pub use agreement::{AgreementError, EnvelopeError};
 #[cfg(feature = "alloc")]
 pub use decryptor::Decryptor;
 pub use decryptor::ReceiveKey;
+pub use decryptor::{Ciphertext, DecryptError, ErrorKind, KeyLease, ReceiveKeys, open_in_place};
+pub use encryptor::EncryptError;
 pub use encryptor::Encryptor;
-pub use error::{AgreementError, DecryptError, EncryptError, EnvelopeError, HeaderError, KeyError};
-#[cfg(feature = "alloc")]
-pub use error::{ProtectError, UnprotectError};
-pub use header::{Counter, EncodedHeader, FrameView, Header, KeyId, MAX_HEADER_LEN};
+pub use header::{Counter, EncodedHeader, FrameView, Header, HeaderError, KeyId, MAX_HEADER_LEN};
 pub use ratchet::{RatchetBits, RatchetReceiver, RatchetingSender, SenderKeyId};
 pub use replay::ReplayWindow;
-pub use secret::{BaseKey, SframeKey, SframeSalt, SframeSecret};
+pub use secret::{BaseKey, KeyError, SframeKey, SframeSalt, SframeSecret};
 #[cfg(feature = "alloc")]
-pub use session::{ParticipantId, Session, SessionStats};
+pub use session::{
+    Decrypted, FrameFormat, MlsSession, ParticipantId, ProtectError, ReleasedFrame,
+    SenderKeyLayout, SenderKeySession, Session, SessionStats, UnprotectError, Unprotected,
+};
 pub use suite::{CipherSuite, MAX_TAG_LEN};
-
-/// The longest metadata accepted with a frame, in bytes.
-///
-/// RFC 9605 §4.4.3 authenticates `header || metadata`; AES-GCM needs that as one slice, which
-/// is joined on the stack (no allocation per frame), so its length is bounded.
-pub const MAX_METADATA_LEN: usize = 1024;

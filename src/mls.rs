@@ -43,9 +43,9 @@
 //! rollover eviction, and a bounded cache of each epoch's sender keys, filled only by frames
 //! that authenticated.
 
-use crate::error::KeyError;
 use crate::header::KeyId;
 use crate::secret::BaseKey;
+use crate::secret::KeyError;
 use crate::suite::CipherSuite;
 
 /// The exporter label of RFC 9605 §5.2.
@@ -241,7 +241,7 @@ pub fn epoch_base_key<X: MlsExporter + ?Sized>(
 }
 
 #[cfg(feature = "alloc")]
-pub use store::{EpochInstalled, MlsEpochStore, MlsFrame};
+pub use store::{EpochInstalled, MlsEpochStore, MlsFrame, MlsLease};
 
 #[cfg(feature = "alloc")]
 mod store {
@@ -249,11 +249,12 @@ mod store {
     use core::fmt;
 
     use super::{MlsKeyId, MlsKidLayout};
-    use crate::decryptor::ReceiveKey;
-    use crate::error::{DecryptError, KeyError};
-    use crate::header::{Header, KeyId};
+    use crate::decryptor::{
+        Ciphertext, DecryptError, KeyLease, ReceiveKey, ReceiveKeys, open_in_place,
+    };
+    use crate::header::KeyId;
     use crate::replay::ReplayWindow;
-    use crate::secret::BaseKey;
+    use crate::secret::{BaseKey, KeyError};
     use crate::suite::CipherSuite;
 
     /// One live epoch.
@@ -576,44 +577,93 @@ mod store {
             metadata: &[u8],
             frame: &'f mut [u8],
         ) -> Result<MlsFrame<'f>, DecryptError> {
-            let (header, header_len) = Header::decode(frame)?;
-            let (sender, plaintext) = self.open_with(header.key_id(), |key| {
-                key.open(header, header_len, metadata, frame)
-            })?;
+            let (sender, plaintext) = open_in_place(self, metadata, frame)?;
             Ok(MlsFrame { sender, plaintext })
         }
+    }
 
-        /// Finds the epoch and sender of `kid`, runs `open` with that sender's key (cached, or
-        /// derived from the epoch's base key), and caches a derived key only if `open`
-        /// succeeded: the one place where a frame, whole or in the codec-aware container's
-        /// pieces, meets the epochs' keys.
-        pub(crate) fn open_with<R>(
-            &mut self,
-            kid: KeyId,
-            open: impl FnOnce(&mut ReceiveKey) -> Result<R, DecryptError>,
-        ) -> Result<(MlsKeyId, R), DecryptError> {
-            let (position, sender) = self.find(kid).ok_or(DecryptError::UnknownKeyId(kid))?;
-            let tick = self.tick.wrapping_add(1);
-            let (suite, window, cap) = (self.suite, self.window, self.max_cached_keys);
-            let epoch = self
-                .epochs
-                .get_mut(position)
-                .ok_or(DecryptError::UnknownKeyId(kid))?;
-            let opened =
-                if let Some((key, used)) = epoch.keys.iter_mut().find(|(k, _)| k.key_id() == kid) {
-                    let opened = open(key)?;
+    /// Which key of an epoch an [`MlsLease`] holds.
+    #[expect(
+        clippy::large_enum_variant,
+        reason = "a lease lives on the stack for one frame; boxing the key would allocate per frame"
+    )]
+    enum Lent {
+        /// Index into the epoch's cache.
+        Cached(usize),
+        /// Derived for this frame; cached only if it authenticates.
+        Derived(ReceiveKey),
+    }
+
+    /// The key an [`MlsEpochStore`] lends for one frame ([`ReceiveKeys`]): a cached sender key,
+    /// or one derived from the epoch's base key and cached only if the frame authenticates.
+    pub struct MlsLease<'s> {
+        store: &'s mut MlsEpochStore,
+        position: usize,
+        sender: MlsKeyId,
+        lent: Lent,
+    }
+
+    impl KeyLease for MlsLease<'_> {
+        type Sender = MlsKeyId;
+
+        fn suite(&self) -> CipherSuite {
+            self.store.suite
+        }
+
+        fn open(self, ciphertext: &mut Ciphertext<'_, '_>) -> Result<MlsKeyId, DecryptError> {
+            let store = self.store;
+            let tick = store.tick.wrapping_add(1);
+            let cap = store.max_cached_keys;
+            let unknown = DecryptError::UnknownKeyId(ciphertext.key_id());
+            let epoch = store.epochs.get_mut(self.position).ok_or(unknown)?;
+            match self.lent {
+                Lent::Cached(i) => {
+                    let (key, used) = epoch.keys.get_mut(i).ok_or(unknown)?;
+                    key.open(ciphertext)?;
                     *used = tick;
-                    opened
-                } else {
-                    let mut key = ReceiveKey::new(suite, kid, epoch.base_key.expose_secret())
-                        .map_err(|_| DecryptError::Authentication)?
-                        .with_replay_window(epoch.window_for(kid, window));
-                    let opened = open(&mut key)?;
+                }
+                Lent::Derived(mut key) => {
+                    key.open(ciphertext)?;
                     epoch.cache(key, tick, cap);
-                    opened
-                };
-            self.tick = tick;
-            Ok((sender, opened))
+                }
+            }
+            store.tick = tick;
+            Ok(self.sender)
+        }
+    }
+
+    impl fmt::Debug for MlsLease<'_> {
+        fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.debug_struct("MlsLease")
+                .field("sender", &self.sender)
+                .field("cached", &matches!(self.lent, Lent::Cached(_)))
+                .finish_non_exhaustive()
+        }
+    }
+
+    impl ReceiveKeys for MlsEpochStore {
+        type Sender = MlsKeyId;
+        type Lease<'s> = MlsLease<'s>;
+
+        /// Finds the epoch and sender of `kid`; lends the sender's cached key or derives it
+        /// from the epoch's base key (one derivation, kept only if the frame authenticates).
+        fn lend(&mut self, kid: KeyId) -> Option<MlsLease<'_>> {
+            let (position, sender) = self.find(kid)?;
+            let epoch = self.epochs.get(position)?;
+            let lent = match epoch.keys.iter().position(|(k, _)| k.key_id() == kid) {
+                Some(i) => Lent::Cached(i),
+                None => Lent::Derived(
+                    ReceiveKey::new(self.suite, kid, epoch.base_key.expose_secret())
+                        .ok()?
+                        .with_replay_window(epoch.window_for(kid, self.window)),
+                ),
+            };
+            Some(MlsLease {
+                store: self,
+                position,
+                sender,
+                lent,
+            })
         }
     }
 

@@ -33,13 +33,14 @@ use core::fmt;
 
 use subtle::ConstantTimeEq;
 
-use crate::decryptor::ReceiveKey;
+use crate::decryptor::{
+    Ciphertext, DecryptError, KeyLease, ReceiveKey, ReceiveKeys, open_in_place,
+};
 use crate::encryptor::Encryptor;
-use crate::error::{DecryptError, KeyError};
-use crate::header::{Header, KeyId};
+use crate::header::KeyId;
 use crate::key_schedule::ratchet;
 use crate::replay::ReplayWindow;
-use crate::secret::BaseKey;
+use crate::secret::{BaseKey, KeyError};
 use crate::suite::CipherSuite;
 
 /// `R` of RFC 9605 §5.1: how many low KID bits carry the ratchet step. 1 to 63.
@@ -51,6 +52,8 @@ impl RatchetBits {
     pub const MIN: u8 = 1;
     /// The largest `R`: at least one bit is left for the generation.
     pub const MAX: u8 = 63;
+    /// `R = 8`: 256 ratchet steps before the step bits wrap, one KID byte for them.
+    pub const DEFAULT: Self = Self(8);
 
     /// `R = bits`.
     ///
@@ -543,57 +546,16 @@ impl RatchetReceiver {
         metadata: &[u8],
         frame: &'f mut [u8],
     ) -> Result<&'f mut [u8], DecryptError> {
-        let (header, header_len) = Header::decode(frame)?;
-        self.open_with(header.key_id(), |key| {
-            key.open(header, header_len, metadata, frame)
-        })
+        open_in_place(self, metadata, frame).map(|((), plaintext)| plaintext)
     }
 
-    /// Finds the key for `kid` (current, kept, or up to `max_forward` steps ahead), runs `open`
-    /// with it, and moves the ratchet only if `open` succeeded: the one place where a frame,
-    /// whole (RFC mode) or in pieces (the codec-aware container), meets this receiver's keys.
-    pub(crate) fn open_with<R>(
-        &mut self,
-        kid: KeyId,
-        open: impl FnOnce(&mut ReceiveKey) -> Result<R, DecryptError>,
-    ) -> Result<R, DecryptError> {
-        if kid == self.current.key_id() {
-            return open(&mut self.current);
-        }
-        if let Some(key) = self
-            .retained
-            .iter_mut()
-            .flatten()
-            .find(|k| k.key_id() == kid)
-        {
-            return open(key);
-        }
-        let distance = self
-            .forward_distance(kid)
-            .ok_or(DecryptError::UnknownKeyId(kid))?;
-        self.catch_up(distance, kid, open)
-    }
-
-    /// Tries the key `distance` steps ahead; commits only after `open` authenticated.
-    fn catch_up<R>(
-        &mut self,
-        distance: u64,
-        kid: KeyId,
-        open: impl FnOnce(&mut ReceiveKey) -> Result<R, DecryptError>,
-    ) -> Result<R, DecryptError> {
+    /// Moves to the key `distance` steps ahead, `key` with `base_key`, after a frame under it
+    /// authenticated: keeps the steps passed over that fit in the bound.
+    fn commit_catch_up(&mut self, distance: u64, key: ReceiveKey, base_key: BaseKey) {
         let suite = self.suite();
-        // Bounded work: at most `max_forward` ratchet steps, one key derivation, one AEAD.
-        let next = self.base_key_ahead(distance);
-        let mut candidate = ReceiveKey::new(suite, kid, next.expose_secret())
-            .map_err(|_| DecryptError::Authentication)?
-            .with_replay_window(self.window);
-        // A forgery fails here and `candidate` and `next` are dropped (zeroized): no state moved.
-        let opened = open(&mut candidate)?;
-
-        // Authenticated: keep the steps passed over that fit in the bound, then move.
         let keep_from = distance.saturating_sub(u64::try_from(self.retained_cap).unwrap_or(0));
         let mut passed = ratchet(suite, &self.base_key);
-        let current = core::mem::replace(&mut self.current, candidate);
+        let current = core::mem::replace(&mut self.current, key);
         self.retain(current);
         for i in 1..distance {
             if i >= keep_from.max(1) {
@@ -608,8 +570,112 @@ impl RatchetReceiver {
             passed = ratchet(suite, &passed);
         }
         self.step = self.step.wrapping_add(distance) & self.bits.step_mask();
-        self.base_key = next;
-        Ok(opened)
+        self.base_key = base_key;
+    }
+}
+
+/// Which of a [`RatchetReceiver`]'s keys a [`RatchetLease`] holds.
+#[expect(
+    clippy::large_enum_variant,
+    reason = "a lease lives on the stack for one frame; boxing the key would allocate per frame"
+)]
+enum Lent {
+    Current,
+    Retained(usize),
+    /// A candidate `distance` steps ahead, with its base key: installed only if the frame
+    /// authenticates, dropped (zeroized) otherwise.
+    Ahead {
+        distance: u64,
+        key: ReceiveKey,
+        base_key: BaseKey,
+    },
+}
+
+/// The key a [`RatchetReceiver`] lends for one frame ([`ReceiveKeys`]): its current key, a
+/// kept older key, or a candidate a few steps ahead that it moves to only if the frame
+/// authenticates.
+pub struct RatchetLease<'s> {
+    receiver: &'s mut RatchetReceiver,
+    lent: Lent,
+}
+
+impl KeyLease for RatchetLease<'_> {
+    type Sender = ();
+
+    fn suite(&self) -> CipherSuite {
+        self.receiver.suite()
+    }
+
+    fn open(self, ciphertext: &mut Ciphertext<'_, '_>) -> Result<(), DecryptError> {
+        let receiver = self.receiver;
+        match self.lent {
+            Lent::Current => receiver.current.open(ciphertext),
+            Lent::Retained(i) => receiver
+                .retained
+                .get_mut(i)
+                .and_then(Option::as_mut)
+                .ok_or(DecryptError::UnknownKeyId(ciphertext.key_id()))?
+                .open(ciphertext),
+            Lent::Ahead {
+                distance,
+                mut key,
+                base_key,
+            } => {
+                // A forgery fails here; `key` and `base_key` are dropped (zeroized) and no
+                // state moved.
+                key.open(ciphertext)?;
+                receiver.commit_catch_up(distance, key, base_key);
+                Ok(())
+            }
+        }
+    }
+}
+
+impl fmt::Debug for RatchetLease<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let lent = match &self.lent {
+            Lent::Current => "current",
+            Lent::Retained(_) => "retained",
+            Lent::Ahead { .. } => "ahead",
+        };
+        f.debug_struct("RatchetLease")
+            .field("lent", &lent)
+            .finish_non_exhaustive()
+    }
+}
+
+impl ReceiveKeys for RatchetReceiver {
+    type Sender = ();
+    type Lease<'s> = RatchetLease<'s>;
+
+    /// The current key, a kept older key, or (bounded work: at most
+    /// [`max_forward`](RatchetReceiver::max_forward) ratchet steps and one key derivation) a
+    /// candidate for a KID a few steps ahead.
+    fn lend(&mut self, kid: KeyId) -> Option<RatchetLease<'_>> {
+        let lent = if kid == self.current.key_id() {
+            Lent::Current
+        } else if let Some(i) = self
+            .retained
+            .iter()
+            .position(|k| k.as_ref().is_some_and(|k| k.key_id() == kid))
+        {
+            Lent::Retained(i)
+        } else {
+            let distance = self.forward_distance(kid)?;
+            let base_key = self.base_key_ahead(distance);
+            let key = ReceiveKey::new(self.suite(), kid, base_key.expose_secret())
+                .ok()?
+                .with_replay_window(self.window);
+            Lent::Ahead {
+                distance,
+                key,
+                base_key,
+            }
+        };
+        Some(RatchetLease {
+            receiver: self,
+            lent,
+        })
     }
 }
 

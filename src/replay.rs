@@ -5,7 +5,8 @@
 //! is new; one inside the window is new unless its bit is set; one below the window is refused
 //! as too old. The window only moves when a frame has authenticated.
 
-use crate::error::{DecryptError, KeyError};
+use crate::decryptor::DecryptError;
+use crate::secret::KeyError;
 
 /// A sliding anti-replay window over the counters of one KID.
 ///

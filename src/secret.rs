@@ -4,7 +4,7 @@ use core::fmt;
 
 use zeroize::{Zeroize, ZeroizeOnDrop};
 
-use crate::error::KeyError;
+use crate::header::KeyId;
 use crate::suite::{MAX_HASH_LEN, MAX_KEY_LEN, NONCE_LEN};
 
 /// A base key (RFC 9605 §4.4.1): the secret an application provisions for one KID, from
@@ -76,7 +76,9 @@ impl BaseKey {
             .unwrap_or(&mut [])
     }
 
-    /// A second copy, for internal use where a key must be kept and handed on (ratchets).
+    /// A second copy, for internal use where a key must be kept and handed on (a session
+    /// installs the key a participant distributed).
+    #[cfg(feature = "alloc")]
     pub(crate) fn duplicate(&self) -> Self {
         Self {
             bytes: self.bytes,
@@ -235,4 +237,77 @@ impl fmt::Debug for SframeSecret {
             .field("len", &self.len)
             .finish_non_exhaustive()
     }
+}
+
+/// Why a key could not be installed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, thiserror::Error)]
+#[non_exhaustive]
+pub enum KeyError {
+    /// A base key must be 1 to [`BaseKey::MAX_LEN`](crate::BaseKey::MAX_LEN) bytes long.
+    #[error("base key length out of range")]
+    BaseKeyLength,
+    /// A raw AEAD key does not have the suite's length `Nk`.
+    #[error("AEAD key length does not match the cipher suite")]
+    AeadKeyLength,
+    /// A key with this KID is already installed; a KID maps to exactly one base key
+    /// (RFC 9605 §4.4.1).
+    #[error("a key with KID {0} is already installed")]
+    DuplicateKeyId(KeyId),
+    /// The cipher suite identifier is not one this build implements.
+    #[error("unsupported cipher suite 0x{0:04x}")]
+    UnsupportedCipherSuite(u16),
+    /// A replay window must be 1 to 128 counters wide.
+    #[error("replay window width out of range")]
+    ReplayWindowWidth,
+    /// The ratchet step bits `R` of RFC 9605 §5.1 must be 1 to 63.
+    #[error("ratchet bits out of range")]
+    RatchetBits,
+    /// A key generation does not fit in the `64 - R` high bits of the KID (RFC 9605 §5.1).
+    #[error("key generation out of range")]
+    GenerationOutOfRange,
+    /// The ratchet step counter of a sender reached `u64::MAX`.
+    #[error("ratchet steps exhausted")]
+    RatchetExhausted,
+    /// A ratchet receiver's catch-up distance plus its retained steps must be at least 1 and
+    /// less than `2^R`, so that every ratchet-step value means exactly one step.
+    #[error("ratchet catch-up or retention out of range")]
+    RatchetWindow,
+    /// The MLS KID bits of RFC 9605 §5.2: `E` must be 1 to 32 and `S` 0 to 31.
+    #[error("MLS epoch or sender bits out of range")]
+    MlsBits,
+    /// An MLS group size must be at least 1 and at most `2^31`.
+    #[error("MLS group size out of range")]
+    GroupSize,
+    /// An MLS sender index does not fit in `S` bits or is not a member of the group.
+    #[error("MLS sender index out of range")]
+    SenderIndexOutOfRange,
+    /// An MLS KID context does not fit in its `64 - S - E` bits.
+    #[error("MLS KID context out of range")]
+    ContextOutOfRange,
+    /// This MLS epoch is already installed.
+    #[error("MLS epoch {0} is already installed")]
+    DuplicateEpoch(u64),
+    /// An MLS epoch (or sender-key generation) is not newer than the current one: a send key is
+    /// never re-installed, which would restart its counter.
+    #[error("epoch or generation is not newer than the current one")]
+    NotNewer,
+    /// The MLS exporter failed.
+    #[error("MLS exporter failed")]
+    Exporter,
+    /// A bound (live epochs, cached keys, buffered frames) must be at least 1.
+    #[error("capacity out of range")]
+    Capacity,
+    /// A sender-key session's participant bits `S` must be at most 31, and `R + S` at most 62
+    /// (leaving generation bits).
+    #[error("participant bits out of range")]
+    ParticipantBits,
+    /// No send key is installed yet: there is nothing to ratchet.
+    #[error("no send key installed")]
+    NoSendKey,
+    /// The codec-aware (compat) mode of an Annex B codec (H.264, H.265) refuses this KID: its
+    /// big-endian encoding contains `00 00`, which sits in every trailer and, followed by the
+    /// counter, could look like a start code for many frames in a row (not part of RFC 9605; see
+    /// the `compat` module).
+    #[error("KID {0} contains 00 00 and cannot be used with an Annex B codec in compat mode")]
+    KidNotAnnexBSafe(KeyId),
 }

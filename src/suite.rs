@@ -2,7 +2,7 @@
 
 use core::fmt;
 
-use crate::error::KeyError;
+use crate::secret::KeyError;
 
 /// An SFrame cipher suite (RFC 9605 §4.5, Table 2 of §8.1).
 ///

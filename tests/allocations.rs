@@ -7,9 +7,9 @@
 
 use std::alloc::System;
 
-use secure_frame::ratchet::{RatchetBits, SenderKeyId};
-use secure_frame::session::{ParticipantId, Session};
-use secure_frame::{BaseKey, CipherSuite, Decryptor, Encryptor, KeyId, ReceiveKey};
+use secure_frame::codec::Codec;
+use secure_frame::session::{FrameFormat, ParticipantId, SenderKeyLayout, SenderKeySession};
+use secure_frame::{BaseKey, CipherSuite, Decryptor, Encryptor, KeyId, MAX_TAG_LEN, ReceiveKey};
 use stats_alloc::{INSTRUMENTED_SYSTEM, Region, StatsAlloc};
 
 #[global_allocator]
@@ -66,34 +66,87 @@ fn no_heap_allocation_per_frame() {
                 "{suite} {len} B allocated per frame: {stats:?}"
             );
 
-            // The session layer: a sender-key session with three remote participants.
-            let bits = RatchetBits::new(8).unwrap();
-            let mut alice = Session::sender_keys(suite, bits);
-            alice
-                .set_send_key(0, BaseKey::new(b"alice key").unwrap())
-                .unwrap();
-            let mut bob = Session::sender_keys(suite, bits);
-            bob.set_send_key(5, BaseKey::new(b"bob key").unwrap())
-                .unwrap();
-            for (p, generation, key) in [(1, 0, &b"alice key"[..]), (2, 1, b"x"), (3, 2, b"y")] {
-                let id = SenderKeyId::new(generation, 0);
-                bob.add_participant(ParticipantId(p), id, BaseKey::new(key).unwrap())
-                    .unwrap();
-            }
+            session_receives_without_allocating(suite, len, FrameFormat::Rfc9605);
+        }
+        session_receives_without_allocating(suite, 1200, FrameFormat::CodecAware(Codec::Vp8));
+        session_receives_without_allocating(suite, 1200, FrameFormat::CodecAware(Codec::H264));
+    }
+}
+
+/// Eight participants keyed as the docs say (everyone at generation 0): the KID names the
+/// sender, so participant 0 opens each frame with one key, and neither protect (in room for
+/// RFC 9605, into reused buffers for the codec-aware format) nor unprotect allocates.
+fn session_receives_without_allocating(suite: CipherSuite, len: usize, format: FrameFormat) {
+    let layout = SenderKeyLayout::default();
+    let mut sessions: Vec<SenderKeySession> = (0..8)
+        .map(|i| {
+            let mut s = SenderKeySession::new(suite, layout, ParticipantId(i))
+                .unwrap()
+                .with_format(format);
+            s.set_send_key(
+                0,
+                BaseKey::new(&[u8::try_from(i).unwrap() + 1; 16]).unwrap(),
+            )
+            .unwrap();
+            s
+        })
+        .collect();
+    let (receiver, senders) = sessions.split_first_mut().unwrap();
+    for (i, sender) in senders.iter().enumerate() {
+        let (id, base) = sender.send_key().unwrap();
+        receiver
+            .add_participant(ParticipantId(u64::try_from(i + 1).unwrap()), id, base)
+            .unwrap();
+    }
+    let plaintext: Vec<u8> = match format {
+        // A VP8 delta frame; an H.264 non-IDR slice.
+        FrameFormat::CodecAware(Codec::Vp8) => {
+            [&[0x31u8, 0x22, 0x33][..], &vec![0x5a; len]].concat()
+        }
+        FrameFormat::CodecAware(_) => [&[0, 0, 0, 1, 0x61, 0xe0][..], &vec![0x5a; len]].concat(),
+        _ => vec![0x5a; len],
+    };
+    let metadata = [9u8; 12];
+    let mut room = vec![0u8; Encryptor::HEADER_ROOM + plaintext.len() + MAX_TAG_LEN];
+    let mut wires: Vec<Vec<u8>> = vec![Vec::new(); senders.len()];
+    for round in 0..3 {
+        // The first rounds grow every buffer (the session swaps its output buffer with the
+        // caller's frame, so both have grown after two); the last must not allocate.
+        for (sender, wire) in senders.iter_mut().zip(&mut wires) {
             let region = Region::new(GLOBAL);
-            for _ in 0..3 {
-                let n = alice
-                    .protect_into(&metadata, &plaintext, &mut out)
-                    .unwrap()
-                    .len();
-                frame[..n].copy_from_slice(&out[..n]);
-                let opened = bob.unprotect(&metadata, &mut frame[..n]).unwrap();
-                assert_eq!(
-                    (opened.sender, opened.plaintext.len()),
-                    (ParticipantId(1), len)
-                );
+            if format == FrameFormat::Rfc9605 {
+                room[Encryptor::HEADER_ROOM..][..plaintext.len()].copy_from_slice(&plaintext);
+                let end = Encryptor::HEADER_ROOM + plaintext.len() + suite.tag_len();
+                let protected = sender.protect_in_room(&metadata, &mut room[..end]).unwrap();
+                wire.clear();
+                wire.extend_from_slice(protected);
+            } else {
+                wire.clear();
+                wire.extend_from_slice(&plaintext);
+                sender.protect(&metadata, wire).unwrap();
             }
             let stats = region.change();
+            if round == 2 {
+                assert_eq!(
+                    (stats.allocations, stats.reallocations),
+                    (0, 0),
+                    "protect {format:?} {suite} {len} B: {stats:?}"
+                );
+            }
+        }
+        let before = receiver.stats().frames_ok;
+        let region = Region::new(GLOBAL);
+        for (i, wire) in wires.iter_mut().enumerate() {
+            let opened = receiver.unprotect(&metadata, wire).unwrap();
+            let decrypted = opened.decrypted().unwrap();
+            assert_eq!(
+                decrypted.sender,
+                ParticipantId(u64::try_from(i + 1).unwrap())
+            );
+            assert_eq!(decrypted.plaintext.len(), plaintext.len());
+        }
+        let stats = region.change();
+        if round == 2 {
             assert_eq!(
                 (
                     stats.allocations,
@@ -101,8 +154,14 @@ fn no_heap_allocation_per_frame() {
                     stats.bytes_allocated
                 ),
                 (0, 0, 0),
-                "session {suite} {len} B allocated per frame: {stats:?}"
+                "session {format:?} {suite} {len} B allocated per frame: {stats:?}"
             );
         }
+        assert_eq!(receiver.stats().frames_ok - before, 7);
     }
+    assert_eq!(
+        receiver.stats().authentication_errors,
+        0,
+        "no frame was tried under a wrong key"
+    );
 }

@@ -32,7 +32,7 @@ use secure_frame::codec::{
 };
 use secure_frame::compat::{
     AV1_METADATA_TYPE, CompatDecryptError, CompatDecryptor, CompatEncryptError, CompatEncryptor,
-    MAGIC, MAX_TRAILER_LEN, TrailerError, check_key_id, read_header,
+    MAGIC, MAX_TRAILER_LEN, Opened, PassThrough, TrailerError, check_key_id, read_header,
 };
 use secure_frame::hazmat::{self, RawAead};
 use secure_frame::{
@@ -349,7 +349,7 @@ fn pair(suite: CipherSuite, kid: u64, codec: Codec, policy: &Policy) -> Pair {
         sender: CompatEncryptor::new(encryptor, codec, policy.clone()).unwrap(),
         model: Model::new(suite, kid, BASE_KEY),
         keys,
-        receiver: CompatDecryptor::new(),
+        receiver: CompatDecryptor::for_codec(codec),
     }
 }
 
@@ -550,8 +550,9 @@ fn av1_pipeline_rewrites_what_plan_normalizes() {
     }
 }
 
-/// Decrypts through `keys`; on an error asserts that the frame is byte-identical and no replay
-/// window moved.
+/// Decrypts through `keys`; on an error asserts that no replay window moved and that the frame
+/// is byte-identical, except after a failed authentication, which may only have zeroed bytes
+/// (the opaque ones: never plaintext).
 fn open_checked(
     receiver: &mut CompatDecryptor,
     keys: &mut Decryptor,
@@ -568,11 +569,21 @@ fn open_checked(
     match receiver.decrypt_in_place(keys, metadata, frame) {
         Ok(opened) => Ok(opened.frame().to_vec()),
         Err(e) => {
-            assert_eq!(
-                frame,
-                &before[..],
-                "frame changed by a failed decrypt ({e:?})"
-            );
+            if e == CompatDecryptError::Authentication {
+                assert!(
+                    frame
+                        .iter()
+                        .zip(&before)
+                        .all(|(&now, &was)| now == was || now == 0),
+                    "a failed authentication only zeroes bytes ({e:?})"
+                );
+            } else {
+                assert_eq!(
+                    frame,
+                    &before[..],
+                    "frame changed by a failed decrypt ({e:?})"
+                );
+            }
             assert_eq!(windows(keys), windows_before, "replay window moved ({e:?})");
             Err(e)
         }
@@ -654,7 +665,8 @@ fn fresh_keys(suite: CipherSuite) -> Decryptor {
 }
 
 /// Opens `frame` with fresh keys and asserts the exact error the structural model predicts
-/// (or authentication failure when it parses). An empty frame passes through: `None`.
+/// (or authentication failure when it parses). An empty frame is refused: a receiver that
+/// knows no codec accepts none (`None`).
 fn assert_refused_as_predicted(
     suite: CipherSuite,
     frame: &[u8],
@@ -664,7 +676,7 @@ fn assert_refused_as_predicted(
     let mut buf = frame.to_vec();
     let got = open_checked(&mut CompatDecryptor::new(), &mut keys, b"md", &mut buf);
     if frame.is_empty() {
-        assert_eq!(got, Ok(vec![]), "{what}");
+        assert_eq!(got, Err(CompatDecryptError::EmptyFrame), "{what}");
         return None;
     }
     let tag_len = suite.tag_len();
@@ -1040,7 +1052,32 @@ fn empty_frames_pass_through_both_ways() {
             .decrypt_in_place(&mut p.keys, b"", &mut empty)
             .unwrap();
         assert_eq!((opened.frame(), opened.header()), (&[][..], None));
+        assert!(matches!(
+            opened,
+            Opened::PassedThrough {
+                reason: PassThrough::Empty,
+                ..
+            }
+        ));
     }
+    // The codecs whose senders never send an empty frame: the receiver refuses one.
+    for codec in [Codec::Av1, Codec::H264, Codec::H265] {
+        let mut p = pair(GCM, KID, codec, &Policy::default());
+        assert!(p.sender.encrypt(b"", &[], &mut Vec::new()).is_err());
+        assert_eq!(
+            p.receiver
+                .decrypt_in_place(&mut p.keys, b"", &mut [])
+                .unwrap_err(),
+            CompatDecryptError::EmptyFrame
+        );
+    }
+    assert_eq!(
+        CompatDecryptor::new()
+            .decrypt_in_place(&mut Decryptor::new(GCM), b"", &mut [])
+            .unwrap_err(),
+        CompatDecryptError::EmptyFrame,
+        "refused unless opted in"
+    );
 }
 
 #[test]
@@ -1791,15 +1828,11 @@ fn replay_and_unknown_keys() {
     // With a single receive key.
     let mut key = ReceiveKey::new(GCM, KeyId(KID), BASE_KEY).unwrap();
     let mut buf = wire.clone();
-    assert!(
-        receiver
-            .decrypt_in_place_with_key(&mut key, b"md", &mut buf)
-            .is_ok()
-    );
+    assert!(receiver.decrypt_in_place(&mut key, b"md", &mut buf).is_ok());
     let mut buf = wire.clone();
     assert_eq!(
         receiver
-            .decrypt_in_place_with_key(&mut key, b"md", &mut buf)
+            .decrypt_in_place(&mut key, b"md", &mut buf)
             .unwrap_err(),
         E::Replay
     );
@@ -1807,7 +1840,7 @@ fn replay_and_unknown_keys() {
     let mut other = ReceiveKey::new(GCM, KeyId(KID + 1), BASE_KEY).unwrap();
     assert_eq!(
         receiver
-            .decrypt_in_place_with_key(&mut other, b"md", &mut buf)
+            .decrypt_in_place(&mut other, b"md", &mut buf)
             .unwrap_err(),
         E::UnknownKeyId(KeyId(KID))
     );
@@ -1817,11 +1850,21 @@ fn replay_and_unknown_keys() {
     let mut wrong = ReceiveKey::new(GCM, KeyId(KID), b"another base key").unwrap();
     assert_eq!(
         receiver
-            .decrypt_in_place_with_key(&mut wrong, b"md", &mut buf)
+            .decrypt_in_place(&mut wrong, b"md", &mut buf)
             .unwrap_err(),
         E::Authentication
     );
-    assert_eq!(buf, wire);
+    // The failure contract: the opaque bytes are zeroed, the clear bytes and trailer kept.
+    assert_ne!(buf, wire);
+    for (i, (&now, &was)) in buf.iter().zip(&wire).enumerate() {
+        assert!(
+            now == was || now == 0,
+            "byte {i}: {was:02x} became {now:02x}"
+        );
+    }
+    // Two slices of six clear bytes each, then the 26-byte trailer.
+    assert!(buf[..6] == wire[..6] && buf[9..15] == wire[9..15]);
+    assert!(buf[buf.len() - 26..] == wire[wire.len() - 26..]);
     assert_eq!(wrong.replay_window(), &ReplayWindow::default());
 }
 
@@ -1954,7 +1997,7 @@ fn debug_and_accessors() {
     ), "{printed}");
     assert_eq!(
         format!("{:?}", CompatDecryptor::default()),
-        "CompatDecryptor { max_ranges: 1024, accept_unprotected: false, .. }"
+        "CompatDecryptor { max_ranges: 1024, accept_unprotected: false, accept_empty: false, .. }"
     );
     let errors = [
         CompatDecryptError::NotProtected.to_string(),

@@ -2,6 +2,7 @@
 //! late joiners, the unknown-KID buffer, counters, and forged frames that move nothing.
 #![allow(
     clippy::unwrap_used,
+    clippy::expect_used,
     clippy::indexing_slicing,
     clippy::panic,
     clippy::as_conversions,
@@ -9,16 +10,22 @@
 )]
 
 use secure_frame::mls::MlsExporter;
-use secure_frame::session::{FrameFormat, ReleasedFrame};
+use secure_frame::session::{FrameFormat, KeyScheme, ReleasedFrame};
 use secure_frame::{
-    BaseKey, CipherSuite, DecryptError, EncryptError, KeyError, KeyId, ParticipantId, ProtectError,
-    RatchetBits, SenderKeyId, Session, SessionStats, UnprotectError,
+    BaseKey, CipherSuite, ErrorKind, KeyError, KeyId, MlsSession, ParticipantId, ProtectError,
+    SenderKeyId, SenderKeyLayout, SenderKeySession, Session, SessionStats, UnprotectError,
 };
 
 const SUITE: CipherSuite = CipherSuite::AesCtr128HmacSha256_80;
 
-fn bits() -> RatchetBits {
-    RatchetBits::new(4).unwrap()
+/// R = 4 ratchet bits, S = 4 participant bits: participant `p` sends generation 0, step 0
+/// under KID `(p + 1) << 4`.
+fn layout() -> SenderKeyLayout {
+    SenderKeyLayout::new(4, 4).unwrap()
+}
+
+fn session(me: u64) -> SenderKeySession {
+    SenderKeySession::new(SUITE, layout(), ParticipantId(me)).unwrap()
 }
 
 fn key(byte: u8) -> BaseKey {
@@ -29,24 +36,29 @@ fn copy(key: &BaseKey) -> BaseKey {
     BaseKey::new(key.expose_secret()).unwrap()
 }
 
-fn protect(session: &mut Session, text: &[u8]) -> Vec<u8> {
+fn protect<S: KeyScheme>(session: &mut Session<S>, text: &[u8]) -> Vec<u8> {
     let mut frame = text.to_vec();
     session.protect(b"meta", &mut frame).unwrap();
     frame
 }
 
-fn unprotect(session: &mut Session, frame: &[u8]) -> Result<(u64, Vec<u8>), UnprotectError> {
+fn unprotect<S: KeyScheme>(
+    session: &mut Session<S>,
+    frame: &[u8],
+) -> Result<(u64, Vec<u8>), UnprotectError> {
     let mut buf = frame.to_vec();
-    session
-        .unprotect(b"meta", &mut buf)
-        .map(|u| (u.sender.0, u.plaintext.to_vec()))
+    session.unprotect(b"meta", &mut buf).map(|u| {
+        let d = u.decrypted().expect("RFC 9605 frames never pass through");
+        (d.sender.0, d.plaintext.to_vec())
+    })
 }
 
 /// `n` sender-key sessions, each with a key for generation 0, each knowing all others.
-fn sender_key_group(n: u8) -> Vec<Session> {
-    let mut sessions: Vec<Session> = (0..n)
+/// Keyed as the docs tell a user: every participant starts at generation 0.
+fn sender_key_group(n: u8) -> Vec<SenderKeySession> {
+    let mut sessions: Vec<SenderKeySession> = (0..n)
         .map(|i| {
-            let mut s = Session::sender_keys(SUITE, bits());
+            let mut s = session(u64::from(i));
             s.set_send_key(0, key(i + 1)).unwrap();
             s
         })
@@ -58,7 +70,7 @@ fn sender_key_group(n: u8) -> Vec<Session> {
         };
         for (j, s) in sessions.iter_mut().enumerate() {
             if i != j {
-                s.add_participant(ParticipantId(i as u64), id, copy(&base))
+                s.add_participant(ParticipantId(i as u64), id, &base)
                     .unwrap();
             }
         }
@@ -67,10 +79,12 @@ fn sender_key_group(n: u8) -> Vec<Session> {
 }
 
 #[test]
-fn sender_keys_every_direction_with_colliding_kids() {
-    // Every sender starts at generation 0, step 0: all KIDs are 0 and collide. The session
-    // tries each participant that recognizes the KID and attributes the frame correctly.
+fn sender_keys_every_direction_kids_never_collide() {
+    // Every sender starts at generation 0, step 0, yet each has a KID of its own: the KID
+    // names the sender, and the frame is attributed from it.
     let mut group = sender_key_group(3);
+    let kids: Vec<KeyId> = group.iter().map(|s| s.send_key_id().unwrap()).collect();
+    assert_eq!(kids, [KeyId(0x10), KeyId(0x20), KeyId(0x30)]);
     for from in 0..3 {
         let frame = protect(&mut group[from], format!("from {from}").as_bytes());
         for to in (0..3).filter(|&t| t != from) {
@@ -81,7 +95,7 @@ fn sender_keys_every_direction_with_colliding_kids() {
     }
     assert_eq!(group[0].stats().frames_ok, 2);
     assert_eq!(group[0].stats().frames_protected, 1);
-    assert_eq!(group[0].stats().authentication_failures, 0);
+    assert_eq!(group[0].stats().authentication_errors, 0);
 }
 
 #[test]
@@ -92,19 +106,20 @@ fn unprotect_from_restricts_to_one_participant() {
     let out = group[0]
         .unprotect_from(ParticipantId(1), b"meta", &mut buf)
         .unwrap();
-    assert_eq!(out.plaintext, b"from 1");
+    assert_eq!(out.decrypted().unwrap().plaintext, b"from 1");
     let mut buf = frame.clone();
     assert_eq!(
         group[0]
             .unprotect_from(ParticipantId(2), b"meta", &mut buf)
             .err(),
-        Some(UnprotectError::Decrypt(DecryptError::Authentication)),
-        "participant 2's key is tried and refuses"
+        Some(UnprotectError::UnknownKeyId(KeyId(0x20))),
+        "the KID is participant 1's: no key of participant 2 is even tried"
     );
+    assert_eq!(buf, frame, "a refused frame is untouched");
     let mut buf = frame;
     assert!(matches!(
         group[0].unprotect_from(ParticipantId(9), b"meta", &mut buf),
-        Err(UnprotectError::Decrypt(DecryptError::UnknownKeyId(_)))
+        Err(UnprotectError::UnknownKeyId(_))
     ));
 }
 
@@ -112,7 +127,7 @@ fn unprotect_from_restricts_to_one_participant() {
 fn ratchet_rotation_is_followed() {
     let mut group = sender_key_group(2);
     let old = protect(&mut group[0], b"step 0");
-    assert_eq!(group[0].ratchet(), Ok(KeyId(1)));
+    assert_eq!(group[0].ratchet(), Ok(KeyId(0x11)), "participant 0, step 1");
     let new = protect(&mut group[0], b"step 1");
     assert_eq!(unprotect(&mut group[1], &new).unwrap().1, b"step 1");
     assert_eq!(
@@ -125,7 +140,8 @@ fn ratchet_rotation_is_followed() {
             .participant(ParticipantId(0))
             .unwrap()
             .sender_key_id(),
-        SenderKeyId::new(0, 1)
+        SenderKeyId::new(1, 1),
+        "participant 0's field (1) in the generation bits, step 1"
     );
 }
 
@@ -138,28 +154,32 @@ fn leave_rotates_to_a_new_generation() {
     assert_eq!(group[0].set_send_key(0, key(50)), Err(KeyError::NotNewer));
     group[0].set_send_key(1, key(51)).unwrap();
     let (id, base) = group[0].send_key().map(|(id, k)| (id, copy(k))).unwrap();
-    assert_eq!(id, SenderKeyId::new(1, 0));
+    assert_eq!(
+        id,
+        SenderKeyId::new(1 << 4 | 1, 0),
+        "generation 1 of participant 0"
+    );
     group[1]
-        .add_participant(ParticipantId(0), id, base)
+        .add_participant(ParticipantId(0), id, &base)
         .unwrap();
     let frame = protect(&mut group[0], b"without 2");
     assert_eq!(unprotect(&mut group[1], &frame).unwrap().1, b"without 2");
     assert!(matches!(
         unprotect(&mut group[2], &frame),
-        Err(UnprotectError::Decrypt(DecryptError::UnknownKeyId(_)))
+        Err(UnprotectError::UnknownKeyId(_))
     ));
 }
 
 #[test]
 fn late_joiner_frames_wait_for_the_key() {
     let mut group = sender_key_group(2);
-    let mut dave = Session::sender_keys(SUITE, bits());
+    let mut dave = session(3);
     dave.set_send_key(3, key(99)).unwrap();
     let early: Vec<Vec<u8>> = (0..3u8).map(|i| protect(&mut dave, &[i])).collect();
     for f in &early {
         assert!(matches!(
             unprotect(&mut group[0], f),
-            Err(UnprotectError::Decrypt(DecryptError::UnknownKeyId(_)))
+            Err(UnprotectError::UnknownKeyId(_))
         ));
     }
     assert_eq!(group[0].pending_frames(), 3);
@@ -167,7 +187,7 @@ fn late_joiner_frames_wait_for_the_key() {
     // Dave's key arrives: the buffered frames are released, in order.
     let (id, base) = dave.send_key().map(|(id, k)| (id, copy(k))).unwrap();
     group[0]
-        .add_participant(ParticipantId(3), id, base)
+        .add_participant(ParticipantId(3), id, &base)
         .unwrap();
     for i in 0..3u8 {
         let released: ReleasedFrame = group[0].poll_released().unwrap();
@@ -182,7 +202,7 @@ fn late_joiner_frames_wait_for_the_key() {
     let stats = group[0].stats();
     assert_eq!(
         (
-            stats.unknown_key_ids,
+            stats.key_id_errors,
             stats.buffered,
             stats.released,
             stats.frames_ok
@@ -192,14 +212,14 @@ fn late_joiner_frames_wait_for_the_key() {
     // Released frames went through the replay window.
     assert_eq!(
         unprotect(&mut group[0], &early[0]),
-        Err(UnprotectError::Decrypt(DecryptError::Replay))
+        Err(UnprotectError::Replay(dave.send_key_id().unwrap()))
     );
 }
 
 #[test]
 fn the_buffer_is_bounded() {
-    let mut alice = Session::sender_keys(SUITE, bits()).with_pending_limits(2, 1 << 20);
-    let mut bob = Session::sender_keys(SUITE, bits());
+    let mut alice = session(0).with_pending_limits(2, 1 << 20);
+    let mut bob = session(1);
     bob.set_send_key(0, key(2)).unwrap();
     let frames: Vec<Vec<u8>> = (0..5u8).map(|i| protect(&mut bob, &[i; 10])).collect();
     for f in &frames {
@@ -208,7 +228,7 @@ fn the_buffer_is_bounded() {
     assert_eq!(alice.pending_frames(), 2);
     assert_eq!(alice.stats().dropped_from_buffer, 3);
     let (id, base) = bob.send_key().map(|(id, k)| (id, copy(k))).unwrap();
-    alice.add_participant(ParticipantId(1), id, base).unwrap();
+    alice.add_participant(ParticipantId(1), id, &base).unwrap();
     assert_eq!(
         alice.poll_released().unwrap().plaintext,
         [3; 10],
@@ -217,7 +237,7 @@ fn the_buffer_is_bounded() {
     assert_eq!(alice.poll_released().unwrap().plaintext, [4; 10]);
 
     // By bytes too, and buffering can be switched off.
-    let mut small = Session::sender_keys(SUITE, bits()).with_pending_limits(10, 40);
+    let mut small = session(0).with_pending_limits(10, 40);
     for f in &frames {
         let _ = unprotect(&mut small, f);
     }
@@ -226,7 +246,7 @@ fn the_buffer_is_bounded() {
         1,
         "each frame is 10 + 4 + header + tag bytes"
     );
-    let mut none = Session::sender_keys(SUITE, bits()).with_pending_limits(0, 0);
+    let mut none = session(0).with_pending_limits(0, 0);
     let _ = unprotect(&mut none, &frames[0]);
     assert_eq!(none.pending_frames(), 0);
     small.clear_pending();
@@ -246,14 +266,15 @@ fn counters_and_forged_frames() {
     *forged.last_mut().unwrap() ^= 1;
     assert_eq!(
         unprotect(&mut group[1], &forged),
-        Err(UnprotectError::Decrypt(DecryptError::Authentication))
+        Err(UnprotectError::Authentication(KeyId(0x10)))
     );
     // A forged frame claiming a future step of a known sender: tried, refused, nothing moved.
     let mut future = frame.clone();
-    future[0] = 0x30 | (future[0] & 0x0f); // KID 3 (step 3), same counter
+    // KID 0x13 (participant 0, step 3), same counter: config byte 1 KID byte, then the KID
+    future[1] = 0x13;
     assert_eq!(
         unprotect(&mut group[1], &future),
-        Err(UnprotectError::Decrypt(DecryptError::Authentication))
+        Err(UnprotectError::Authentication(KeyId(0x13)))
     );
     assert_eq!(
         group[1]
@@ -263,46 +284,64 @@ fn counters_and_forged_frames() {
         before
     );
     assert_eq!(unprotect(&mut group[1], &frame).unwrap().1, b"genuine");
+    let replay = unprotect(&mut group[1], &frame).unwrap_err();
+    assert_eq!(replay, UnprotectError::Replay(KeyId(0x10)));
     assert_eq!(
-        unprotect(&mut group[1], &frame),
-        Err(UnprotectError::Decrypt(DecryptError::Replay))
+        (replay.kind(), replay.key_id(), replay.is_retryable()),
+        (ErrorKind::Authentication, Some(KeyId(0x10)), false)
     );
-    assert!(
-        unprotect(&mut group[1], &[0x90]).is_err(),
+    let truncated = unprotect(&mut group[1], &[0x90]).unwrap_err();
+    assert_eq!(
+        (truncated.kind(), truncated.key_id()),
+        (ErrorKind::Syntax, None),
         "truncated header"
     );
-    assert!(
-        unprotect(&mut group[1], &[0x00, 1, 2]).is_err(),
+    let short = unprotect(&mut group[1], &[0x80, 0x10, 1, 2]).unwrap_err();
+    assert_eq!(
+        short,
+        UnprotectError::TooShort(KeyId(0x10)),
         "shorter than the tag"
     );
+    assert_eq!(short.kind().as_str(), "syntax");
     let stats: SessionStats = group[1].stats();
     assert_eq!(stats.frames_ok, 1);
-    assert_eq!(stats.authentication_failures, 2);
+    assert_eq!(stats.authentication_errors, 3, "two forgeries and a replay");
     assert_eq!(stats.replays, 1);
-    assert_eq!(stats.malformed, 2);
-    assert_eq!(stats.unknown_key_ids, 0);
+    assert_eq!(stats.syntax_errors, 2);
+    assert_eq!(stats.key_id_errors, 0);
 }
 
 #[test]
 fn protect_needs_a_key_and_keeps_the_plaintext_on_error() {
-    let mut s = Session::sender_keys(SUITE, bits());
+    let mut s = session(0);
     let mut frame = b"plain".to_vec();
-    assert_eq!(
-        s.protect(b"", &mut frame),
-        Err(ProtectError::Encrypt(EncryptError::NoSendKey))
-    );
+    assert_eq!(s.protect(b"", &mut frame), Err(ProtectError::NoSendKey));
     assert_eq!(frame, b"plain");
-    assert_eq!(s.ratchet(), Err(KeyError::WrongScheme));
+    assert_eq!(s.ratchet(), Err(KeyError::NoSendKey));
     let mut out = [0u8; 64];
     assert_eq!(
         s.protect_into(b"", b"x", &mut out).err(),
-        Some(ProtectError::Encrypt(EncryptError::NoSendKey))
+        Some(ProtectError::NoSendKey)
     );
+    assert_eq!(s.protected_len(1), None);
     s.set_send_key(0, key(1)).unwrap();
     let n = s.protect_into(b"", b"x", &mut out).unwrap().len();
-    assert_eq!(n, 1 + 1 + SUITE.tag_len());
+    assert_eq!(
+        n,
+        2 + 1 + SUITE.tag_len(),
+        "header with a 1-byte KID, payload, tag"
+    );
+    assert_eq!(s.protected_len(1), Some(n));
+    // In room: the payload does not move, the header lands in front of it.
+    let mut buf = vec![0u8; secure_frame::Encryptor::HEADER_ROOM + 1 + SUITE.tag_len()];
+    buf[secure_frame::Encryptor::HEADER_ROOM] = b'x';
+    let wire = s.protect_in_room(b"meta", &mut buf).unwrap().to_vec();
+    let mut other = session(1);
+    let (id, base) = s.send_key().map(|(id, k)| (id, copy(k))).unwrap();
+    other.add_participant(ParticipantId(0), id, &base).unwrap();
+    assert_eq!(unprotect(&mut other, &wire).unwrap(), (0, b"x".to_vec()));
     assert_eq!(s.format(), FrameFormat::Rfc9605);
-    assert_eq!(s.send_key_id(), Some(KeyId(0)));
+    assert_eq!(s.send_key_id(), Some(KeyId(0x10)));
 }
 
 /// A stand-in exporter: the "exporter secret" of an epoch, HKDF'd with the label.
@@ -321,7 +360,9 @@ impl MlsExporter for EpochExporter {
 
 #[test]
 fn mls_sessions_rollover_and_attribution() {
-    let mut members: Vec<Session> = (0..3).map(|_| Session::mls(SUITE, 2, 0).unwrap()).collect();
+    let mut members: Vec<MlsSession> = (0..3)
+        .map(|_| MlsSession::new(SUITE, 2, 0).unwrap())
+        .collect();
     for epoch in 0..10u64 {
         for (index, m) in members.iter_mut().enumerate() {
             m.install_epoch_from(
@@ -331,7 +372,7 @@ fn mls_sessions_rollover_and_attribution() {
                 u32::try_from(index).unwrap(),
             )
             .unwrap();
-            assert!(m.mls_store().unwrap().live_epochs().count() <= 4);
+            assert!(m.mls_store().live_epochs().count() <= 4);
         }
         for from in 0..3 {
             let frame = protect(&mut members[from], b"mls");
@@ -341,7 +382,7 @@ fn mls_sessions_rollover_and_attribution() {
             // My own frame is not decryptable by me (encrypt-only KID).
             assert!(matches!(
                 unprotect(&mut members[from], &frame),
-                Err(UnprotectError::Decrypt(DecryptError::UnknownKeyId(_)))
+                Err(UnprotectError::UnknownKeyId(_))
             ));
             members[from].clear_pending();
         }
@@ -362,18 +403,14 @@ fn mls_sessions_rollover_and_attribution() {
     let mut buf = frame;
     assert!(matches!(
         members[2].unprotect_from(ParticipantId(0), b"meta", &mut buf),
-        Err(UnprotectError::Decrypt(DecryptError::UnknownKeyId(_)))
+        Err(UnprotectError::UnknownKeyId(_))
     ));
-    assert_eq!(
-        members[0].set_send_key(1, key(1)),
-        Err(KeyError::WrongScheme)
-    );
 }
 
 #[test]
 fn mls_frames_of_a_future_epoch_wait_for_it() {
-    let mut a = Session::mls(SUITE, 4, 0).unwrap();
-    let mut b = Session::mls(SUITE, 4, 0).unwrap();
+    let mut a = MlsSession::new(SUITE, 4, 0).unwrap();
+    let mut b = MlsSession::new(SUITE, 4, 0).unwrap();
     a.install_epoch_from(&EpochExporter(1), 1, 2, 0).unwrap();
     b.install_epoch_from(&EpochExporter(1), 1, 2, 1).unwrap();
     // A commits epoch 2 and sends before B has processed it.
@@ -381,7 +418,7 @@ fn mls_frames_of_a_future_epoch_wait_for_it() {
     let early = protect(&mut a, b"epoch 2");
     assert!(matches!(
         unprotect(&mut b, &early),
-        Err(UnprotectError::Decrypt(DecryptError::UnknownKeyId(_)))
+        Err(UnprotectError::UnknownKeyId(_))
     ));
     b.install_epoch_from(&EpochExporter(2), 2, 2, 1).unwrap();
     assert_eq!(b.poll_released().unwrap().plaintext, b"epoch 2");
@@ -389,11 +426,42 @@ fn mls_frames_of_a_future_epoch_wait_for_it() {
 
 #[test]
 fn debug_prints_no_key_bytes() {
-    let mut s = Session::sender_keys(SUITE, bits());
+    let mut s = session(0);
     s.set_send_key(0, key(1)).unwrap();
     let text = format!("{s:?}");
     assert!(text.starts_with(
-        "Session { suite: AesCtr128HmacSha256_80, format: Rfc9605, scheme: \"sender keys\", send_key_id: Some(KeyId(0)), pending: 0,"
+        "Session { suite: AesCtr128HmacSha256_80, format: Rfc9605, keys: SenderKeys { layout: SenderKeyLayout { ratchet_bits: RatchetBits(4), participant_bits: 4 }, me: ParticipantId(0), participants: 0, .. }, send_key_id: Some(KeyId(16)), pending: 0,"
     ), "{text}");
     assert!(!text.contains("[1,"));
+}
+
+#[test]
+fn a_frame_refused_by_unprotect_from_is_never_released_as_another() {
+    let mut carol = session(2);
+    carol.set_send_key(0, key(3)).unwrap();
+    let frame = protect(&mut carol, b"from carol");
+    let mut alice = session(0);
+    // The transport says participant 1 sent it, but the KID is participant 2's.
+    let mut buf = frame.clone();
+    assert_eq!(
+        alice.unprotect_from(ParticipantId(1), b"meta", &mut buf),
+        Err(UnprotectError::UnknownKeyId(carol.send_key_id().unwrap()))
+    );
+    assert_eq!(alice.pending_frames(), 0, "not kept");
+    // A frame of the named participant whose key is late is kept, and released as theirs.
+    let mut buf = frame.clone();
+    assert!(
+        alice
+            .unprotect_from(ParticipantId(2), b"meta", &mut buf)
+            .is_err()
+    );
+    assert_eq!(alice.pending_frames(), 1);
+    let (id, base) = carol.send_key().map(|(id, k)| (id, copy(k))).unwrap();
+    alice.add_participant(ParticipantId(2), id, &base).unwrap();
+    let released = alice.poll_released().unwrap();
+    assert_eq!(
+        (released.sender, released.plaintext),
+        (ParticipantId(2), b"from carol".to_vec())
+    );
+    assert_eq!(alice.poll_released(), None);
 }

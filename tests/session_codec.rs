@@ -3,6 +3,7 @@
 
 #![allow(
     clippy::unwrap_used,
+    clippy::expect_used,
     clippy::indexing_slicing,
     clippy::panic,
     reason = "test code"
@@ -11,25 +12,42 @@
 mod common;
 
 use secure_frame::codec::{self, Codec, Plan, Policy};
-use secure_frame::session::{FrameFormat, ParticipantId};
+use secure_frame::compat::{CompatEncryptError, PassThrough};
+use secure_frame::session::{FrameFormat, ParticipantId, Unprotected};
 use secure_frame::{
-    BaseKey, CipherSuite, DecryptError, KeyError, KeyId, ProtectError, RatchetBits, SenderKeyId,
-    Session, UnprotectError,
+    BaseKey, CipherSuite, KeyError, KeyId, ProtectError, SenderKeyLayout, SenderKeySession,
+    UnprotectError,
 };
 
 fn key(byte: u8) -> BaseKey {
     BaseKey::new(&[byte; 16]).unwrap()
 }
 
-/// Alice sends, Bob receives, both in `format`.
-fn pair(suite: CipherSuite, format: FrameFormat) -> (Session, Session) {
-    let bits = RatchetBits::new(8).unwrap();
-    let mut alice = Session::sender_keys(suite, bits).with_format(format);
-    alice.set_send_key(1, key(0xa1)).unwrap();
-    let mut bob = Session::sender_keys(suite, bits).with_format(format);
-    bob.add_participant(ParticipantId(7), SenderKeyId::new(1, 0), key(0xa1))
+fn session(suite: CipherSuite, me: u64, format: FrameFormat) -> SenderKeySession {
+    SenderKeySession::new(suite, SenderKeyLayout::default(), ParticipantId(me))
+        .unwrap()
+        .with_format(format)
+}
+
+/// Hands `from`'s current send key to `to`.
+fn introduce(from: &SenderKeySession, from_id: u64, to: &mut SenderKeySession) {
+    let (id, base) = from.send_key().unwrap();
+    to.add_participant(ParticipantId(from_id), id, base)
         .unwrap();
+}
+
+/// Alice (participant 7) sends, Bob (participant 0) receives, both in `format`.
+fn pair(suite: CipherSuite, format: FrameFormat) -> (SenderKeySession, SenderKeySession) {
+    let mut alice = session(suite, 7, format);
+    alice.set_send_key(1, key(0xa1)).unwrap();
+    let mut bob = session(suite, 0, format);
+    introduce(&alice, 7, &mut bob);
     (alice, bob)
+}
+
+fn plaintext(opened: Unprotected<'_>) -> (ParticipantId, &mut [u8]) {
+    let d = opened.decrypted().expect("decrypted, not passed through");
+    (d.sender, d.plaintext)
 }
 
 fn normalized(codec: Codec, frame: &[u8]) -> Vec<u8> {
@@ -54,23 +72,18 @@ fn every_frame_of_every_clip_round_trips_through_sessions() {
                 // protect_into gives the same kind of frame into a caller's buffer
                 let mut out = vec![0; wire.len() + 64];
                 let into_len = alice.protect_into(b"rtp", frame, &mut out).unwrap().len();
-                let opened = bob.unprotect(b"rtp", &mut wire).unwrap();
-                assert_eq!(opened.sender, ParticipantId(7));
-                assert_eq!(
-                    opened.plaintext,
-                    normalized(codec, frame),
-                    "{} #{i}",
-                    clip.file
-                );
-                let opened = bob.unprotect(b"rtp", &mut out[..into_len]).unwrap();
-                assert_eq!(opened.plaintext, normalized(codec, frame));
+                let (sender, opened) = plaintext(bob.unprotect(b"rtp", &mut wire).unwrap());
+                assert_eq!(sender, ParticipantId(7));
+                assert_eq!(opened, normalized(codec, frame), "{} #{i}", clip.file);
+                let (_, opened) = plaintext(bob.unprotect(b"rtp", &mut out[..into_len]).unwrap());
+                assert_eq!(opened, normalized(codec, frame));
             }
             let stats = bob.stats();
             assert_eq!(
                 stats.frames_ok,
                 2 * u64::try_from(clip.frames.len()).unwrap()
             );
-            assert_eq!(stats.authentication_failures + stats.malformed, 0);
+            assert_eq!(stats.authentication_errors + stats.syntax_errors, 0);
         }
     }
 }
@@ -78,10 +91,9 @@ fn every_frame_of_every_clip_round_trips_through_sessions() {
 #[test]
 fn a_frame_before_its_key_is_buffered_and_released() {
     let format = FrameFormat::CodecAware(Codec::Vp8);
-    let bits = RatchetBits::new(8).unwrap();
-    let mut alice = Session::sender_keys(CipherSuite::AesGcm128Sha256, bits).with_format(format);
+    let mut alice = session(CipherSuite::AesGcm128Sha256, 1, format);
     alice.set_send_key(3, key(1)).unwrap();
-    let mut bob = Session::sender_keys(CipherSuite::AesGcm128Sha256, bits).with_format(format);
+    let mut bob = session(CipherSuite::AesGcm128Sha256, 0, format);
     // a VP8 delta frame: P bit set in the first byte
     let frame = vec![0x31, 0x22, 0x33, 0x44, 0x55];
     let mut wire = frame.clone();
@@ -89,12 +101,11 @@ fn a_frame_before_its_key_is_buffered_and_released() {
     let kept = wire.clone();
     assert_eq!(
         bob.unprotect(b"", &mut wire).unwrap_err(),
-        UnprotectError::Decrypt(DecryptError::UnknownKeyId(KeyId(3 << 8)))
+        UnprotectError::UnknownKeyId(KeyId((3 << 8 | 2) << 8))
     );
     assert_eq!(wire, kept, "an unknown KID leaves the frame as it was");
     assert_eq!(bob.pending_frames(), 1);
-    bob.add_participant(ParticipantId(1), SenderKeyId::new(3, 0), key(1))
-        .unwrap();
+    introduce(&alice, 1, &mut bob);
     let released = bob.poll_released().unwrap();
     assert_eq!(released.plaintext, frame);
     assert_eq!(released.sender, ParticipantId(1));
@@ -113,15 +124,18 @@ fn forgeries_and_unprotected_frames_are_refused_and_counted() {
     forged[4] ^= 0x40;
     assert_eq!(
         bob.unprotect(b"", &mut forged).unwrap_err(),
-        UnprotectError::Decrypt(DecryptError::Authentication)
+        UnprotectError::Authentication(alice.send_key_id().unwrap())
     );
     // the genuine frame still opens: the forgery moved nothing
     let mut genuine = wire.clone();
-    assert_eq!(bob.unprotect(b"", &mut genuine).unwrap().plaintext, frame);
+    assert_eq!(
+        plaintext(bob.unprotect(b"", &mut genuine).unwrap()).1,
+        frame
+    );
     let mut again = wire.clone();
     assert_eq!(
         bob.unprotect(b"", &mut again).unwrap_err(),
-        UnprotectError::Decrypt(DecryptError::Replay)
+        UnprotectError::Replay(alice.send_key_id().unwrap())
     );
 
     // (`frame` itself ends in FA FA, the container's magic: use one that does not)
@@ -135,49 +149,115 @@ fn forgeries_and_unprotected_frames_are_refused_and_counted() {
     assert_eq!(
         (
             stats.frames_ok,
-            stats.authentication_failures,
+            stats.authentication_errors,
             stats.replays,
-            stats.malformed
+            stats.syntax_errors
         ),
-        (1, 1, 1, 1)
+        (1, 2, 1, 1)
+    );
+    // An empty frame: H.264 senders never send one, so it is refused, not passed through.
+    assert_eq!(
+        bob.unprotect(b"", &mut []).unwrap_err(),
+        UnprotectError::EmptyFrame
     );
 
     // opting in lets unprotected frames through unchanged
     let (_, bob) = pair(CipherSuite::AesGcm128Sha256, FrameFormat::CodecAware(codec));
     let mut bob = bob.accept_unprotected(true);
     let mut plain = unprotected.clone();
-    assert_eq!(
-        bob.unprotect(b"", &mut plain).unwrap().plaintext,
-        unprotected
-    );
+    match bob.unprotect(b"", &mut plain).unwrap() {
+        Unprotected::PassedThrough { reason, frame } => {
+            assert_eq!(reason, PassThrough::Unprotected);
+            assert_eq!(frame, unprotected);
+        }
+        Unprotected::Decrypted(_) => panic!("an unprotected frame is never 'decrypted'"),
+    }
+    assert_eq!(bob.stats().passed_through, 1);
 }
 
 #[test]
-fn annex_b_refuses_kids_with_two_zero_bytes() {
-    let bits = RatchetBits::new(8).unwrap();
-    let suite = CipherSuite::AesGcm128Sha256;
-    // generation 0x100, step 0: KID 0x010000
-    let mut h264 =
-        Session::sender_keys(suite, bits).with_format(FrameFormat::CodecAware(Codec::H264));
-    assert_eq!(
-        h264.set_send_key(0x100, key(2)),
-        Err(KeyError::KidNotAnnexBSafe(KeyId(0x0001_0000)))
-    );
-    assert_eq!(h264.send_key_id(), None, "nothing installed");
-    let mut vp8 =
-        Session::sender_keys(suite, bits).with_format(FrameFormat::CodecAware(Codec::Vp8));
-    assert_eq!(vp8.set_send_key(0x100, key(2)), Ok(KeyId(0x0001_0000)));
+fn empty_frames_pass_only_for_codecs_that_send_them() {
+    for (codec, passes) in [
+        (Codec::Opus, true),
+        (Codec::Vp8, true),
+        (Codec::Vp9, true),
+        (Codec::Av1, false),
+        (Codec::H264, false),
+        (Codec::H265, false),
+    ] {
+        let (mut alice, mut bob) =
+            pair(CipherSuite::AesGcm128Sha256, FrameFormat::CodecAware(codec));
+        let mut frame = Vec::new();
+        let sent = alice.protect(b"", &mut frame);
+        assert_eq!(sent.is_ok(), passes, "{codec:?}: the sender's view");
+        match bob.unprotect(b"", &mut []) {
+            Ok(Unprotected::PassedThrough { reason, frame }) => {
+                assert!(passes, "{codec:?}");
+                assert_eq!((reason, frame.len()), (PassThrough::Empty, 0));
+            }
+            Ok(Unprotected::Decrypted(_)) => panic!("{codec:?}: an empty frame decrypted"),
+            Err(e) => {
+                assert!(!passes, "{codec:?}: {e}");
+                assert_eq!(e, UnprotectError::EmptyFrame);
+            }
+        }
+        // The application can opt in for the others.
+        let mut lenient = bob.accept_empty(true);
+        assert!(matches!(
+            lenient.unprotect(b"", &mut []),
+            Ok(Unprotected::PassedThrough {
+                reason: PassThrough::Empty,
+                ..
+            })
+        ));
+    }
+}
 
-    // a key set before the format switched (or a ratchet step wrapping round to such a KID):
-    // protect refuses until the next step
-    let mut rfc = Session::sender_keys(suite, bits);
-    assert_eq!(rfc.set_send_key(0x100, key(3)), Ok(KeyId(0x0001_0000)));
-    let mut h264 = rfc.with_format(FrameFormat::CodecAware(Codec::H264));
+#[test]
+fn annex_b_kids_of_sessions_hold_no_two_zero_bytes() {
+    let suite = CipherSuite::AesGcm128Sha256;
+    let h264 = FrameFormat::CodecAware(Codec::H264);
+    // The participant field is never 0: below generation 65 536 every KID is Annex B safe.
+    for me in [0, 1, 127, 254] {
+        for generation in [0, 1, 2, 255, 256, 257, 0xff00, 0xffff] {
+            let mut s = session(suite, me, h264);
+            let kid = s.set_send_key(generation, key(2)).unwrap();
+            assert_eq!(
+                secure_frame::compat::check_key_id(Codec::H264, kid),
+                Ok(()),
+                "participant {me}, generation {generation}: {kid}"
+            );
+            for _ in 0..3 {
+                let kid = s.ratchet().unwrap();
+                assert_eq!(secure_frame::compat::check_key_id(Codec::H264, kid), Ok(()));
+            }
+        }
+    }
+    // Generation 0x10000 of participant 0: KID 01 00 00 01 00.
+    let mut s = session(suite, 0, h264);
+    assert_eq!(
+        s.set_send_key(0x1_0000, key(2)),
+        Err(KeyError::KidNotAnnexBSafe(KeyId(0x01_0000_0100)))
+    );
+    assert_eq!(s.send_key_id(), None, "nothing installed");
+    let mut vp8 = session(suite, 0, FrameFormat::CodecAware(Codec::Vp8));
+    assert_eq!(
+        vp8.set_send_key(0x1_0000, key(2)),
+        Ok(KeyId(0x01_0000_0100))
+    );
+
+    // A key set before the format switched: protect refuses it and keeps the plaintext.
+    let mut rfc = session(suite, 0, FrameFormat::Rfc9605);
+    assert_eq!(
+        rfc.set_send_key(0x1_0000, key(3)),
+        Ok(KeyId(0x01_0000_0100))
+    );
+    let mut h264 = rfc.with_format(h264);
     let mut frame = hex::decode("0000000161e0fafafa").unwrap();
     assert_eq!(
         h264.protect(b"", &mut frame),
         Err(ProtectError::Key(KeyError::KidNotAnnexBSafe(KeyId(
-            0x0001_0000
+            0x01_0000_0100
         ))))
     );
     assert_eq!(
@@ -185,7 +265,10 @@ fn annex_b_refuses_kids_with_two_zero_bytes() {
         hex::decode("0000000161e0fafafa").unwrap(),
         "plaintext kept"
     );
-    assert_eq!(h264.ratchet(), Ok(KeyId(0x0001_0001)));
+    assert_eq!(
+        h264.set_send_key(0x1_0001, key(4)),
+        Ok(KeyId(0x01_0001_0100))
+    );
     h264.protect(b"", &mut frame).unwrap();
 }
 
@@ -199,7 +282,7 @@ fn a_frame_the_codec_refuses_is_never_sent() {
     let kept = garbage.clone();
     assert!(matches!(
         alice.protect(b"", &mut garbage),
-        Err(ProtectError::Codec(_))
+        Err(ProtectError::CodecAware(CompatEncryptError::Codec(_)))
     ));
     assert_eq!(garbage, kept);
     assert_eq!(alice.stats().frames_protected, 0);

@@ -8,9 +8,16 @@ mod gcm;
 
 use subtle::ConstantTimeEq;
 
-use crate::error::KeyError;
+use crate::header::MAX_HEADER_LEN;
+use crate::secret::KeyError;
 use crate::secret::SframeKey;
 use crate::suite::{CipherSuite, NONCE_LEN};
+
+/// The longest metadata accepted with a frame, in bytes.
+///
+/// RFC 9605 §4.4.3 authenticates `header || metadata`; AES-GCM needs that as one slice, which
+/// is joined on the stack (no allocation per frame), so its length is bounded.
+pub const MAX_METADATA_LEN: usize = 1024;
 
 /// The associated data of one frame: the header as received, then the metadata
 /// (RFC 9605 §4.4.3 `aad = header + metadata`). Kept in two pieces so the CTR+HMAC suites never
@@ -35,7 +42,7 @@ impl Aad<'_> {
         if self.header.is_empty() {
             return Some(f(self.metadata));
         }
-        let mut buf = [0u8; crate::MAX_HEADER_LEN + crate::MAX_METADATA_LEN];
+        let mut buf = [0u8; MAX_HEADER_LEN + MAX_METADATA_LEN];
         let joined = buf.get_mut(..self.len())?;
         let (h, m) = joined.split_at_mut(self.header.len());
         h.copy_from_slice(self.header);

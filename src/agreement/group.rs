@@ -38,11 +38,12 @@ use hpke::{Deserializable, OpModeR, OpModeS, Serializable};
 use rand_core::CryptoRng;
 use zeroize::Zeroizing;
 
+use super::{AgreementError, EnvelopeError};
 use super::{KeyPair, PublicKey};
-use crate::error::{AgreementError, EnvelopeError, KeyError};
 use crate::header::KeyId;
 use crate::ratchet::{RatchetBits, RatchetReceiver, RatchetingSender, SenderKeyId};
 use crate::secret::BaseKey;
+use crate::secret::KeyError;
 use crate::suite::CipherSuite;
 
 type Kem = DhP256HkdfSha256;
@@ -275,10 +276,10 @@ impl OpenedSenderKey {
     /// # Errors
     ///
     /// [`AgreementError::Stale`] unless the key's generation is newer than the receiver's;
-    /// [`AgreementError::Key`] when the suite or `R` differ from the receiver's.
+    /// [`AgreementError::SuiteMismatch`] when the suite or `R` differ from the receiver's.
     pub fn install_into(self, receiver: &mut RatchetReceiver) -> Result<(), AgreementError> {
         if self.suite != receiver.suite() || self.ratchet_bits != receiver.ratchet_bits() {
-            return Err(AgreementError::Key(KeyError::WrongScheme));
+            return Err(AgreementError::SuiteMismatch);
         }
         if self.key_id.generation <= receiver.sender_key_id().generation {
             return Err(AgreementError::Stale);

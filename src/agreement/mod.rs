@@ -31,7 +31,7 @@ use rand_core::CryptoRng;
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
-use crate::error::AgreementError;
+use crate::secret::KeyError;
 
 pub use group::{
     Envelope, GroupSender, MemberEnvelope, OpenedSenderKey, open_sender_key, seal_sender_key,
@@ -183,4 +183,83 @@ impl fmt::Debug for KeyPair {
             .field("public", &self.public)
             .finish_non_exhaustive()
     }
+}
+
+/// Why a key agreement or sender-key envelope operation failed (not RFC 9605: the
+/// `agreement` module, feature `agreement`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, thiserror::Error)]
+#[non_exhaustive]
+pub enum AgreementError {
+    /// The bytes are not a valid, non-identity P-256 point in SEC1 encoding.
+    #[error("invalid P-256 public key")]
+    InvalidPublicKey,
+    /// The bytes are not a valid P-256 private scalar (zero or not below the group order).
+    #[error("invalid P-256 private key")]
+    InvalidPrivateKey,
+    /// The ECDH shared secret is all zeros.
+    #[error("all-zero ECDH shared secret")]
+    ZeroSharedSecret,
+    /// Both sides claim the same role, or the same public key.
+    #[error("both sides of a pairwise agreement have the same role or key")]
+    SameRoleOrKey,
+    /// A sender identity must be 1 to 255 bytes.
+    #[error("sender identity length out of range")]
+    SenderIdLength,
+    /// The envelope is malformed.
+    #[error("malformed sender-key envelope: {0}")]
+    Envelope(#[from] EnvelopeError),
+    /// The envelope names another sender than the one expected.
+    #[error("sender-key envelope from an unexpected sender")]
+    WrongSender,
+    /// The envelope did not authenticate: not sealed to this key, not sealed by the expected
+    /// sender, or altered. Deliberately carries no detail.
+    #[error("sender-key envelope did not open")]
+    Open,
+    /// HPKE could not seal (an internal failure of the HPKE implementation).
+    #[error("sender-key envelope could not be sealed")]
+    Seal,
+    /// A key inside the envelope or to be sealed is invalid.
+    #[error("invalid key: {0}")]
+    Key(#[from] KeyError),
+    /// The envelope's key is not newer than the one installed (a replayed envelope).
+    #[error("sender-key envelope is not newer than the installed key")]
+    Stale,
+    /// The envelope's cipher suite or ratchet bits differ from the receiver it is installed
+    /// into.
+    #[error("sender key for another cipher suite or ratchet layout")]
+    SuiteMismatch,
+    /// No member with this identity is known.
+    #[error("unknown group member")]
+    UnknownMember,
+}
+
+/// Why a sender-key envelope could not be parsed (the layout is documented in the
+/// `agreement::group` module, feature `agreement`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, thiserror::Error)]
+#[non_exhaustive]
+pub enum EnvelopeError {
+    /// The input ends inside a field.
+    #[error("envelope truncated")]
+    Truncated,
+    /// The version byte is not one this build reads.
+    #[error("unsupported envelope version {0}")]
+    Version(u8),
+    /// The cipher suite is not one this build implements.
+    #[error("unsupported cipher suite 0x{0:04x}")]
+    CipherSuite(u16),
+    /// The ratchet bits are not 1 to 63.
+    #[error("ratchet bits out of range")]
+    RatchetBits,
+    /// The sender identity is empty.
+    #[error("empty sender identity")]
+    SenderId,
+    /// The encapsulated key is not a valid P-256 point.
+    #[error("invalid encapsulated key")]
+    EncapsulatedKey,
+    /// The sealed key is shorter than the AEAD tag, empty, or longer than a base key.
+    #[error("sealed key length out of range")]
+    SealedKeyLength,
+    /// Bytes follow the last field.
+    #[error("trailing bytes after the envelope")]
+    TrailingBytes,
 }

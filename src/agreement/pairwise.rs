@@ -24,8 +24,8 @@ use hkdf::Hkdf;
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
+use super::AgreementError;
 use super::{KeyPair, PublicKey};
-use crate::error::AgreementError;
 use crate::secret::BaseKey;
 use crate::suite::CipherSuite;
 

@@ -114,8 +114,9 @@ pub(crate) fn plan<'a>(
     frame: &'a [u8],
     policy: &Policy,
     classify: impl Fn(&NalUnit<'_>, &Policy) -> Result<NalClass, CodecError>,
+    mut clear: ClearRanges,
+    mut out: Vec<u8>,
 ) -> Result<Plan<'a>, CodecError> {
-    let mut clear = ClearRanges::new();
     // Length of the normalized frame so far; the next unit's start code goes here. Each input unit
     // takes at least 4 bytes and at most 5 normalized, so this cannot overflow; saturate anyway.
     let mut out_len: usize = 0;
@@ -144,19 +145,20 @@ pub(crate) fn plan<'a>(
             .saturating_add(unit.bytes.len());
         key |= class.key;
     }
-    let normalized = if unchanged && out_len == frame.len() {
-        Cow::Borrowed(frame)
+    let (normalized, spare) = if unchanged && out_len == frame.len() {
+        (Cow::Borrowed(frame), out)
     } else {
-        let mut out = Vec::with_capacity(out_len);
+        out.reserve(out_len);
         for unit in nal_units(frame)? {
             out.extend_from_slice(&START_CODE);
             out.extend_from_slice(unit?.bytes);
         }
-        Cow::Owned(out)
+        (Cow::Owned(out), Vec::new())
     };
     Ok(Plan::Protect(FramePlan::new(
         normalized,
         clear,
+        spare,
         Framing::AnnexB,
         Some(key),
     )))

@@ -9,6 +9,7 @@
 //! [`Codec::from_mime`]: super::Codec::from_mime
 
 use alloc::borrow::Cow;
+use alloc::vec::Vec;
 
 use super::error::CodecError;
 use super::ranges::ClearRanges;
@@ -16,11 +17,15 @@ use super::vp8::check_ranges;
 use super::{FramePlan, Framing, Plan, Policy};
 
 /// Plans an Opus packet.
-pub(crate) fn plan_opus<'a>(frame: &'a [u8], policy: &Policy) -> Result<Plan<'a>, CodecError> {
+pub(crate) fn plan_opus<'a>(
+    frame: &'a [u8],
+    policy: &Policy,
+    mut clear: ClearRanges,
+    spare: Vec<u8>,
+) -> Result<Plan<'a>, CodecError> {
     if frame.is_empty() {
         return Ok(Plan::PassThrough);
     }
-    let mut clear = ClearRanges::new();
     if policy.opus_keep_toc {
         clear.union_push(0, 1);
     }
@@ -28,19 +33,21 @@ pub(crate) fn plan_opus<'a>(frame: &'a [u8], policy: &Policy) -> Result<Plan<'a>
     Ok(Plan::Protect(FramePlan::new(
         Cow::Borrowed(frame),
         clear,
+        spare,
         Framing::Opaque,
         None,
     )))
 }
 
 /// Plans a frame of a codec with no structure to keep (G.711, G.722).
-pub(crate) fn plan_opaque(frame: &[u8]) -> Plan<'_> {
+pub(crate) fn plan_opaque(frame: &[u8], clear: ClearRanges, spare: Vec<u8>) -> Plan<'_> {
     if frame.is_empty() {
         return Plan::PassThrough;
     }
     Plan::Protect(FramePlan::new(
         Cow::Borrowed(frame),
-        ClearRanges::new(),
+        clear,
+        spare,
         Framing::Opaque,
         None,
     ))

@@ -164,8 +164,12 @@ fn obus(frame: &[u8]) -> Obus<'_> {
 }
 
 /// Plans an AV1 temporal unit.
-pub(crate) fn plan<'a>(frame: &'a [u8], policy: &Policy) -> Result<Plan<'a>, CodecError> {
-    let mut clear = ClearRanges::new();
+pub(crate) fn plan<'a>(
+    frame: &'a [u8],
+    policy: &Policy,
+    mut clear: ClearRanges,
+    mut out: Vec<u8>,
+) -> Result<Plan<'a>, CodecError> {
     let mut out_len: usize = 0;
     let mut unchanged = true;
     let mut key = None;
@@ -197,10 +201,10 @@ pub(crate) fn plan<'a>(frame: &'a [u8], policy: &Policy) -> Result<Plan<'a>, Cod
     let Some(key) = key else {
         return Err(CodecError::NoMediaUnits);
     };
-    let normalized = if unchanged {
-        Cow::Borrowed(frame)
+    let (normalized, spare) = if unchanged {
+        (Cow::Borrowed(frame), out)
     } else {
-        let mut out = Vec::with_capacity(out_len);
+        out.reserve(out_len);
         for obu in obus(frame) {
             let obu = obu?;
             if obu.dropped() {
@@ -213,11 +217,12 @@ pub(crate) fn plan<'a>(frame: &'a [u8], policy: &Policy) -> Result<Plan<'a>, Cod
             leb128::write(obu.payload.len(), &mut out);
             out.extend_from_slice(obu.payload);
         }
-        Cow::Owned(out)
+        (Cow::Owned(out), Vec::new())
     };
     Ok(Plan::Protect(FramePlan::new(
         normalized,
         clear,
+        spare,
         Framing::Av1Obu,
         Some(key),
     )))

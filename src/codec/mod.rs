@@ -73,6 +73,7 @@ mod vp8;
 mod vp9;
 
 use alloc::borrow::Cow;
+use alloc::vec::Vec;
 use core::str::FromStr;
 
 pub use error::{CodecError, Field, Leb128ErrorKind, RangeMapError};
@@ -264,15 +265,47 @@ pub enum Plan<'a> {
 pub struct FramePlan<'a> {
     frame: Cow<'a, [u8]>,
     clear: ClearRanges,
+    /// The normalization buffer, when the frame did not need one.
+    spare: Vec<u8>,
     framing: Framing,
     keyframe: Option<bool>,
 }
 
+/// Storage a plan fills and gives back ([`plan_reusing`], [`FramePlan::into_buffers`]): the
+/// clear ranges and the buffer of a normalized frame. A sender that keeps one plans every
+/// frame without allocating, once the buffers have grown to its frames.
+#[derive(Clone, Debug, Default)]
+pub struct PlanBuffers {
+    clear: ClearRanges,
+    frame: Vec<u8>,
+}
+
+impl PlanBuffers {
+    /// Empty buffers.
+    #[must_use]
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// The two buffers, emptied, for a planner.
+    fn take(self) -> (ClearRanges, Vec<u8>) {
+        let Self {
+            mut clear,
+            mut frame,
+        } = self;
+        clear.reset();
+        frame.clear();
+        (clear, frame)
+    }
+}
+
 impl<'a> FramePlan<'a> {
-    /// Builds a plan; the parsers guarantee `clear.end() <= frame.len()`.
+    /// Builds a plan; the parsers guarantee `clear.end() <= frame.len()`. `spare` is the
+    /// normalization buffer when `frame` does not hold it.
     fn new(
         frame: Cow<'a, [u8]>,
         clear: ClearRanges,
+        spare: Vec<u8>,
         framing: Framing,
         keyframe: Option<bool>,
     ) -> Self {
@@ -280,8 +313,22 @@ impl<'a> FramePlan<'a> {
         Self {
             frame,
             clear,
+            spare,
             framing,
             keyframe,
+        }
+    }
+
+    /// Gives the plan's storage back, to plan the next frame without allocating.
+    #[must_use]
+    pub fn into_buffers(self) -> PlanBuffers {
+        let frame = match self.frame {
+            Cow::Owned(frame) => frame,
+            Cow::Borrowed(_) => self.spare,
+        };
+        PlanBuffers {
+            clear: self.clear,
+            frame,
         }
     }
 
@@ -340,13 +387,29 @@ impl<'a> FramePlan<'a> {
 /// [`CodecError::TooManyRanges`] when it needs more than `policy.max_ranges` clear ranges. Such
 /// a frame must be dropped, never sent in the clear.
 pub fn plan<'a>(codec: Codec, frame: &'a [u8], policy: &Policy) -> Result<Plan<'a>, CodecError> {
+    plan_reusing(codec, frame, policy, PlanBuffers::new())
+}
+
+/// [`plan`], filling `buffers` (from [`FramePlan::into_buffers`] of an earlier frame) instead
+/// of allocating new ones.
+///
+/// # Errors
+///
+/// As [`plan`]; the buffers are then dropped.
+pub fn plan_reusing<'a>(
+    codec: Codec,
+    frame: &'a [u8],
+    policy: &Policy,
+    buffers: PlanBuffers,
+) -> Result<Plan<'a>, CodecError> {
+    let (clear, out) = buffers.take();
     match codec {
-        Codec::Opus => audio::plan_opus(frame, policy),
-        Codec::Pcmu | Codec::Pcma | Codec::G722 => Ok(audio::plan_opaque(frame)),
-        Codec::Vp8 => vp8::plan(frame, policy),
-        Codec::Vp9 => vp9::plan(frame, policy),
-        Codec::Av1 => av1::plan(frame, policy),
-        Codec::H264 => annexb::plan(frame, policy, h264::classify),
-        Codec::H265 => annexb::plan(frame, policy, h265::classify),
+        Codec::Opus => audio::plan_opus(frame, policy, clear, out),
+        Codec::Pcmu | Codec::Pcma | Codec::G722 => Ok(audio::plan_opaque(frame, clear, out)),
+        Codec::Vp8 => vp8::plan(frame, policy, clear, out),
+        Codec::Vp9 => vp9::plan(frame, policy, clear, out),
+        Codec::Av1 => av1::plan(frame, policy, clear, out),
+        Codec::H264 => annexb::plan(frame, policy, h264::classify, clear, out),
+        Codec::H265 => annexb::plan(frame, policy, h265::classify, clear, out),
     }
 }

@@ -39,6 +39,11 @@ impl ClearRanges {
         Self { ranges: Vec::new() }
     }
 
+    /// Removes every range, keeping the storage.
+    pub(crate) fn reset(&mut self) {
+        self.ranges.clear();
+    }
+
     /// Appends `range`, merging it into the last range when the two touch.
     ///
     /// # Errors
@@ -161,7 +166,39 @@ impl ClearRanges {
         frame_len: usize,
         max_ranges: usize,
     ) -> Result<Self, RangeMapError> {
-        let mut ranges = Vec::new();
+        let mut ranges = Self::new();
+        ranges.decode_map_into(bytes, frame_len, max_ranges)?;
+        Ok(ranges)
+    }
+
+    /// [`decode_map`](Self::decode_map) into `self`, reusing its storage (a receiver that keeps
+    /// one `ClearRanges` decodes every frame's map without allocating). On error `self` is
+    /// empty.
+    ///
+    /// # Errors
+    ///
+    /// As [`decode_map`](Self::decode_map).
+    pub fn decode_map_into(
+        &mut self,
+        bytes: &[u8],
+        frame_len: usize,
+        max_ranges: usize,
+    ) -> Result<(), RangeMapError> {
+        self.reset();
+        let result = self.decode_pairs(bytes, frame_len, max_ranges);
+        if result.is_err() {
+            self.ranges.clear();
+        }
+        result
+    }
+
+    fn decode_pairs(
+        &mut self,
+        bytes: &[u8],
+        frame_len: usize,
+        max_ranges: usize,
+    ) -> Result<(), RangeMapError> {
+        let ranges = &mut self.ranges;
         let mut rest = bytes;
         let mut prev_end: usize = 0;
         while !rest.is_empty() {
@@ -188,7 +225,7 @@ impl ClearRanges {
             ranges.push((start, end));
             prev_end = end;
         }
-        Ok(Self { ranges })
+        Ok(())
     }
 }
 

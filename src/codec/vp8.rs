@@ -10,6 +10,7 @@
 //! (`Vp8Delta::FrameTag`: the whole frame tag, bytes 0..3).
 
 use alloc::borrow::Cow;
+use alloc::vec::Vec;
 
 use super::error::{CodecError, Field};
 use super::ranges::ClearRanges;
@@ -23,7 +24,12 @@ const START_CODE: [u8; 3] = [0x9d, 0x01, 0x2a];
 const FRAME_TAG_LEN: usize = 3;
 
 /// Plans a VP8 frame.
-pub(crate) fn plan<'a>(frame: &'a [u8], policy: &Policy) -> Result<Plan<'a>, CodecError> {
+pub(crate) fn plan<'a>(
+    frame: &'a [u8],
+    policy: &Policy,
+    mut clear: ClearRanges,
+    spare: Vec<u8>,
+) -> Result<Plan<'a>, CodecError> {
     let Some(&first) = frame.first() else {
         return Ok(Plan::PassThrough);
     };
@@ -57,12 +63,12 @@ pub(crate) fn plan<'a>(frame: &'a [u8], policy: &Policy) -> Result<Plan<'a>, Cod
             }
         }
     };
-    let mut clear = ClearRanges::new();
     clear.union_push(0, clear_len);
     check_ranges(&clear, policy)?;
     Ok(Plan::Protect(FramePlan::new(
         Cow::Borrowed(frame),
         clear,
+        spare,
         Framing::Opaque,
         Some(key),
     )))

@@ -9,13 +9,19 @@
 //! byte 0.
 
 use alloc::borrow::Cow;
+use alloc::vec::Vec;
 
 use super::error::CodecError;
 use super::ranges::ClearRanges;
 use super::{FramePlan, Framing, Plan, Policy};
 
 /// Plans a VP9 frame.
-pub(crate) fn plan<'a>(frame: &'a [u8], policy: &Policy) -> Result<Plan<'a>, CodecError> {
+pub(crate) fn plan<'a>(
+    frame: &'a [u8],
+    policy: &Policy,
+    clear: ClearRanges,
+    spare: Vec<u8>,
+) -> Result<Plan<'a>, CodecError> {
     let Some(&first) = frame.first() else {
         return Ok(Plan::PassThrough);
     };
@@ -35,7 +41,8 @@ pub(crate) fn plan<'a>(frame: &'a [u8], policy: &Policy) -> Result<Plan<'a>, Cod
     });
     Ok(Plan::Protect(FramePlan::new(
         Cow::Borrowed(frame),
-        ClearRanges::new(),
+        clear,
+        spare,
         Framing::Opaque,
         keyframe,
     )))

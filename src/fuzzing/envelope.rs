@@ -3,9 +3,9 @@
 use alloc::vec::Vec;
 
 use super::Output;
+use crate::EnvelopeError;
 use crate::agreement::group::ENVELOPE_VERSION;
 use crate::agreement::{Envelope, PublicKey};
-use crate::error::EnvelopeError;
 
 /// The bytes of `envelope` in the version 1 layout (`agreement::group`'s module docs), built
 /// from its public fields only.

@@ -8,8 +8,8 @@ use rand_core::{Infallible, TryCryptoRng, TryRng};
 
 use super::contract::must;
 use super::{Input, Output};
+use crate::AgreementError;
 use crate::agreement::{Envelope, KeyPair, OpenedSenderKey, open_sender_key, seal_sender_key};
-use crate::error::{AgreementError, KeyError};
 use crate::{BaseKey, CipherSuite, Encryptor, KeyId, RatchetBits, RatchetReceiver, SenderKeyId};
 
 /// The most edits a case applies.
@@ -324,7 +324,7 @@ impl EnvelopeCase {
 /// recipient with the sender's key (another recipient, another sender key, one altered byte);
 /// when the unaltered genuine envelope does not open to exactly the sealed suite, `R`,
 /// generation, step and base key; when [`OpenedSenderKey::install_into`] accepts a key for
-/// another suite or `R` ([`KeyError::WrongScheme`]) or of a generation not newer than the
+/// another suite or `R` ([`AgreementError::SuiteMismatch`]) or of a generation not newer than the
 /// receiver's ([`AgreementError::Stale`]), moves the receiver when it refuses, or after
 /// accepting is not at the envelope's KID with its previous KID retained and able to open a
 /// frame sealed under the envelope's key.
@@ -442,7 +442,7 @@ fn install(opened: OpenedSenderKey, genuine: &Genuine, case: &EnvelopeCase) {
     );
     let before = state(&receiver);
     let expected = if suite != genuine.suite || bits != genuine.bits {
-        Err(AgreementError::Key(KeyError::WrongScheme))
+        Err(AgreementError::SuiteMismatch)
     } else if genuine.key.generation <= generation {
         Err(AgreementError::Stale)
     } else {

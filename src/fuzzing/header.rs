@@ -3,7 +3,7 @@
 use alloc::vec::Vec;
 
 use super::Input;
-use crate::error::HeaderError;
+use crate::HeaderError;
 use crate::header::{Counter, FrameView, Header, KeyId};
 
 /// Fuzzes [`Header::decode`], [`Header::encode`] and [`FrameView::parse`].

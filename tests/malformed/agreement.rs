@@ -289,15 +289,22 @@ mod with_agreement {
             );
         }
 
-        // Installing: another scheme, then the same generation again.
-        let receiver =
-            |suite| RatchetReceiver::new(suite, r8(), SenderKeyId::new(0, 0), base_key()).unwrap();
-        let mut other_suite = receiver(CipherSuite::AesCtr128HmacSha256_80);
-        let mut receiver = receiver(SUITE);
+        // Installing: another suite or R, then the same generation again.
+        let receiver = |suite, bits| {
+            RatchetReceiver::new(suite, bits, SenderKeyId::new(0, 0), base_key()).unwrap()
+        };
+        let mut other_suite = receiver(CipherSuite::AesCtr128HmacSha256_80, r8());
+        let mut other_bits = receiver(SUITE, RatchetBits::new(16).unwrap());
+        let mut receiver = receiver(SUITE, r8());
         t.row(
             "install into a receiver of another suite",
             open(&sealed).unwrap().install_into(&mut other_suite),
-            Err(E::Key(KeyError::WrongScheme)),
+            Err(E::SuiteMismatch),
+        );
+        t.row(
+            "install into a receiver of another R",
+            open(&sealed).unwrap().install_into(&mut other_bits),
+            Err(E::SuiteMismatch),
         );
         t.row(
             "install generation 1",

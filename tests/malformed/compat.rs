@@ -1,34 +1,88 @@
 //! Hostile input for the codec-aware compat container: every `TrailerError`,
 //! `CompatDecryptError` and `CompatEncryptError` variant. Receive rows also check the container's
-//! failure contract: on every error the frame is byte-identical and no replay window moved.
+//! failure contract: on every error no replay window moved; before authentication the frame is
+//! byte-identical, and after a failed authentication its opaque bytes are zero while header,
+//! tag, range map and every clear byte are as received (as in RFC 9605 mode).
 
 use secure_frame::codec::{Codec, CodecError, Field, Policy, RangeMapError};
 use secure_frame::compat::{
-    CompatDecryptError, CompatDecryptor, CompatEncryptError, CompatEncryptor, TrailerError,
-    read_header,
+    CompatDecryptError, CompatDecryptor, CompatEncryptError, CompatEncryptor, Opened, PassThrough,
+    TrailerError, read_header,
 };
-use secure_frame::{CipherSuite, Counter, Decryptor, EncryptError, Encryptor, HeaderError, KeyId};
+use secure_frame::{
+    CipherSuite, Counter, Decryptor, EncryptError, Encryptor, HeaderError, KeyId, MAX_METADATA_LEN,
+};
 
-use super::{BASE_KEY, OK, Table, h, receiver, store, windows};
+use super::{BASE_KEY, OK, Table, compat_zeroed, h, receiver, store, windows};
 
 const GCM: CipherSuite = CipherSuite::AesGcm128Sha256;
 
-/// Opens a copy of `frame` and asserts the failure contract.
+/// What a receiver returned, copied out of the frame.
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum Got {
+    /// Decrypted: the KID it carried and the normalized frame.
+    Decrypted(KeyId, Vec<u8>),
+    /// Passed through unauthenticated, as received.
+    Passed(PassThrough, Vec<u8>),
+}
+
+fn got<S>(opened: &Opened<'_, S>) -> Got {
+    match opened {
+        Opened::Decrypted { header, frame, .. } => Got::Decrypted(header.key_id(), frame.to_vec()),
+        Opened::PassedThrough { reason, frame } => Got::Passed(*reason, frame.to_vec()),
+    }
+}
+
+/// The frame half of the failure contract: `buf` is what `error` left of `frame`.
+fn check_contract(error: CompatDecryptError, frame: &[u8], buf: &[u8]) {
+    if error == CompatDecryptError::Authentication {
+        assert_eq!(
+            buf,
+            compat_zeroed(frame, GCM.tag_len()),
+            "authentication failure: opaque bytes zero, the rest as received"
+        );
+    } else {
+        assert_eq!(buf, frame, "{error:?} left the frame byte-identical");
+    }
+}
+
+/// Opens a copy of `frame` with `metadata` and asserts the failure contract.
+fn open_md(
+    keys: &mut Decryptor,
+    receiver: &mut CompatDecryptor,
+    metadata: &[u8],
+    frame: &[u8],
+) -> Result<Got, CompatDecryptError> {
+    let before = windows(keys);
+    let mut buf = frame.to_vec();
+    let result = receiver
+        .decrypt_in_place(keys, metadata, &mut buf)
+        .map(|opened| {
+            let got = got(&opened);
+            assert_eq!(opened.is_decrypted(), matches!(got, Got::Decrypted(..)));
+            assert_eq!(
+                opened.header().map(|h| h.key_id()),
+                match &got {
+                    Got::Decrypted(kid, _) => Some(*kid),
+                    Got::Passed(..) => None,
+                }
+            );
+            got
+        });
+    if let Err(e) = result {
+        check_contract(e, frame, &buf);
+        assert_eq!(windows(keys), before, "{e:?} moved no replay window");
+    }
+    result
+}
+
+/// [`open_md`] without metadata.
 fn open(
     keys: &mut Decryptor,
     receiver: &mut CompatDecryptor,
     frame: &[u8],
-) -> Result<Vec<u8>, CompatDecryptError> {
-    let before = windows(keys);
-    let mut buf = frame.to_vec();
-    let result = receiver
-        .decrypt_in_place(keys, b"", &mut buf)
-        .map(|opened| opened.frame().to_vec());
-    if let Err(e) = result {
-        assert_eq!(buf, frame, "{e:?} left the frame byte-identical");
-        assert_eq!(windows(keys), before, "{e:?} moved no replay window");
-    }
-    result
+) -> Result<Got, CompatDecryptError> {
+    open_md(keys, receiver, b"", frame)
 }
 
 /// A trailer after `inner`: header `10` (KID 1, CTR 0), a tag of `tag_len` zero bytes, `map`,
@@ -172,19 +226,72 @@ fn trailer_rows(t: &mut Table) {
         ),
         Err(E::Trailer(TrailerError::TagTruncated)),
     );
-    t.row(
-        "compat: empty frame passes through",
-        open(&mut keys, &mut CompatDecryptor::new(), b""),
-        OK,
+    let unprotected = open(
+        &mut keys,
+        &mut CompatDecryptor::new().accept_unprotected(true),
+        &h("61 e0"),
+    );
+    assert_eq!(
+        unprotected,
+        Ok(Got::Passed(PassThrough::Unprotected, h("61 e0"))),
+        "an accepted unprotected frame comes back as received, marked so"
     );
     t.row(
         "compat: unprotected frame accepted when asked",
-        open(
-            &mut keys,
-            &mut CompatDecryptor::new().accept_unprotected(true),
-            &h("61 e0"),
-        ),
+        unprotected,
         OK,
+    );
+    empty_rows(t, &mut keys);
+}
+
+/// 0-byte frames: refused by default, passed through when asked or when the codec's senders
+/// pass them through.
+fn empty_rows(t: &mut Table, keys: &mut Decryptor) {
+    use CompatDecryptError as E;
+    t.row(
+        "compat: empty frame, CompatDecryptor::new()",
+        open(keys, &mut CompatDecryptor::new(), b""),
+        Err(E::EmptyFrame),
+    );
+    t.row(
+        "compat: empty frame, accept_unprotected but not accept_empty",
+        open(
+            keys,
+            &mut CompatDecryptor::new().accept_unprotected(true),
+            b"",
+        ),
+        Err(E::EmptyFrame),
+    );
+    let empty = open(keys, &mut CompatDecryptor::new().accept_empty(true), b"");
+    assert_eq!(empty, Ok(Got::Passed(PassThrough::Empty, Vec::new())));
+    t.row("compat: empty frame, accept_empty(true)", empty, OK);
+    for (codec, passes) in [
+        (Codec::Opus, true),
+        (Codec::Pcmu, true),
+        (Codec::Pcma, true),
+        (Codec::G722, true),
+        (Codec::Vp8, true),
+        (Codec::Vp9, true),
+        (Codec::Av1, false),
+        (Codec::H264, false),
+        (Codec::H265, false),
+    ] {
+        let mut r = CompatDecryptor::for_codec(codec);
+        assert_eq!(r.accepts_empty(), passes, "{codec:?}");
+        t.row(
+            format!("compat: empty frame, for_codec({codec:?})"),
+            open(keys, &mut r, b""),
+            if passes { Ok(()) } else { Err(E::EmptyFrame) },
+        );
+    }
+    t.row(
+        "compat: empty frame, for_codec(Vp8).accept_empty(false)",
+        open(
+            keys,
+            &mut CompatDecryptor::for_codec(Codec::Vp8).accept_empty(false),
+            b"",
+        ),
+        Err(E::EmptyFrame),
     );
 }
 
@@ -296,21 +403,50 @@ fn receive_rows(t: &mut Table) {
         open(&mut keys, &mut r, &wire[1..]),
         Err(E::Authentication),
     );
+    // Application metadata has no length limit in the container (it joins the associated data
+    // on the heap, on both sides); it is authenticated like the rest.
+    let long = vec![0x6d; MAX_METADATA_LEN + 1];
+    t.row(
+        "compat: genuine frame, other metadata of MAX_METADATA_LEN + 1",
+        open_md(&mut keys, &mut r, &long, &wire),
+        Err(E::Authentication),
+    );
+    let mut with_long = Vec::new();
+    sender(Codec::H264, 3, &Policy::default())
+        .encrypt(&long, &frame, &mut with_long)
+        .unwrap();
+    let mut keys3 = store(GCM, &[3]);
+    t.row(
+        "compat: sealed with metadata of MAX_METADATA_LEN + 1, opened without",
+        open_md(&mut keys3, &mut r, b"", &with_long),
+        Err(E::Authentication),
+    );
+    t.row(
+        "compat: sealed and opened with metadata of MAX_METADATA_LEN + 1",
+        open_md(&mut keys3, &mut r, &long, &with_long),
+        OK,
+    );
+
+    // One receive key as the key store.
     let mut k = receiver(GCM, 1);
     let mut buf = wire.clone();
-    let with_key = r.decrypt_in_place_with_key(&mut k, b"", &mut buf).map(drop);
+    let with_key = r.decrypt_in_place(&mut k, b"", &mut buf).map(|o| got(&o));
+    assert_eq!(with_key, Ok(Got::Decrypted(KeyId(1), frame.clone())));
     t.row("compat: genuine frame, one receive key", with_key, OK);
     let mut k2 = receiver(GCM, 2);
+    let before = *k2.replay_window();
     let mut buf = wire.clone();
-    let other = r
-        .decrypt_in_place_with_key(&mut k2, b"", &mut buf)
-        .map(drop);
+    let other = r.decrypt_in_place(&mut k2, b"", &mut buf).map(drop);
+    assert_eq!(buf, wire, "an unknown KID left the frame byte-identical");
+    assert_eq!(*k2.replay_window(), before);
     t.row(
         "compat: frame for another receive key",
         other,
         Err(E::UnknownKeyId(KeyId(1))),
     );
-    t.row("compat: genuine frame", open(&mut keys, &mut r, &wire), OK);
+    let genuine = open(&mut keys, &mut r, &wire);
+    assert_eq!(genuine, Ok(Got::Decrypted(KeyId(1), frame)));
+    t.row("compat: genuine frame", genuine, OK);
     t.row(
         "compat: genuine frame replayed",
         open(&mut keys, &mut r, &wire),
