@@ -70,7 +70,7 @@ pub use decryptor::{Ciphertext, DecryptError, ErrorKind, KeyLease, ReceiveKeys, 
 pub use encryptor::EncryptError;
 pub use encryptor::Encryptor;
 pub use header::{Counter, EncodedHeader, FrameView, Header, HeaderError, KeyId, MAX_HEADER_LEN};
-pub use ratchet::{RatchetBits, RatchetReceiver, RatchetingSender, SenderKeyId};
+pub use ratchet::{RatchetBits, RatchetReceiver, RatchetingSender, SenderKeyHolder, SenderKeyId};
 pub use replay::ReplayWindow;
 pub use secret::{BaseKey, KeyError, SframeKey, SframeSalt, SframeSecret};
 #[cfg(feature = "alloc")]

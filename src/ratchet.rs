@@ -285,6 +285,55 @@ impl fmt::Debug for RatchetingSender {
     }
 }
 
+/// The one holder of a sender's key and counter (RFC 9605 §5.1), as key distribution sees it:
+/// its current key, to seal to receivers, and the two ways to move it on. Implemented by
+/// [`RatchetingSender`] and by [`SenderKeySession`](crate::SenderKeySession), so that the
+/// group envelopes of [`agreement`](crate::agreement) seal the key of the very encryptor that
+/// sends the frames: never a second encryptor for one key (a nonce reused).
+pub trait SenderKeyHolder {
+    /// The cipher suite.
+    fn suite(&self) -> CipherSuite;
+    /// `R`.
+    fn ratchet_bits(&self) -> RatchetBits;
+    /// The current sender key and its base key, once there is one.
+    fn current_key(&self) -> Option<(SenderKeyId, &BaseKey)>;
+    /// Ratchets one step; returns the new KID.
+    ///
+    /// # Errors
+    ///
+    /// [`KeyError::NoSendKey`] before the first key; as [`RatchetingSender::ratchet`].
+    fn ratchet(&mut self) -> Result<KeyId, KeyError>;
+    /// Starts the next generation with `base_key` (the first one, if there is no key yet);
+    /// returns the new KID.
+    ///
+    /// # Errors
+    ///
+    /// As [`RatchetingSender::new_generation`].
+    fn next_generation(&mut self, base_key: BaseKey) -> Result<KeyId, KeyError>;
+}
+
+impl SenderKeyHolder for RatchetingSender {
+    fn suite(&self) -> CipherSuite {
+        RatchetingSender::suite(self)
+    }
+
+    fn ratchet_bits(&self) -> RatchetBits {
+        self.bits
+    }
+
+    fn current_key(&self) -> Option<(SenderKeyId, &BaseKey)> {
+        Some((self.sender_key_id(), &self.base_key))
+    }
+
+    fn ratchet(&mut self) -> Result<KeyId, KeyError> {
+        RatchetingSender::ratchet(self)
+    }
+
+    fn next_generation(&mut self, base_key: BaseKey) -> Result<KeyId, KeyError> {
+        self.new_generation(base_key)
+    }
+}
+
 /// The most older keys a [`RatchetReceiver`] keeps.
 pub const MAX_RETAINED_STEPS: usize = 4;
 

@@ -66,7 +66,9 @@ use crate::decryptor::{Ciphertext, DecryptError, ErrorKind, KeyLease, ReceiveKey
 use crate::encryptor::{EncryptError, Encryptor};
 use crate::header::{Header, HeaderError, KeyId};
 use crate::mls::{EpochInstalled, MlsEpochStore, MlsExporter, MlsKeyId, MlsKidLayout, MlsLease};
-use crate::ratchet::{RatchetBits, RatchetLease, RatchetReceiver, RatchetingSender, SenderKeyId};
+use crate::ratchet::{
+    RatchetBits, RatchetLease, RatchetReceiver, RatchetingSender, SenderKeyHolder, SenderKeyId,
+};
 use crate::replay::ReplayWindow;
 use crate::secret::{BaseKey, KeyError};
 use crate::suite::CipherSuite;
@@ -614,6 +616,14 @@ impl SenderKeySession {
         self.keys.sender.as_mut()
     }
 
+    /// The generation my current send key is in (as given to
+    /// [`set_send_key`](Self::set_send_key), without the participant bits).
+    #[must_use]
+    pub fn send_generation(&self) -> Option<u64> {
+        let bits = self.keys.layout.participant_bits;
+        self.keys.sender.as_ref().map(|s| s.generation() >> bits)
+    }
+
     /// Installs a key `participant` distributed (what its [`send_key`](Self::send_key) gave):
     /// the first one creates its receiver; later ones (a new generation, or the ratcheted key
     /// given on join) are installed in it. Buffered frames that the key opens are released.
@@ -666,6 +676,34 @@ impl SenderKeySession {
     /// those who stay): RFC 9605 §7.3.
     pub fn remove_participant(&mut self, participant: ParticipantId) -> bool {
         self.keys.participants.remove(&participant).is_some()
+    }
+}
+
+impl SenderKeyHolder for SenderKeySession {
+    fn suite(&self) -> CipherSuite {
+        self.suite
+    }
+
+    fn ratchet_bits(&self) -> RatchetBits {
+        self.keys.layout.ratchet_bits
+    }
+
+    fn current_key(&self) -> Option<(SenderKeyId, &BaseKey)> {
+        self.send_key()
+    }
+
+    fn ratchet(&mut self) -> Result<KeyId, KeyError> {
+        SenderKeySession::ratchet(self)
+    }
+
+    /// [`set_send_key`](SenderKeySession::set_send_key) at the generation after the current
+    /// one (0 for the first key).
+    fn next_generation(&mut self, base_key: BaseKey) -> Result<KeyId, KeyError> {
+        let generation = match self.send_generation() {
+            Some(g) => g.checked_add(1).ok_or(KeyError::GenerationOutOfRange)?,
+            None => 0,
+        };
+        self.set_send_key(generation, base_key)
     }
 }
 
@@ -1320,7 +1358,7 @@ pub enum UnprotectError {
     #[error("SFrame ciphertext shorter than its tag")]
     TooShort(KeyId),
     /// RFC 9605 format: the metadata is longer than
-    /// [`MAX_METADATA_LEN`](crate::MAX_METADATA_LEN) (`syntax`; checked before the frame is
+    /// [`MAX_METADATA_LEN`] (`syntax`; checked before the frame is
     /// read). The codec-aware format has no such bound.
     #[error("metadata too long")]
     MetadataTooLong,

@@ -531,3 +531,99 @@ fn replayed_same_generation_envelope_cannot_move_a_receiver_back() {
     opened.install_into(&mut receiver).unwrap();
     assert_eq!(receiver.sender_key_id(), SenderKeyId::new(1, 0));
 }
+
+#[test]
+fn group_keys_seal_the_sessions_own_sender_key() {
+    use secure_frame::agreement::GroupKeys;
+    use secure_frame::{KeyError, ParticipantId, SenderKeyLayout, SenderKeySession};
+    let mut r = rng(21);
+    let layout = SenderKeyLayout::default();
+    let mut alice = SenderKeySession::new(SUITE, layout, ParticipantId(0)).unwrap();
+    let mut keys = GroupKeys::new(KeyPair::generate(&mut r), b"alice").unwrap();
+    assert_eq!(
+        keys.seal_to_all(&mut r, &alice).err(),
+        None,
+        "no members: nothing to seal"
+    );
+    let (bob_pair, carol_pair) = (KeyPair::generate(&mut r), KeyPair::generate(&mut r));
+    let receiver = |me: u64| SenderKeySession::new(SUITE, layout, ParticipantId(me)).unwrap();
+    let (mut bob, mut carol) = (receiver(1), receiver(2));
+    let alice_pub = keys.identity().public_key().clone();
+
+    // The first member gives the session its first key; the envelope carries the session's KID.
+    let e = keys
+        .add_member(&mut r, &mut alice, b"bob", bob_pair.public_key().clone())
+        .unwrap();
+    assert_eq!(
+        Envelope::parse(&e).unwrap().sender_key_id(),
+        alice.send_key().unwrap().0
+    );
+    let opened = open_sender_key(&bob_pair, &alice_pub, b"alice", &e).unwrap();
+    bob.add_participant(ParticipantId(0), opened.key_id, &opened.base_key)
+        .unwrap();
+    let mut frame = b"one".to_vec();
+    alice.protect(b"", &mut frame).unwrap();
+    let d = bob.unprotect(b"", &mut frame).unwrap().decrypted().unwrap();
+    assert_eq!((d.sender, &*d.plaintext), (ParticipantId(0), &b"one"[..]));
+
+    // A join ratchets the session's sender: same generation, next step.
+    let before = alice.send_key().unwrap().0;
+    let e = keys
+        .add_member(
+            &mut r,
+            &mut alice,
+            b"carol",
+            carol_pair.public_key().clone(),
+        )
+        .unwrap();
+    let after = alice.send_key().unwrap().0;
+    assert_eq!(
+        (after.generation, after.ratchet_step),
+        (before.generation, before.ratchet_step + 1)
+    );
+    let opened = open_sender_key(&carol_pair, &alice_pub, b"alice", &e).unwrap();
+    carol
+        .add_participant(ParticipantId(0), opened.key_id, &opened.base_key)
+        .unwrap();
+
+    // A leave starts the session's next generation, sealed to Carol only.
+    assert_eq!(alice.send_generation(), Some(0));
+    let sealed = keys.remove_member(&mut r, &mut alice, b"bob").unwrap();
+    assert_eq!(alice.send_generation(), Some(1));
+    assert_eq!(sealed.len(), 1);
+    assert_eq!(sealed[0].member_id, b"carol");
+    let opened = open_sender_key(&carol_pair, &alice_pub, b"alice", &sealed[0].envelope).unwrap();
+    carol
+        .add_participant(ParticipantId(0), opened.key_id, &opened.base_key)
+        .unwrap();
+    let mut frame = b"two".to_vec();
+    alice.protect(b"", &mut frame).unwrap();
+    assert!(bob.unprotect(b"", &mut frame.clone()).is_err());
+    let d = carol
+        .unprotect(b"", &mut frame)
+        .unwrap()
+        .decrypted()
+        .unwrap();
+    assert_eq!(&*d.plaintext, b"two");
+    assert_eq!(
+        alice.stats().frames_protected,
+        2,
+        "one encryptor sent every frame"
+    );
+
+    // A keyless holder cannot be sealed.
+    let keyless = receiver(3);
+    let mut lonely = GroupKeys::new(KeyPair::generate(&mut r), b"dave").unwrap();
+    lonely
+        .add_member(
+            &mut r,
+            &mut receiver(4),
+            b"x",
+            bob_pair.public_key().clone(),
+        )
+        .unwrap();
+    assert_eq!(
+        lonely.seal_to_all(&mut r, &keyless).err(),
+        Some(AgreementError::Key(KeyError::NoSendKey))
+    );
+}

@@ -41,7 +41,9 @@ use zeroize::Zeroizing;
 use super::{AgreementError, EnvelopeError};
 use super::{KeyPair, PublicKey};
 use crate::header::KeyId;
-use crate::ratchet::{RatchetBits, RatchetReceiver, RatchetingSender, SenderKeyId};
+use crate::ratchet::{
+    RatchetBits, RatchetReceiver, RatchetingSender, SenderKeyHolder, SenderKeyId,
+};
 use crate::secret::BaseKey;
 use crate::secret::KeyError;
 use crate::suite::CipherSuite;
@@ -350,41 +352,60 @@ pub struct MemberEnvelope {
     pub envelope: Vec<u8>,
 }
 
-/// A sender in a group with sender keys: its identity key pair, its
-/// [`RatchetingSender`], and the members it seals keys to.
+/// The key distribution of one sender in a group with sender keys: its identity key pair and
+/// name, and the members it seals its keys to. It holds no key itself: every call is given the
+/// [`SenderKeyHolder`] that sends the frames — a [`SenderKeySession`](crate::SenderKeySession)
+/// or a bare [`RatchetingSender`] — and seals *that* key, so one key has exactly one
+/// counter-owning encryptor.
 ///
 /// - [`add_member`](Self::add_member) ratchets (the joiner cannot read earlier frames) and seals
 ///   the new key to the joiner only; the others follow the ratchet by themselves.
 /// - [`remove_member`](Self::remove_member) starts a new generation from fresh randomness and
 ///   seals it to every remaining member only: the one who left cannot decrypt from then on.
-pub struct GroupSender {
+///
+/// ```
+/// use secure_frame::agreement::{GroupKeys, KeyPair, open_sender_key, os_rng};
+/// use secure_frame::{CipherSuite, ParticipantId, SenderKeyLayout, SenderKeySession};
+///
+/// let suite = CipherSuite::AesGcm128Sha256;
+/// let mut rng = os_rng();
+/// // Alice (participant 0) sends; her sender key is her session's.
+/// let mut alice = SenderKeySession::new(suite, SenderKeyLayout::default(), ParticipantId(0))?;
+/// let mut alice_keys = GroupKeys::new(KeyPair::generate(&mut rng), b"alice")?;
+/// // Bob (participant 1) joins: Alice's key reaches him sealed to his public key.
+/// let bob_pair = KeyPair::generate(&mut rng);
+/// let mut bob = SenderKeySession::new(suite, SenderKeyLayout::default(), ParticipantId(1))?;
+/// let envelope =
+///     alice_keys.add_member(&mut rng, &mut alice, b"bob", bob_pair.public_key().clone())?;
+/// let opened =
+///     open_sender_key(&bob_pair, alice_keys.identity().public_key(), b"alice", &envelope)?;
+/// bob.add_participant(ParticipantId(0), opened.key_id, &opened.base_key)?;
+///
+/// let mut frame = b"hello bob".to_vec();
+/// alice.protect(b"", &mut frame)?;
+/// let opened = bob.unprotect(b"", &mut frame)?.decrypted().ok_or("not decrypted")?;
+/// assert_eq!((opened.sender, &*opened.plaintext), (ParticipantId(0), &b"hello bob"[..]));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub struct GroupKeys {
     identity: KeyPair,
     sender_id: Vec<u8>,
-    sender: RatchetingSender,
     members: BTreeMap<Vec<u8>, PublicKey>,
 }
 
-impl GroupSender {
-    /// A sender named `sender_id` with a fresh random base key at generation 0.
+impl GroupKeys {
+    /// The key distribution of the sender named `sender_id`, with no members yet.
     ///
     /// # Errors
     ///
     /// [`AgreementError::SenderIdLength`] unless `sender_id` is 1 to 255 bytes.
-    pub fn new<R: CryptoRng>(
-        rng: &mut R,
-        identity: KeyPair,
-        sender_id: &[u8],
-        suite: CipherSuite,
-        bits: RatchetBits,
-    ) -> Result<Self, AgreementError> {
+    pub fn new(identity: KeyPair, sender_id: &[u8]) -> Result<Self, AgreementError> {
         if sender_id.is_empty() || sender_id.len() > usize::from(u8::MAX) {
             return Err(AgreementError::SenderIdLength);
         }
-        let sender = RatchetingSender::new(suite, bits, 0, random_base_key(rng, suite))?;
         Ok(Self {
             identity,
             sender_id: sender_id.to_vec(),
-            sender,
             members: BTreeMap::new(),
         })
     }
@@ -401,6 +422,152 @@ impl GroupSender {
         &self.sender_id
     }
 
+    /// The members' identities, in order.
+    pub fn members(&self) -> impl Iterator<Item = &[u8]> + '_ {
+        self.members.keys().map(Vec::as_slice)
+    }
+
+    fn seal_current<R: CryptoRng, H: SenderKeyHolder + ?Sized>(
+        &self,
+        rng: &mut R,
+        holder: &H,
+        recipient: &PublicKey,
+    ) -> Result<Vec<u8>, AgreementError> {
+        let (key, base_key) = holder
+            .current_key()
+            .ok_or(AgreementError::Key(KeyError::NoSendKey))?;
+        seal_sender_key(
+            rng,
+            &self.identity,
+            &self.sender_id,
+            recipient,
+            holder.suite(),
+            holder.ratchet_bits(),
+            key,
+            base_key,
+        )
+    }
+
+    /// Seals the holder's current key to every member.
+    ///
+    /// # Errors
+    ///
+    /// [`AgreementError::Key`] (`NoSendKey`) when the holder has no key yet; as
+    /// [`seal_sender_key`].
+    pub fn seal_to_all<R: CryptoRng, H: SenderKeyHolder + ?Sized>(
+        &self,
+        rng: &mut R,
+        holder: &H,
+    ) -> Result<Vec<MemberEnvelope>, AgreementError> {
+        self.members
+            .iter()
+            .map(|(id, public)| {
+                Ok(MemberEnvelope {
+                    member_id: id.clone(),
+                    envelope: self.seal_current(rng, holder, public)?,
+                })
+            })
+            .collect()
+    }
+
+    /// Adds a member: ratchets the holder (a holder without a key yet gets a fresh random one),
+    /// so the joiner cannot decrypt earlier frames, and returns the new key sealed to the
+    /// joiner. The other members follow the ratchet by themselves. Adding a known member again
+    /// just re-seals the current key to its (new) public key.
+    ///
+    /// # Errors
+    ///
+    /// As [`SenderKeyHolder::ratchet`] and [`seal_sender_key`]. On error the member is not
+    /// added (the holder may have ratcheted).
+    pub fn add_member<R: CryptoRng, H: SenderKeyHolder + ?Sized>(
+        &mut self,
+        rng: &mut R,
+        holder: &mut H,
+        member_id: &[u8],
+        public: PublicKey,
+    ) -> Result<Vec<u8>, AgreementError> {
+        if holder.current_key().is_none() {
+            holder.next_generation(random_base_key(rng, holder.suite()))?;
+        } else if !self.members.contains_key(member_id) {
+            holder.ratchet()?;
+        }
+        let envelope = self.seal_current(rng, holder, &public)?;
+        self.members.insert(member_id.to_vec(), public);
+        Ok(envelope)
+    }
+
+    /// Removes a member: starts the holder's next generation from fresh randomness and returns
+    /// it sealed to each remaining member.
+    ///
+    /// # Errors
+    ///
+    /// [`AgreementError::UnknownMember`]; as [`SenderKeyHolder::next_generation`] and
+    /// [`seal_sender_key`]. On error the member is still in the group.
+    pub fn remove_member<R: CryptoRng, H: SenderKeyHolder + ?Sized>(
+        &mut self,
+        rng: &mut R,
+        holder: &mut H,
+        member_id: &[u8],
+    ) -> Result<Vec<MemberEnvelope>, AgreementError> {
+        let public = self
+            .members
+            .remove(member_id)
+            .ok_or(AgreementError::UnknownMember)?;
+        let fresh = random_base_key(rng, holder.suite());
+        if let Err(e) = holder.next_generation(fresh) {
+            self.members.insert(member_id.to_vec(), public);
+            return Err(e.into());
+        }
+        self.seal_to_all(rng, holder)
+    }
+}
+
+impl fmt::Debug for GroupKeys {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("GroupKeys")
+            .field("members", &self.members.len())
+            .finish_non_exhaustive()
+    }
+}
+
+/// A sender in a group with sender keys that holds its own [`RatchetingSender`]:
+/// [`GroupKeys`] and the sender together, for applications that do not use a
+/// [`SenderKeySession`](crate::SenderKeySession) (with one, use [`GroupKeys`] on the session).
+pub struct GroupSender {
+    keys: GroupKeys,
+    sender: RatchetingSender,
+}
+
+impl GroupSender {
+    /// A sender named `sender_id` with a fresh random base key at generation 0.
+    ///
+    /// # Errors
+    ///
+    /// [`AgreementError::SenderIdLength`] unless `sender_id` is 1 to 255 bytes.
+    pub fn new<R: CryptoRng>(
+        rng: &mut R,
+        identity: KeyPair,
+        sender_id: &[u8],
+        suite: CipherSuite,
+        bits: RatchetBits,
+    ) -> Result<Self, AgreementError> {
+        let keys = GroupKeys::new(identity, sender_id)?;
+        let sender = RatchetingSender::new(suite, bits, 0, random_base_key(rng, suite))?;
+        Ok(Self { keys, sender })
+    }
+
+    /// This sender's identity key pair.
+    #[must_use]
+    pub fn identity(&self) -> &KeyPair {
+        self.keys.identity()
+    }
+
+    /// This sender's identity.
+    #[must_use]
+    pub fn sender_id(&self) -> &[u8] {
+        self.keys.sender_id()
+    }
+
     /// The ratcheting sender that encrypts the frames.
     pub fn sender(&mut self) -> &mut RatchetingSender {
         &mut self.sender
@@ -408,24 +575,7 @@ impl GroupSender {
 
     /// The members' identities, in order.
     pub fn members(&self) -> impl Iterator<Item = &[u8]> + '_ {
-        self.members.keys().map(Vec::as_slice)
-    }
-
-    fn seal_current<R: CryptoRng>(
-        &self,
-        rng: &mut R,
-        recipient: &PublicKey,
-    ) -> Result<Vec<u8>, AgreementError> {
-        seal_sender_key(
-            rng,
-            &self.identity,
-            &self.sender_id,
-            recipient,
-            self.sender.suite(),
-            self.sender.ratchet_bits(),
-            self.sender.sender_key_id(),
-            self.sender.base_key(),
-        )
+        self.keys.members()
     }
 
     /// Seals the current key to every member.
@@ -437,20 +587,10 @@ impl GroupSender {
         &self,
         rng: &mut R,
     ) -> Result<Vec<MemberEnvelope>, AgreementError> {
-        self.members
-            .iter()
-            .map(|(id, public)| {
-                Ok(MemberEnvelope {
-                    member_id: id.clone(),
-                    envelope: self.seal_current(rng, public)?,
-                })
-            })
-            .collect()
+        self.keys.seal_to_all(rng, &self.sender)
     }
 
-    /// Adds a member: ratchets, so the joiner cannot decrypt earlier frames, and returns the
-    /// new key sealed to the joiner. The other members follow the ratchet by themselves.
-    /// Adding a known member again just re-seals the current key to its (new) public key.
+    /// As [`GroupKeys::add_member`].
     ///
     /// # Errors
     ///
@@ -461,16 +601,11 @@ impl GroupSender {
         member_id: &[u8],
         public: PublicKey,
     ) -> Result<Vec<u8>, AgreementError> {
-        if !self.members.contains_key(member_id) {
-            self.sender.ratchet()?;
-        }
-        let envelope = self.seal_current(rng, &public)?;
-        self.members.insert(member_id.to_vec(), public);
-        Ok(envelope)
+        self.keys
+            .add_member(rng, &mut self.sender, member_id, public)
     }
 
-    /// Removes a member: starts a new generation from fresh randomness and returns it sealed
-    /// to each remaining member.
+    /// As [`GroupKeys::remove_member`].
     ///
     /// # Errors
     ///
@@ -481,16 +616,7 @@ impl GroupSender {
         rng: &mut R,
         member_id: &[u8],
     ) -> Result<Vec<MemberEnvelope>, AgreementError> {
-        let public = self
-            .members
-            .remove(member_id)
-            .ok_or(AgreementError::UnknownMember)?;
-        let fresh = random_base_key(rng, self.sender.suite());
-        if let Err(e) = self.sender.new_generation(fresh) {
-            self.members.insert(member_id.to_vec(), public);
-            return Err(e.into());
-        }
-        self.seal_to_all(rng)
+        self.keys.remove_member(rng, &mut self.sender, member_id)
     }
 }
 
@@ -498,7 +624,7 @@ impl fmt::Debug for GroupSender {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("GroupSender")
             .field("sender", &self.sender)
-            .field("members", &self.members.len())
+            .field("members", &self.keys.members.len())
             .finish_non_exhaustive()
     }
 }

@@ -34,7 +34,8 @@ use subtle::ConstantTimeEq;
 use crate::secret::KeyError;
 
 pub use group::{
-    Envelope, GroupSender, MemberEnvelope, OpenedSenderKey, open_sender_key, seal_sender_key,
+    Envelope, GroupKeys, GroupSender, MemberEnvelope, OpenedSenderKey, open_sender_key,
+    seal_sender_key,
 };
 pub use pairwise::{PairwiseKeys, Role, VerificationCode, agree};
 pub use rand_core;
