@@ -1,9 +1,9 @@
 //! Per-frame cost of secure-frame, with the raw AEAD doing the same work as the reference row of
 //! every group, and the `sframe` crate (2.x, ring backend) beside it, all in one run.
 //!
-//! `cargo bench --bench sframe` measures the ring provider (the default); `cargo bench --bench
-//! sframe --no-default-features --features alloc` measures the pure-Rust provider against raw
-//! `aes-gcm`. BENCHMARKS.md has the figures and how to read them.
+//! `cargo bench --bench sframe --features hazmat` measures the ring provider (the default);
+//! `cargo bench --bench sframe --no-default-features --features alloc,hazmat` measures the
+//! pure-Rust provider against raw `aes-gcm`. BENCHMARKS.md has the figures and how to read them.
 
 #![allow(
     clippy::unwrap_used,

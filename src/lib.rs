@@ -11,7 +11,6 @@
 //! | `agreement` | no | [`agreement`]: P-256 ECDH pairwise keys, HPKE sender-key envelopes, verification codes (not RFC 9605; needs an allocator and Rust 1.87) |
 //! | `getrandom` | no | `agreement::os_rng`, the operating system's generator for the `agreement` functions |
 //! | `hazmat` | no | [`hazmat`]: raw key-schedule outputs and the raw AEAD, for test vectors and audits |
-//! | `fuzzing` | no | the hidden harness that `fuzz/` and the corpus tests call (not a stable API); implies `alloc`, `hazmat` |
 //!
 //! Features are additive; with none at all the crate builds for bare-metal targets with no
 //! allocator.
@@ -44,9 +43,6 @@ pub mod codec;
 pub mod compat;
 mod decryptor;
 mod encryptor;
-#[cfg(feature = "fuzzing")]
-#[doc(hidden)]
-pub mod fuzzing;
 #[cfg(feature = "hazmat")]
 pub mod hazmat;
 mod header;

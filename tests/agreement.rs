@@ -1,6 +1,5 @@
 //! Key agreement (not RFC 9605): P-256 pairwise keys and verification codes, HPKE sender-key
 //! envelopes, re-keying on join and leave, and secret hygiene.
-#![cfg(feature = "agreement")]
 #![allow(
     clippy::unwrap_used,
     clippy::indexing_slicing,

@@ -2,7 +2,6 @@
 //! exact expectations, property tests over generated valid frames and garbage, range map round
 //! trips and rejections, and every frame of the real clips in `test-data/media/`.
 
-#![cfg(feature = "alloc")]
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,

@@ -1,3 +1,3 @@
 #![no_main]
 
-libfuzzer_sys::fuzz_target!(|data: &[u8]| secure_frame::fuzzing::receiver_sequence(data));
+libfuzzer_sys::fuzz_target!(|data: &[u8]| secure_frame_fuzzing::receiver_sequence(data));

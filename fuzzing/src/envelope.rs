@@ -1,11 +1,10 @@
-//! Target `envelope_parse` (feature `agreement`): [`Envelope::parse`] on arbitrary bytes.
+//! Target `envelope_parse`: [`Envelope::parse`] on arbitrary bytes.
 
-use alloc::vec::Vec;
+use secure_frame::EnvelopeError;
+use secure_frame::agreement::group::ENVELOPE_VERSION;
+use secure_frame::agreement::{Envelope, PublicKey};
 
-use super::Output;
-use crate::EnvelopeError;
-use crate::agreement::group::ENVELOPE_VERSION;
-use crate::agreement::{Envelope, PublicKey};
+use crate::Output;
 
 /// The bytes of `envelope` in the version 1 layout (`agreement::group`'s module docs), built
 /// from its public fields only.

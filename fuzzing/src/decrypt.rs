@@ -1,13 +1,12 @@
 //! Target `decrypt`: arbitrary bytes against a receiver holding keys of several suites.
 
-use alloc::vec::Vec;
-
-use super::contract::{self, Oracle, must};
-use super::{Input, Output, slow_decode, suite_at, suite_index};
-use crate::{
+use secure_frame::{
     CipherSuite, Counter, DecryptError, Decryptor, Encryptor, KeyId, MAX_METADATA_LEN, ReceiveKey,
     ReplayWindow,
 };
+
+use crate::contract::{self, Oracle, must};
+use crate::{Input, Output, slow_decode, suite_at, suite_index};
 
 /// The base key of the RFC 9605 Appendix C.3 vectors (`000102…0f`), used for KID `0x123` so the
 /// RFC's own ciphertexts decrypt in this target.
@@ -359,7 +358,7 @@ fn run(
             let result = if entry == DecryptEntry::KeyInPlace {
                 contract::in_place(frame, sizes.tag, |buf| key.decrypt_in_place(metadata, buf))
             } else {
-                let before = alloc::vec![0xa5; sizes.out];
+                let before = vec![0xa5; sizes.out];
                 let mut out = before.clone();
                 let result = key.decrypt(metadata, frame, &mut out).map(<[u8]>::to_vec);
                 let written = result.as_ref().map(Vec::len).map_err(|e| *e);
@@ -393,7 +392,7 @@ mod tests {
             oversized_metadata: true,
             metadata: b"meta".to_vec(),
             out_slack: -1,
-            frame: alloc::vec![0x12, 0x34],
+            frame: vec![0x12, 0x34],
         };
         assert_eq!(DecryptCase::decode(&case.encode()), case);
     }

@@ -1,10 +1,9 @@
 //! Target `header_decode`: the header codec against an independent slow codec.
 
-use alloc::vec::Vec;
+use secure_frame::HeaderError;
+use secure_frame::{Counter, FrameView, Header, KeyId};
 
-use super::Input;
-use crate::HeaderError;
-use crate::header::{Counter, FrameView, Header, KeyId};
+use crate::Input;
 
 /// Fuzzes [`Header::decode`], [`Header::encode`] and [`FrameView::parse`].
 ///
@@ -137,7 +136,7 @@ pub fn slow_encode(kid: u64, ctr: u64) -> Vec<u8> {
     }
     let (kid_bits, kid_bytes) = field(kid);
     let (ctr_bits, ctr_bytes) = field(ctr);
-    let mut out = alloc::vec![(kid_bits << 4) | ctr_bits];
+    let mut out = vec![(kid_bits << 4) | ctr_bits];
     out.extend(kid_bytes);
     out.extend(ctr_bytes);
     out

@@ -1,14 +1,12 @@
-//! The fuzz corpora under `fuzz/`: the seed generator, and every committed input replayed
-//! through its target on each `cargo test --all-features`.
+//! The fuzz corpora under `fuzz/` (beside this crate): the seed generator, and every committed
+//! input replayed through its target on each `cargo test --workspace`.
 //!
 //! - `fuzz/seeds/<target>/` is written by [`seeds`] from the RFC 9605 vectors and from frames
-//!   this crate seals. `seeds_are_current` fails when the files differ from what the generator
+//!   the library seals. `seeds_are_current` fails when the files differ from what the generator
 //!   writes; regenerate with
-//!   `SFRAME_WRITE_SEEDS=1 cargo test --features fuzzing,agreement --test fuzz_corpus` (without
-//!   `agreement` the seeds of the targets that need it are neither written nor checked).
+//!   `SFRAME_WRITE_SEEDS=1 cargo test -p secure-frame-fuzzing --test fuzz_corpus`.
 //! - `fuzz/regressions/<target>/` holds inputs that once made a target fail (a crash file from
 //!   `fuzz/artifacts/`, renamed for what it found). They are replayed here forever.
-#![cfg(feature = "fuzzing")]
 #![allow(
     clippy::unwrap_used,
     clippy::indexing_slicing,
@@ -20,15 +18,21 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use secure_frame::codec::Codec;
-use secure_frame::fuzzing::{
-    self, CompatCase, CtrChoice, DecryptCase, DecryptEntry, EncryptEntry, EpochCase, EpochChoice,
-    EpochOp, Event, RatchetCase, RatchetEvent, RoundTripCase, Sealer, SequenceCase, fixture_keys,
-};
 use secure_frame::{CipherSuite, Counter, Encryptor, Header, KeyId};
+use secure_frame_fuzzing::{
+    self as fuzzing, CompatCase, CtrChoice, DecryptCase, DecryptEntry, EncryptEntry, EpochCase,
+    EpochChoice, EpochOp, Event, RatchetCase, RatchetEvent, RoundTripCase, Sealer, SequenceCase,
+    fixture_keys,
+};
 use serde_json::Value;
 
+/// The repository's root: this crate is `fuzzing/` in it.
+fn root() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap()
+}
+
 fn fuzz_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz")
+    root().join("fuzz")
 }
 
 fn hex(v: &Value, field: &str) -> Vec<u8> {
@@ -52,7 +56,7 @@ struct Vector {
 }
 
 fn rfc() -> Value {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("test-vectors/rfc9605.json");
+    let path = root().join("test-vectors/rfc9605.json");
     serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
 }
 
@@ -83,7 +87,7 @@ fn seeds() -> BTreeMap<(&'static str, String), Vec<u8>> {
     let rfc = rfc();
     let vectors = sframe_vectors(&rfc);
     let mut seeds = BTreeMap::new();
-    let mut targets = vec![
+    let targets = vec![
         ("header_decode", header_seeds(&rfc)),
         ("decrypt", decrypt_seeds(&vectors)),
         ("roundtrip", roundtrip_seeds(&vectors)),
@@ -99,9 +103,8 @@ fn seeds() -> BTreeMap<(&'static str, String), Vec<u8>> {
             "epoch_sequence",
             [epoch_seeds(), epoch_window_seeds(), epoch_more_seeds()].concat(),
         ),
+        ("envelope_open", envelope_open_seeds()),
     ];
-    #[cfg(feature = "agreement")]
-    targets.push(("envelope_open", envelope_open_seeds()));
     for (target, files) in targets {
         for (name, bytes) in files {
             assert!(
@@ -997,13 +1000,6 @@ fn epoch_more_seeds() -> Vec<(String, Vec<u8>)> {
 const P256_G: &str = "04 6b17d1f2e12c4247f8bce6e563a440f277037d812deb33a0f4a13945d898c296 \
     4fe342e2fe1a7f9b8ee7eb4a7c0f9e162bce33576b315ececbb6406837bf51f5";
 
-/// Targets that exist only with a feature; their committed inputs are skipped without it.
-const GATED_TARGETS: &[&str] = if cfg!(feature = "agreement") {
-    &[]
-} else {
-    &["envelope_parse", "envelope_open"]
-};
-
 /// `envelope_parse`: well-formed version 1 envelopes (shortest and longest sealed key, a long
 /// sender identity) and one malformed per refusal.
 fn envelope_seeds() -> Vec<(String, Vec<u8>)> {
@@ -1069,7 +1065,6 @@ fn envelope_seeds() -> Vec<(String, Vec<u8>)> {
 /// `envelope_open`: each genuine envelope unaltered (then installed into a receiver that is
 /// older, as old, newer, or of another suite or `R`), opened by the wrong party, with one byte of
 /// each field flipped, cut, flipped twice back to genuine, and as raw bytes.
-#[cfg(feature = "agreement")]
 fn envelope_open_seeds() -> Vec<(String, Vec<u8>)> {
     use fuzzing::{Edit, EnvelopeBody, EnvelopeCase, Opener};
     type Edits = &'static [(u16, u8)];
@@ -1182,7 +1177,6 @@ fn seeds_are_current() {
     let seeds = seeds();
     let targets: Vec<&str> = seeds.keys().map(|(target, _)| *target).collect();
     if std::env::var_os("SFRAME_WRITE_SEEDS").is_some() {
-        // Only the targets this build generates: a feature-gated target's seeds stay.
         let dir = fuzz_dir().join("seeds");
         for target in &targets {
             let _ = std::fs::remove_dir_all(dir.join(target));
@@ -1194,9 +1188,6 @@ fn seeds_are_current() {
     }
     let on_disk: BTreeMap<(String, String), Vec<u8>> = corpus("seeds")
         .into_iter()
-        .filter(|(target, _)| {
-            targets.contains(&target.as_str()) || !GATED_TARGETS.contains(&target.as_str())
-        })
         .map(|(target, path)| {
             let name = path.file_name().unwrap().to_str().unwrap().to_string();
             ((target, name), std::fs::read(&path).unwrap())
@@ -1209,7 +1200,7 @@ fn seeds_are_current() {
     assert!(
         on_disk == generated,
         "fuzz/seeds differs from the generator: regenerate with \
-         SFRAME_WRITE_SEEDS=1 cargo test --features fuzzing,agreement --test fuzz_corpus"
+         SFRAME_WRITE_SEEDS=1 cargo test -p secure-frame-fuzzing --test fuzz_corpus"
     );
     let total: usize = generated.values().map(Vec::len).sum();
     assert!(total < 16 * 1024, "seeds stay small: {total} bytes");
@@ -1223,9 +1214,6 @@ fn every_committed_input_passes_its_target() {
     let mut ran = 0;
     for kind in ["seeds", "regressions"] {
         for (target, path) in corpus(kind) {
-            if GATED_TARGETS.contains(&target.as_str()) {
-                continue;
-            }
             let (_, run) = fuzzing::TARGETS
                 .iter()
                 .find(|(name, _)| *name == target)

@@ -1,16 +1,17 @@
-//! Target `envelope_open` (feature `agreement`): [`open_sender_key`] of arbitrary bytes and of
-//! genuine sender-key envelopes, altered or not, and [`OpenedSenderKey::install_into`] of what
-//! opens.
-
-use alloc::vec::Vec;
+//! Target `envelope_open`: [`open_sender_key`] of arbitrary bytes and of genuine sender-key
+//! envelopes, altered or not, and [`OpenedSenderKey::install_into`] of what opens.
 
 use rand_core::{Infallible, TryCryptoRng, TryRng};
+use secure_frame::AgreementError;
+use secure_frame::agreement::{
+    Envelope, KeyPair, OpenedSenderKey, open_sender_key, seal_sender_key,
+};
+use secure_frame::{
+    BaseKey, CipherSuite, Encryptor, KeyId, RatchetBits, RatchetReceiver, SenderKeyId,
+};
 
-use super::contract::must;
-use super::{Input, Output};
-use crate::AgreementError;
-use crate::agreement::{Envelope, KeyPair, OpenedSenderKey, open_sender_key, seal_sender_key};
-use crate::{BaseKey, CipherSuite, Encryptor, KeyId, RatchetBits, RatchetReceiver, SenderKeyId};
+use crate::contract::must;
+use crate::{Input, Output};
 
 /// The most edits a case applies.
 const MAX_EDITS: usize = 16;
@@ -133,7 +134,7 @@ impl Fixture {
             .zip(1..)
             .map(|(spec, seed)| {
                 let bits = must(RatchetBits::new(spec.bits), "R");
-                let base_key = alloc::vec![spec.byte; spec.len];
+                let base_key = vec![spec.byte; spec.len];
                 let bytes = must(
                     seal_sender_key(
                         &mut NotRandom(seed),
@@ -167,18 +168,10 @@ impl Fixture {
     }
 }
 
-/// Runs `f` with the fixture: built once per process with `std` (sealing costs more than
-/// opening), else built for the call.
+/// Runs `f` with the fixture, built once per process (sealing costs more than opening).
 fn with_fixture<R>(f: impl FnOnce(&Fixture) -> R) -> R {
-    #[cfg(feature = "std")]
-    {
-        static FIXTURE: std::sync::OnceLock<Fixture> = std::sync::OnceLock::new();
-        f(FIXTURE.get_or_init(Fixture::new))
-    }
-    #[cfg(not(feature = "std"))]
-    {
-        f(&Fixture::new())
-    }
+    static FIXTURE: std::sync::OnceLock<Fixture> = std::sync::OnceLock::new();
+    f(FIXTURE.get_or_init(Fixture::new))
 }
 
 /// The genuine envelopes the target opens, in the order [`EnvelopeCase::envelope`] picks them
@@ -318,7 +311,7 @@ impl EnvelopeCase {
 /// # Panics
 ///
 /// When [`open_sender_key`] panics, or gives anything but what the envelope's bytes imply: the
-/// parser's [`EnvelopeError`](crate::EnvelopeError) for malformed bytes, then
+/// parser's [`EnvelopeError`](secure_frame::EnvelopeError) for malformed bytes, then
 /// [`AgreementError::WrongSender`] for another identity than the expected one, then
 /// [`AgreementError::Open`] for anything not byte-identical to the genuine envelope opened by its
 /// recipient with the sender's key (another recipient, another sender key, one altered byte);
@@ -507,20 +500,20 @@ mod tests {
                 other_bits: false,
                 generation: 4,
                 step: 0xff,
-                body: EnvelopeBody::Edits(alloc::vec![
+                body: EnvelopeBody::Edits(vec![
                     Edit {
                         position: 0x1234,
-                        mask: 0
+                        mask: 0,
                     },
                     Edit {
                         position: 7,
-                        mask: 0x80
+                        mask: 0x80,
                     },
                 ]),
             };
             assert_eq!(EnvelopeCase::decode(&case.encode()), case);
             let raw = EnvelopeCase {
-                body: EnvelopeBody::Raw(alloc::vec![1, 2, 3]),
+                body: EnvelopeBody::Raw(vec![1, 2, 3]),
                 other_suite: false,
                 other_bits: true,
                 ..case

@@ -2,14 +2,14 @@
 //! epochs and senders, replayed, mutated, arbitrary) given to an [`MlsEpochStore`], checked
 //! against a model of its live epochs, sender-key caches and replay windows after every step.
 
-use alloc::vec::Vec;
+use secure_frame::mls::{EpochInstalled, MlsEpochStore, MlsKeyId, MlsKidLayout};
+use secure_frame::{
+    BaseKey, CipherSuite, Counter, DecryptError, Encryptor, Header, KeyError, KeyId, ReplayWindow,
+};
 
-use super::contract::{self, Oracle, must};
-use super::sequence::{CtrChoice, WindowModel};
-use super::{Input, Output, suite_at, suite_index};
-use crate::mls::{EpochInstalled, MlsEpochStore, MlsKeyId, MlsKidLayout};
-use crate::secret::BaseKey;
-use crate::{CipherSuite, Counter, DecryptError, Encryptor, Header, KeyError, KeyId, ReplayWindow};
+use crate::contract::{self, Oracle, must};
+use crate::sequence::{CtrChoice, WindowModel};
+use crate::{Input, Output, suite_at, suite_index};
 
 /// The most operations a case runs (each may seal, derive and decrypt).
 const MAX_OPS: usize = 64;
@@ -932,7 +932,7 @@ mod tests {
             max_epochs: 8,
             max_cached_keys: 4,
             window: 0xff,
-            ops: alloc::vec![
+            ops: vec![
                 EpochOp::Install {
                     epoch: EpochChoice::Absolute(u64::MAX),
                     group_size: 0xfd,
@@ -945,28 +945,28 @@ mod tests {
                 EpochOp::Resolve(Sealer {
                     epoch: 1,
                     sender: 2,
-                    context: 3
+                    context: 3,
                 }),
                 EpochOp::ResolveKid(0x0123_4567_89ab_cdef),
                 EpochOp::Seal {
                     sealer: Sealer {
                         epoch: 0,
                         sender: 0xff,
-                        context: 0
+                        context: 0,
                     },
                     ctr: CtrChoice::Absolute(9),
                     deliver: true,
                 },
                 EpochOp::Deliver {
                     frame: 4,
-                    other_metadata: true
+                    other_metadata: true,
                 },
                 EpochOp::Mutate {
                     frame: 1,
                     position: 2,
-                    mask: 0
+                    mask: 0,
                 },
-                EpochOp::Raw(alloc::vec![1, 2, 3]),
+                EpochOp::Raw(vec![1, 2, 3]),
                 EpochOp::SetWindow(1),
             ],
         };
@@ -988,7 +988,7 @@ mod tests {
         epoch_sequence(&[]);
         // E = 2, two epochs, one cached key, window 4: install 0 and 1, a frame from sender 1 of
         // epoch 1 (delivered, again, forged), install 5 (rolls 1 over), the frame again.
-        let mut case = alloc::vec![0, 1, 2, 1, 5];
+        let mut case = vec![0, 1, 2, 1, 5];
         case.extend_from_slice(&[0, 8, 4, 0, 1, 0, 9, 4, 0, 1]);
         case.extend_from_slice(&[6, 1, 1, 0, 3, 1, 7, 0, 0, 7, 0, 1, 8, 0, 30, 0]);
         case.extend_from_slice(&[0, 12, 4, 0xff, 2, 7, 0, 0]);

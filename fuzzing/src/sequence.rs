@@ -1,12 +1,12 @@
 //! Target `receiver_sequence`: a stream of frames against a multi-KID receiver and a model of
 //! its replay windows.
 
-use alloc::collections::BTreeSet;
-use alloc::vec::Vec;
+use std::collections::BTreeSet;
 
-use super::contract::{self, Oracle, must};
-use super::{Input, Output, suite_at};
-use crate::{CipherSuite, Counter, DecryptError, Decryptor, Header, KeyId, ReplayWindow};
+use secure_frame::{CipherSuite, Counter, DecryptError, Decryptor, Header, KeyId, ReplayWindow};
+
+use crate::contract::{self, Oracle, must};
+use crate::{Input, Output, suite_at};
 
 /// The KIDs of the installed keys; slot 3 is a KID with no key.
 const KIDS: [KeyId; 4] = [KeyId(1), KeyId(0x1234), KeyId(u64::MAX), KeyId(9)];
@@ -197,7 +197,10 @@ pub fn receiver_sequence(data: &[u8]) {
         if let Some(s) = suites.get_mut(i) {
             *s = suite;
         }
-        let key = must(crate::ReceiveKey::new(suite, *kid, base_key), "receive key");
+        let key = must(
+            secure_frame::ReceiveKey::new(suite, *kid, base_key),
+            "receive key",
+        );
         must(store.insert(key.with_replay_window(window)), "insert");
         oracles.push(Oracle::new(suite, *kid, base_key));
     }
@@ -292,27 +295,27 @@ mod tests {
         let case = SequenceCase {
             window: 128,
             suite: 3,
-            events: alloc::vec![
+            events: vec![
                 Event {
                     slot: 3,
                     ctr: CtrChoice::Absolute(u64::MAX),
                     forged: true,
                     forge_metadata: true,
-                    to_vec: true
+                    to_vec: true,
                 },
                 Event {
                     slot: 0,
                     ctr: CtrChoice::Backward(0x7e),
                     forged: false,
                     forge_metadata: false,
-                    to_vec: false
+                    to_vec: false,
                 },
                 Event {
                     slot: 2,
                     ctr: CtrChoice::Forward(0x7f),
                     forged: true,
                     forge_metadata: false,
-                    to_vec: false
+                    to_vec: false,
                 },
             ],
         };

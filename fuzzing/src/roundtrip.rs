@@ -1,13 +1,12 @@
 //! Target `roundtrip`: encrypt → decrypt through every entry point, and one flipped bit.
 
-use alloc::vec::Vec;
-
-use super::contract::{self, must};
-use super::{Input, Output, slow_decode, suite_at, suite_index};
-use crate::{
+use secure_frame::{
     CipherSuite, Counter, DecryptError, Decryptor, EncryptError, Encryptor, Header, KeyId,
     MAX_METADATA_LEN, ReceiveKey,
 };
+
+use crate::contract::{self, must};
+use crate::{Input, Output, slow_decode, suite_at, suite_index};
 
 /// Which encrypt entry point seals the frame.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -151,13 +150,13 @@ fn seal(
     let tag_len = encryptor.tag_len();
     match entry {
         EncryptEntry::Encrypt => {
-            let mut out = alloc::vec![0xee; encryptor.ciphertext_len(plaintext.len()) + 3];
+            let mut out = vec![0xee; encryptor.ciphertext_len(plaintext.len()) + 3];
             encryptor
                 .encrypt(metadata, plaintext, &mut out)
                 .map(<[u8]>::to_vec)
         }
         EncryptEntry::InRoom => {
-            let mut buf = alloc::vec![0xee; Encryptor::HEADER_ROOM];
+            let mut buf = vec![0xee; Encryptor::HEADER_ROOM];
             buf.extend_from_slice(plaintext);
             buf.resize(buf.len() + tag_len, 0xee);
             let total = buf.len();
@@ -290,7 +289,7 @@ fn open(case: &RoundTripCase, frame: &[u8]) {
     });
     assert_eq!(replayed, Err(DecryptError::Replay));
 
-    let mut out = alloc::vec![0; case.plaintext.len()];
+    let mut out = vec![0; case.plaintext.len()];
     let copied = case
         .receiver()
         .decrypt(&case.metadata, frame, &mut out)
@@ -312,13 +311,13 @@ fn open(case: &RoundTripCase, frame: &[u8]) {
 /// Makes `case.entry` refuse without sealing: a buffer one byte short for the slice entry points,
 /// metadata one byte too long for all of them.
 fn refuse(encryptor: &mut Encryptor, case: &RoundTripCase, expected_len: usize) {
-    let too_long = alloc::vec![0; MAX_METADATA_LEN + 1];
+    let too_long = vec![0; MAX_METADATA_LEN + 1];
     let refused = seal(encryptor, case.entry, &too_long, &case.plaintext);
     assert_eq!(refused, Err(EncryptError::MetadataTooLong));
     let tag_len = encryptor.tag_len();
     match case.entry {
         EncryptEntry::Encrypt => {
-            let mut out = alloc::vec![0xee; expected_len - 1];
+            let mut out = vec![0xee; expected_len - 1];
             let refused = encryptor.encrypt(&case.metadata, &case.plaintext, &mut out);
             assert_eq!(
                 refused,
@@ -333,7 +332,7 @@ fn refuse(encryptor: &mut Encryptor, case: &RoundTripCase, expected_len: usize) 
         }
         EncryptEntry::InRoom => {
             let needed = Encryptor::HEADER_ROOM + tag_len;
-            let mut buf = alloc::vec![0xee; needed - 1];
+            let mut buf = vec![0xee; needed - 1];
             let refused = encryptor
                 .encrypt_in_room(&case.metadata, &mut buf)
                 .map(|_| ());
@@ -402,7 +401,7 @@ mod tests {
             kid: KeyId(0x1234),
             ctr: Counter(u64::MAX),
             flip_bit: 77,
-            base_key: alloc::vec![9; 128],
+            base_key: vec![9; 128],
             metadata: b"md".to_vec(),
             plaintext: b"pt".to_vec(),
         };

@@ -1,12 +1,12 @@
 //! Target `codec_plan`: [`codec::plan`] on arbitrary frames of every codec, under policies the
 //! input picks.
 
-use alloc::vec::Vec;
 use core::ops::Range;
 
-use super::Input;
-use super::contract::must;
-use crate::codec::{self, ClearRanges, Codec, H265Cover, Plan, Policy, SeiPolicy, Vp8Delta};
+use secure_frame::codec::{self, ClearRanges, Codec, H265Cover, Plan, Policy, SeiPolicy, Vp8Delta};
+
+use crate::Input;
+use crate::contract::must;
 
 /// Every codec [`codec::plan`] takes, in the order the control byte picks them.
 pub const CODECS: [Codec; 9] = [
@@ -31,31 +31,28 @@ pub fn codec_policy(control: u8) -> (Codec, Policy) {
         .copied()
         .unwrap_or(Codec::Opus);
     let (clear, strict) = (control & 0x40 != 0, control & 0x80 != 0);
-    let policy = Policy {
-        opus_keep_toc: control & 0x10 != 0,
-        vp8_delta: if control & 0x20 != 0 {
-            Vp8Delta::FrameTag
-        } else {
-            Vp8Delta::OneByte
-        },
-        sei: if clear {
-            SeiPolicy::Clear
-        } else {
-            SeiPolicy::Encrypt
-        },
-        h265_cover: if clear {
-            H265Cover::HeaderOnly
-        } else {
-            H265Cover::SliceHeaderCover
-        },
-        strict_syntax: strict,
-        max_ranges: if strict {
-            4
-        } else {
-            Policy::default().max_ranges
-        },
-        ..Policy::default()
+    // `Policy` is `#[non_exhaustive]`: built from the default, field by field.
+    let mut policy = Policy::default();
+    policy.opus_keep_toc = control & 0x10 != 0;
+    policy.vp8_delta = if control & 0x20 != 0 {
+        Vp8Delta::FrameTag
+    } else {
+        Vp8Delta::OneByte
     };
+    policy.sei = if clear {
+        SeiPolicy::Clear
+    } else {
+        SeiPolicy::Encrypt
+    };
+    policy.h265_cover = if clear {
+        H265Cover::HeaderOnly
+    } else {
+        H265Cover::SliceHeaderCover
+    };
+    policy.strict_syntax = strict;
+    if strict {
+        policy.max_ranges = 4;
+    }
     (codec, policy)
 }
 

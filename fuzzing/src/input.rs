@@ -1,7 +1,5 @@
 //! The byte format shared by every structured fuzz input.
 
-use alloc::vec::Vec;
-
 /// Reads a fuzz input front to back. Past the end every read yields zeros (and `bytes` fewer
 /// bytes), so every byte string decodes to some case and libFuzzer never wastes a mutation on
 /// a rejected input.

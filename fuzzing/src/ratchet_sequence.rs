@@ -2,13 +2,11 @@
 //! genuine, late, replayed and forged frames against a [`RatchetReceiver`], checked against a
 //! model of its keys after every event.
 
-use alloc::vec::Vec;
+use secure_frame::ratchet::{RatchetBits, RatchetReceiver, RatchetingSender, SenderKeyId};
+use secure_frame::{BaseKey, CipherSuite, DecryptError, Encryptor, KeyError, KeyId};
 
-use super::contract::must;
-use super::{Input, Output, suite_at, suite_index};
-use crate::ratchet::{RatchetBits, RatchetReceiver, RatchetingSender, SenderKeyId};
-use crate::secret::BaseKey;
-use crate::{CipherSuite, DecryptError, Encryptor, KeyError, KeyId};
+use crate::contract::must;
+use crate::{Input, Output, suite_at, suite_index};
 
 /// The most events a case runs (each may seal, derive and decrypt).
 const MAX_EVENTS: usize = 64;
@@ -338,7 +336,7 @@ pub fn ratchet_sequence(data: &[u8]) {
     let case = RatchetCase::decode(data);
     let (mut sender, mut receiver, mut model) = start(&case);
     let mut kept: Vec<Sealed> = Vec::new();
-    let mut recorded = alloc::vec![Recorded::of(&sender)];
+    let mut recorded = vec![Recorded::of(&sender)];
 
     for event in &case.events {
         match *event {
@@ -722,7 +720,7 @@ mod tests {
             max_forward: 4,
             retained: 2,
             generation: 9,
-            events: alloc::vec![
+            events: vec![
                 RatchetEvent::Ratchet(3),
                 RatchetEvent::Seal(true),
                 RatchetEvent::Deliver(7),

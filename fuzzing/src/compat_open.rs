@@ -1,13 +1,12 @@
 //! Target `compat_open`: the compat container's receiver ([`CompatDecryptor`]) on arbitrary
 //! bytes and on mutated genuine frames, and the range map decoder on its own.
 
-use alloc::vec::Vec;
+use secure_frame::codec::{ClearRanges, Plan, RangeMapError, plan};
+use secure_frame::compat::{CompatDecryptError, CompatDecryptor, CompatEncryptor};
+use secure_frame::{CipherSuite, Counter, Decryptor, Encryptor, KeyId, ReceiveKey, ReplayWindow};
 
-use super::contract::{self, must};
-use super::{Input, Output, codec_policy};
-use crate::codec::{ClearRanges, Plan, RangeMapError, plan};
-use crate::compat::{CompatDecryptError, CompatDecryptor, CompatEncryptor};
-use crate::{CipherSuite, Counter, Decryptor, Encryptor, KeyId, ReceiveKey, ReplayWindow};
+use crate::contract::{self, must};
+use crate::{Input, Output, codec_policy};
 
 /// The base key of the receiver's GCM key (KID 1), which the genuine frames are sealed under.
 const GCM_KEY: [u8; 16] = [0x5a; 16];
@@ -279,7 +278,7 @@ mod tests {
             position: 9,
             mask: 0x80,
             metadata: b"md".to_vec(),
-            body: alloc::vec![0, 0, 0, 1, 0x61, 0xe0, 0xfa],
+            body: vec![0, 0, 0, 1, 0x61, 0xe0, 0xfa],
         };
         assert_eq!(CompatCase::decode(&case.encode()), case);
     }
@@ -295,7 +294,7 @@ mod tests {
                         ctr: 3,
                         position,
                         mask,
-                        metadata: alloc::vec![],
+                        metadata: vec![],
                         body: frame.to_vec(),
                     }
                     .encode(),

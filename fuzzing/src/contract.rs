@@ -1,11 +1,11 @@
-//! The receiver's failure contract (module docs of `decryptor.rs`) as assertions, and an AEAD
-//! oracle built from the `hazmat` doors rather than the receive path under test.
+//! The receiver's failure contract (module docs of the library's `src/decryptor.rs`) as
+//! assertions, and an AEAD oracle built from the `hazmat` doors rather than the receive path
+//! under test.
 
-use alloc::vec::Vec;
 use core::fmt::Debug;
 
-use crate::hazmat::{self, RawAead};
-use crate::{
+use secure_frame::hazmat::{self, RawAead};
+use secure_frame::{
     CipherSuite, Counter, DecryptError, Decryptor, Header, KeyId, MAX_METADATA_LEN, ReplayWindow,
     SframeSalt,
 };
@@ -159,7 +159,7 @@ pub(super) fn check_copy(
 }
 
 /// The AEAD of one receive key rebuilt from its base key with the `hazmat` doors: seals frames
-/// at any counter (which an [`Encryptor`](crate::Encryptor) rightly refuses to do twice) and
+/// at any counter (which an [`Encryptor`](secure_frame::Encryptor) rightly refuses to do twice) and
 /// decides independently whether a frame is authentic.
 pub(super) struct Oracle {
     aead: RawAead,
@@ -182,7 +182,7 @@ impl Oracle {
         let header_bytes = header.encode();
         let aad = [header_bytes.as_bytes(), metadata].concat();
         let mut body = plaintext.to_vec();
-        let mut tag = alloc::vec![0; self.tag_len];
+        let mut tag = vec![0; self.tag_len];
         let nonce = self.salt.nonce(header.counter().0);
         must(self.aead.seal(&nonce, &aad, &mut body, &mut tag), "seal");
         [header_bytes.as_bytes(), &body, &tag].concat()
