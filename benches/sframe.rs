@@ -21,6 +21,7 @@
 use std::hint::black_box;
 
 use criterion::{BatchSize, BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
+use secure_frame::BaseKey;
 use secure_frame::hazmat::derive_key_salt;
 use secure_frame::{
     CipherSuite, Counter, Decryptor, Encryptor, FrameView, Header, KeyId, ReceiveKey,
@@ -195,7 +196,7 @@ fn encrypt(c: &mut Criterion) {
     for suite in suites() {
         let mut group = c.benchmark_group(format!("encrypt/{}", suite.name()));
         let tag_len = suite.tag_len();
-        let (_, key, salt) = derive_key_salt(suite, KID, BASE_KEY).unwrap();
+        let (_, key, salt) = derive_key_salt(suite, KID, &BaseKey::new(BASE_KEY).unwrap());
         let raw = raw::Raw::new(suite, key.expose_secret());
         for size in SIZES {
             group.throughput(Throughput::Bytes(size as u64));
@@ -209,7 +210,7 @@ fn encrypt(c: &mut Criterion) {
                 b.iter(|| raw.seal(&nonce, black_box(&header), black_box(&mut buf), &mut tag));
             });
 
-            let mut sender = Encryptor::new(suite, KID, BASE_KEY).unwrap();
+            let mut sender = Encryptor::new(suite, KID, &BaseKey::new(BASE_KEY).unwrap());
             sender.advance_counter_to(Counter(1000)).unwrap();
             let mut room = vec![0x5a; Encryptor::HEADER_ROOM + size + tag_len];
             group.bench_function(BenchmarkId::new("secure-frame in room", size), |b| {
@@ -251,11 +252,11 @@ fn encrypt(c: &mut Criterion) {
 fn decrypt(c: &mut Criterion) {
     for suite in suites() {
         let mut group = c.benchmark_group(format!("decrypt/{}", suite.name()));
-        let (_, key, salt) = derive_key_salt(suite, KID, BASE_KEY).unwrap();
+        let (_, key, salt) = derive_key_salt(suite, KID, &BaseKey::new(BASE_KEY).unwrap());
         let raw = raw::Raw::new(suite, key.expose_secret());
         for size in SIZES {
             group.throughput(Throughput::Bytes(size as u64));
-            let mut sender = Encryptor::new(suite, KID, BASE_KEY).unwrap();
+            let mut sender = Encryptor::new(suite, KID, &BaseKey::new(BASE_KEY).unwrap());
             sender.advance_counter_to(Counter(1000)).unwrap();
             let frame = sender.encrypt_to_vec(b"", &vec![0x5a; size]).unwrap();
             let header_len = FrameView::parse(&frame).unwrap().header_bytes().len();
@@ -276,7 +277,7 @@ fn decrypt(c: &mut Criterion) {
             });
 
             // Replay protection on: every iteration gets a new frame with a new counter.
-            let mut receiver = ReceiveKey::new(suite, KID, BASE_KEY).unwrap();
+            let mut receiver = ReceiveKey::new(suite, KID, &BaseKey::new(BASE_KEY).unwrap());
             let plaintext = vec![0x5a; size];
             group.bench_function(BenchmarkId::new("secure-frame 1 key", size), |b| {
                 b.iter_batched_ref(
@@ -290,7 +291,9 @@ fn decrypt(c: &mut Criterion) {
 
             let mut store = Decryptor::new(suite);
             for kid in 0..1000 {
-                store.add_key(KeyId(kid), BASE_KEY).unwrap();
+                store
+                    .add_key(KeyId(kid), &BaseKey::new(BASE_KEY).unwrap())
+                    .unwrap();
             }
             group.bench_function(BenchmarkId::new("secure-frame 1000 KIDs", size), |b| {
                 b.iter_batched_ref(
@@ -345,10 +348,22 @@ fn key_installation(c: &mut Criterion) {
     let mut group = c.benchmark_group("key installation");
     for suite in suites() {
         group.bench_function(BenchmarkId::new("Encryptor::new", suite.name()), |b| {
-            b.iter(|| black_box(Encryptor::new(suite, KID, black_box(BASE_KEY)).unwrap()));
+            b.iter(|| {
+                black_box(Encryptor::new(
+                    suite,
+                    KID,
+                    &BaseKey::new(black_box(BASE_KEY)).unwrap(),
+                ))
+            });
         });
         group.bench_function(BenchmarkId::new("ReceiveKey::new", suite.name()), |b| {
-            b.iter(|| black_box(ReceiveKey::new(suite, KID, black_box(BASE_KEY)).unwrap()));
+            b.iter(|| {
+                black_box(ReceiveKey::new(
+                    suite,
+                    KID,
+                    &BaseKey::new(black_box(BASE_KEY)).unwrap(),
+                ))
+            });
         });
     }
     group.finish();

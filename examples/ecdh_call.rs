@@ -33,10 +33,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     // One KID per direction; each base key encrypts for one sender only (RFC 9605 §4.4.1).
     let (a_send, a_receive) = a.into_keys();
     let (b_send, b_receive) = b.into_keys();
-    let mut alice_out = Encryptor::new(suite, KeyId(0), a_send.expose_secret())?;
-    let mut alice_in = ReceiveKey::new(suite, KeyId(1), a_receive.expose_secret())?;
-    let mut bob_out = Encryptor::new(suite, KeyId(1), b_send.expose_secret())?;
-    let mut bob_in = ReceiveKey::new(suite, KeyId(0), b_receive.expose_secret())?;
+    let mut alice_out = Encryptor::new(suite, KeyId(0), &a_send);
+    let mut alice_in = ReceiveKey::new(suite, KeyId(1), &a_receive);
+    let mut bob_out = Encryptor::new(suite, KeyId(1), &b_send);
+    let mut bob_in = ReceiveKey::new(suite, KeyId(0), &b_receive);
 
     let mut frame = alice_out.encrypt_to_vec(b"", b"hello bob")?;
     println!(

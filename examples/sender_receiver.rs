@@ -8,16 +8,16 @@
     reason = "application code: the restriction lints guard the library"
 )]
 
-use secure_frame::{CipherSuite, DecryptError, Decryptor, Encryptor, KeyId};
+use secure_frame::{BaseKey, CipherSuite, DecryptError, Decryptor, Encryptor, KeyId};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let suite = CipherSuite::AesGcm128Sha256;
     // In a real call these come from key management (sender keys, MLS or ECDH).
-    let (alice_kid, alice_key) = (KeyId(1), [0x11; 16]);
-    let (bob_kid, bob_key) = (KeyId(2), [0x22; 16]);
+    let (alice_kid, alice_key) = (KeyId(1), BaseKey::new(&[0x11; 16])?);
+    let (bob_kid, bob_key) = (KeyId(2), BaseKey::new(&[0x22; 16])?);
 
-    let mut alice = Encryptor::new(suite, alice_kid, &alice_key)?;
-    let mut bob = Encryptor::new(suite, bob_kid, &bob_key)?;
+    let mut alice = Encryptor::new(suite, alice_kid, &alice_key);
+    let mut bob = Encryptor::new(suite, bob_kid, &bob_key);
     let mut receiver = Decryptor::new(suite);
     receiver.add_key(alice_kid, &alice_key)?;
 

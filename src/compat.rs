@@ -81,11 +81,11 @@
 //! ```
 //! use secure_frame::codec::{Codec, Policy};
 //! use secure_frame::compat::{CompatDecryptor, CompatEncryptor};
-//! use secure_frame::{CipherSuite, Decryptor, Encryptor, KeyId};
+//! use secure_frame::{BaseKey, CipherSuite, Decryptor, Encryptor, KeyId};
 //!
 //! let suite = CipherSuite::AesGcm128Sha256;
-//! let base_key: Vec<u8> = (0..16).collect();
-//! let encryptor = Encryptor::new(suite, KeyId(1), &base_key)?;
+//! let base_key = BaseKey::new(&(0..16).collect::<Vec<u8>>())?;
+//! let encryptor = Encryptor::new(suite, KeyId(1), &base_key);
 //! let mut sender = CompatEncryptor::new(encryptor, Codec::H264, Policy::default())?;
 //!
 //! let frame = [0, 0, 0, 1, 0x61, 0xe0, 0xfa, 0xfa, 0xfa];

@@ -23,11 +23,10 @@
 use core::fmt;
 
 use crate::aead::{Aad, AeadKey, MAX_METADATA_LEN};
-use crate::encryptor::check_base_key;
 use crate::header::{Header, HeaderError, KeyId};
 use crate::key_schedule::derive_key_salt;
 use crate::replay::ReplayWindow;
-use crate::secret::{KeyError, SframeSalt};
+use crate::secret::{BaseKey, SframeSalt};
 use crate::suite::CipherSuite;
 
 /// The W3C WebRTC Encoded Transform's `SFrameTransformErrorEventType`: what a receive error
@@ -300,21 +299,16 @@ pub struct ReceiveKey {
 impl ReceiveKey {
     /// Derives the receive key for `kid` from `base_key` (RFC 9605 §4.4.2), with the default
     /// 128-counter replay window.
-    ///
-    /// # Errors
-    ///
-    /// [`KeyError::BaseKeyLength`] when `base_key` is empty or longer than
-    /// [`BaseKey::MAX_LEN`](crate::BaseKey::MAX_LEN).
-    pub fn new(suite: CipherSuite, kid: KeyId, base_key: &[u8]) -> Result<Self, KeyError> {
-        check_base_key(base_key)?;
-        let (key, salt, _) = derive_key_salt(suite, kid, base_key);
-        Ok(Self {
+    #[must_use]
+    pub fn new(suite: CipherSuite, kid: KeyId, base_key: &BaseKey) -> Self {
+        let (key, salt, _) = derive_key_salt(suite, kid, base_key.expose_secret());
+        Self {
             suite,
             kid,
-            key: AeadKey::new(suite, &key)?,
+            key: AeadKey::derived(suite, &key),
             salt,
             replay: ReplayWindow::default(),
-        })
+        }
     }
 
     /// Replaces the replay window (for example with [`ReplayWindow::disabled`]).
@@ -468,7 +462,7 @@ mod store {
     use super::{DecryptError, ReceiveKey, ReceiveKeys, open_decoded, open_in_place};
     use crate::header::{Header, KeyId};
     use crate::replay::ReplayWindow;
-    use crate::secret::KeyError;
+    use crate::secret::{BaseKey, KeyError};
     use crate::suite::CipherSuite;
 
     /// The receive keys of one media stream, by KID (RFC 9605 §4.4.1 `recv_keys`), each with
@@ -518,12 +512,12 @@ mod store {
         /// # Errors
         ///
         /// [`KeyError::DuplicateKeyId`] when `kid` is installed (remove it first: a KID maps
-        /// to one base key); [`KeyError::BaseKeyLength`].
-        pub fn add_key(&mut self, kid: KeyId, base_key: &[u8]) -> Result<(), KeyError> {
+        /// to one base key).
+        pub fn add_key(&mut self, kid: KeyId, base_key: &BaseKey) -> Result<(), KeyError> {
             if self.contains_key(kid) {
                 return Err(KeyError::DuplicateKeyId(kid));
             }
-            let key = ReceiveKey::new(self.suite, kid, base_key)?.with_replay_window(self.window);
+            let key = ReceiveKey::new(self.suite, kid, base_key).with_replay_window(self.window);
             self.insert(key)
         }
 

@@ -5,8 +5,7 @@ use core::fmt;
 use crate::aead::{Aad, AeadKey, MAX_METADATA_LEN};
 use crate::header::{Counter, Header, KeyId, MAX_HEADER_LEN};
 use crate::key_schedule::derive_key_salt;
-use crate::secret::KeyError;
-use crate::secret::SframeSalt;
+use crate::secret::{BaseKey, SframeSalt};
 use crate::suite::CipherSuite;
 
 /// One send key: encrypts frames under one KID with counters 0, 1, 2, … (RFC 9605 §4.4.1,
@@ -31,21 +30,16 @@ impl Encryptor {
     pub const HEADER_ROOM: usize = MAX_HEADER_LEN;
 
     /// Derives the send key for `kid` from `base_key` (RFC 9605 §4.4.2). The counter starts at 0.
-    ///
-    /// # Errors
-    ///
-    /// [`KeyError::BaseKeyLength`] when `base_key` is empty or longer than
-    /// [`BaseKey::MAX_LEN`](crate::BaseKey::MAX_LEN).
-    pub fn new(suite: CipherSuite, kid: KeyId, base_key: &[u8]) -> Result<Self, KeyError> {
-        check_base_key(base_key)?;
-        let (key, salt, _) = derive_key_salt(suite, kid, base_key);
-        Ok(Self {
+    #[must_use]
+    pub fn new(suite: CipherSuite, kid: KeyId, base_key: &BaseKey) -> Self {
+        let (key, salt, _) = derive_key_salt(suite, kid, base_key.expose_secret());
+        Self {
             suite,
             kid,
-            key: AeadKey::new(suite, &key)?,
+            key: AeadKey::derived(suite, &key),
             salt,
             next: Some(0),
-        })
+        }
     }
 
     /// The cipher suite.
@@ -296,13 +290,6 @@ impl fmt::Debug for Encryptor {
             .field("next_counter", &self.next)
             .finish_non_exhaustive()
     }
-}
-
-pub(crate) fn check_base_key(base_key: &[u8]) -> Result<(), KeyError> {
-    if base_key.is_empty() || base_key.len() > crate::BaseKey::MAX_LEN {
-        return Err(KeyError::BaseKeyLength);
-    }
-    Ok(())
 }
 
 /// Why a frame could not be encrypted. On every error the encryptor's counter is unchanged,

@@ -14,18 +14,14 @@ use crate::secret::{BaseKey, SframeKey, SframeSalt, SframeSecret};
 use crate::suite::{CipherSuite, NONCE_LEN};
 
 /// `sframe_secret`, `sframe_key` and `sframe_salt` for `kid` (RFC 9605 §4.4.2).
-///
-/// # Errors
-///
-/// [`KeyError::BaseKeyLength`] for an empty or too long base key.
+#[must_use]
 pub fn derive_key_salt(
     suite: CipherSuite,
     kid: KeyId,
-    base_key: &[u8],
-) -> Result<(SframeSecret, SframeKey, SframeSalt), KeyError> {
-    crate::encryptor::check_base_key(base_key)?;
-    let (key, salt, secret) = key_schedule::derive_key_salt(suite, kid, base_key);
-    Ok((secret, key, salt))
+    base_key: &BaseKey,
+) -> (SframeSecret, SframeKey, SframeSalt) {
+    let (key, salt, secret) = key_schedule::derive_key_salt(suite, kid, base_key.expose_secret());
+    (secret, key, salt)
 }
 
 /// The 32-byte `sframe_key` label: `"SFrame 1.0 Secret key " || KID (8 bytes) || suite (2)`.

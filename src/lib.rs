@@ -9,7 +9,7 @@
 //! | `ring` | yes | AES-GCM through ring (about 2–3× RustCrypto's `aes-gcm` on x86-64); everything else stays on RustCrypto |
 //! | `draft-iana-256` | no | the AES-256-CTR-HMAC-SHA512 suites of draft-barnes-sframe-iana-256 (not RFC 9605; provisional code points) |
 //! | `agreement` | no | [`agreement`]: P-256 ECDH pairwise keys, HPKE sender-key envelopes, verification codes (not RFC 9605; needs an allocator and Rust 1.87) |
-//! | `getrandom` | no | `agreement::os_rng`, the operating system's generator for the `agreement` functions |
+//! | `getrandom` | no | [`os_rng`], the operating system's generator, and `BaseKey::random` |
 //! | `hazmat` | no | [`hazmat`]: raw key-schedule outputs and the raw AEAD, for test vectors and audits |
 //!
 //! Features are additive; with none at all the crate builds for bare-metal targets with no
@@ -66,6 +66,7 @@ pub use decryptor::{Ciphertext, DecryptError, ErrorKind, KeyLease, ReceiveKeys, 
 pub use encryptor::EncryptError;
 pub use encryptor::Encryptor;
 pub use header::{Counter, EncodedHeader, FrameView, Header, HeaderError, KeyId, MAX_HEADER_LEN};
+pub use rand_core;
 pub use ratchet::{RatchetBits, RatchetReceiver, RatchetingSender, SenderKeyHolder, SenderKeyId};
 pub use replay::ReplayWindow;
 pub use secret::{BaseKey, KeyError, SframeKey, SframeSalt, SframeSecret};
@@ -75,3 +76,16 @@ pub use session::{
     SenderKeyLayout, SenderKeySession, Session, SessionStats, UnprotectError, Unprotected,
 };
 pub use suite::{CipherSuite, MAX_TAG_LEN};
+
+/// The operating system's random number generator (feature `getrandom`), for the functions that
+/// take a `CryptoRng` ([`BaseKey::generate`], the `agreement` functions).
+///
+/// # Panics
+///
+/// Drawing from it panics if the operating system cannot supply randomness (as `std`'s
+/// `HashMap` seeding does): there is no safe way to go on without it.
+#[cfg(feature = "getrandom")]
+#[must_use]
+pub fn os_rng() -> impl rand_core::CryptoRng {
+    rand_core::UnwrapErr(getrandom::SysRng)
+}

@@ -653,8 +653,7 @@ mod store {
             let lent = match epoch.keys.iter().position(|(k, _)| k.key_id() == kid) {
                 Some(i) => Lent::Cached(i),
                 None => Lent::Derived(
-                    ReceiveKey::new(self.suite, kid, epoch.base_key.expose_secret())
-                        .ok()?
+                    ReceiveKey::new(self.suite, kid, &epoch.base_key)
                         .with_replay_window(epoch.window_for(kid, self.window)),
                 ),
             };

@@ -178,7 +178,7 @@ impl RatchetingSender {
         base_key: BaseKey,
     ) -> Result<Self, KeyError> {
         let kid = SenderKeyId::new(generation, 0).to_key_id(bits)?;
-        let encryptor = Encryptor::new(suite, kid, base_key.expose_secret())?;
+        let encryptor = Encryptor::new(suite, kid, &base_key);
         Ok(Self {
             bits,
             generation,
@@ -247,7 +247,7 @@ impl RatchetingSender {
         let step = self.step.checked_add(1).ok_or(KeyError::RatchetExhausted)?;
         let next = ratchet(self.suite(), &self.base_key);
         let kid = SenderKeyId::new(self.generation, step).to_key_id(self.bits)?;
-        self.encryptor = Encryptor::new(self.suite(), kid, next.expose_secret())?;
+        self.encryptor = Encryptor::new(self.suite(), kid, &next);
         self.base_key = next;
         self.step = step;
         Ok(kid)
@@ -266,7 +266,7 @@ impl RatchetingSender {
             .checked_add(1)
             .ok_or(KeyError::GenerationOutOfRange)?;
         let kid = SenderKeyId::new(generation, 0).to_key_id(self.bits)?;
-        self.encryptor = Encryptor::new(self.suite(), kid, base_key.expose_secret())?;
+        self.encryptor = Encryptor::new(self.suite(), kid, &base_key);
         self.base_key = base_key;
         self.generation = generation;
         self.step = 0;
@@ -384,7 +384,7 @@ impl RatchetReceiver {
         base_key: BaseKey,
     ) -> Result<Self, KeyError> {
         let kid = key.to_key_id(bits)?;
-        let current = ReceiveKey::new(suite, kid, base_key.expose_secret())?;
+        let current = ReceiveKey::new(suite, kid, &base_key);
         // 2^R - 1 values besides the current one; R = 1 leaves one, for catching up.
         let spare = bits.step_mask();
         let retained_cap = usize::try_from(spare / 2)
@@ -534,8 +534,7 @@ impl RatchetReceiver {
         if !ahead {
             return Err(KeyError::NotNewer);
         }
-        let receive = ReceiveKey::new(self.suite(), kid, base_key.expose_secret())?
-            .with_replay_window(self.window);
+        let receive = ReceiveKey::new(self.suite(), kid, &base_key).with_replay_window(self.window);
         let old = core::mem::replace(&mut self.current, receive);
         self.retain(old);
         self.generation = key.generation;
@@ -610,9 +609,8 @@ impl RatchetReceiver {
             if i >= keep_from.max(1) {
                 let step = self.step.wrapping_add(i) & self.bits.step_mask();
                 let passed_kid = SenderKeyId::new(self.generation, step).to_key_id(self.bits);
-                if let Ok(key) =
-                    passed_kid.and_then(|k| ReceiveKey::new(suite, k, passed.expose_secret()))
-                {
+                if let Ok(kid) = passed_kid {
+                    let key = ReceiveKey::new(suite, kid, &passed);
                     self.retain(key.with_replay_window(self.window));
                 }
             }
@@ -712,9 +710,7 @@ impl ReceiveKeys for RatchetReceiver {
         } else {
             let distance = self.forward_distance(kid)?;
             let base_key = self.base_key_ahead(distance);
-            let key = ReceiveKey::new(self.suite(), kid, base_key.expose_secret())
-                .ok()?
-                .with_replay_window(self.window);
+            let key = ReceiveKey::new(self.suite(), kid, &base_key).with_replay_window(self.window);
             Lent::Ahead {
                 distance,
                 key,

@@ -5,7 +5,7 @@ use core::fmt;
 use zeroize::{Zeroize, ZeroizeOnDrop};
 
 use crate::header::KeyId;
-use crate::suite::{MAX_HASH_LEN, MAX_KEY_LEN, NONCE_LEN};
+use crate::suite::{CipherSuite, MAX_HASH_LEN, MAX_KEY_LEN, NONCE_LEN};
 
 /// A base key (RFC 9605 §4.4.1): the secret an application provisions for one KID, from
 /// which the SFrame key and salt are derived.
@@ -20,6 +20,27 @@ pub struct BaseKey {
 impl BaseKey {
     /// The longest base key accepted, in bytes.
     pub const MAX_LEN: usize = 128;
+
+    /// A fresh random base key for `suite`: `Nh` bytes (32 or 64), the length of the key
+    /// schedule's hash, from `rng`.
+    #[must_use]
+    pub fn generate<R: rand_core::CryptoRng + ?Sized>(suite: CipherSuite, rng: &mut R) -> Self {
+        let mut key = Self::zeroed(suite.hash_len());
+        rng.fill_bytes(key.as_mut_bytes());
+        key
+    }
+
+    /// [`generate`](Self::generate) from the operating system's generator (feature
+    /// `getrandom`).
+    ///
+    /// # Panics
+    ///
+    /// As [`os_rng`](crate::os_rng), if the operating system cannot supply randomness.
+    #[cfg(feature = "getrandom")]
+    #[must_use]
+    pub fn random(suite: CipherSuite) -> Self {
+        Self::generate(suite, &mut crate::os_rng())
+    }
 
     /// Copies `bytes` into a new base key.
     ///
@@ -84,6 +105,15 @@ impl BaseKey {
             bytes: self.bytes,
             len: self.len,
         }
+    }
+}
+
+impl TryFrom<&[u8]> for BaseKey {
+    type Error = KeyError;
+
+    /// As [`BaseKey::new`].
+    fn try_from(bytes: &[u8]) -> Result<Self, KeyError> {
+        Self::new(bytes)
     }
 }
 

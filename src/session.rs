@@ -758,7 +758,7 @@ impl MlsSession {
         }
         .to_key_id(layout)?;
         check_send_kid(&self.framing, kid)?;
-        let encryptor = Encryptor::new(self.suite, kid, base_key.expose_secret())?;
+        let encryptor = Encryptor::new(self.suite, kid, &base_key);
         let installed = keys
             .store
             .install_epoch(epoch, group_size, Some(own_index), base_key)?;

@@ -63,8 +63,16 @@ fn pairwise_both_directions() {
     assert_eq!(a.verification_code().to_string().len(), 6);
 
     // The keys work as SFrame base keys in each direction.
-    let mut to_bob = Encryptor::new(SUITE, KeyId(1), a.send().expose_secret()).unwrap();
-    let mut bob_in = ReceiveKey::new(SUITE, KeyId(1), b.receive().expose_secret()).unwrap();
+    let mut to_bob = Encryptor::new(
+        SUITE,
+        KeyId(1),
+        &BaseKey::new(a.send().expose_secret()).unwrap(),
+    );
+    let mut bob_in = ReceiveKey::new(
+        SUITE,
+        KeyId(1),
+        &BaseKey::new(b.receive().expose_secret()).unwrap(),
+    );
     let mut frame = to_bob.encrypt_to_vec(b"", b"hi bob").unwrap();
     assert_eq!(bob_in.decrypt_in_place(b"", &mut frame).unwrap(), b"hi bob");
 

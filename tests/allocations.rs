@@ -22,14 +22,18 @@ fn no_heap_allocation_per_frame() {
         for len in [0usize, 32, 1200, 16 * 1024] {
             // Setup may allocate: keys, the KID store with 1 000 keys, buffers.
             let kid = KeyId(0x1234);
-            let mut sender = Encryptor::new(suite, kid, b"base key").unwrap();
-            let mut single = ReceiveKey::new(suite, kid, b"base key").unwrap();
+            let mut sender = Encryptor::new(suite, kid, &BaseKey::new(b"base key").unwrap());
+            let mut single = ReceiveKey::new(suite, kid, &BaseKey::new(b"base key").unwrap());
             let mut store = Decryptor::new(suite);
             for other in 0..1000 {
-                store.add_key(KeyId(other), b"another key").unwrap();
+                store
+                    .add_key(KeyId(other), &BaseKey::new(b"another key").unwrap())
+                    .unwrap();
             }
             store.remove_key(kid);
-            store.add_key(kid, b"base key").unwrap();
+            store
+                .add_key(kid, &BaseKey::new(b"base key").unwrap())
+                .unwrap();
             let plaintext = vec![0x5a; len];
             let mut out = vec![0; sender.ciphertext_len(len) + 17];
             let mut room = vec![0; Encryptor::HEADER_ROOM + len + suite.tag_len()];

@@ -3,6 +3,7 @@
 
 #![allow(clippy::unwrap_used, clippy::indexing_slicing, reason = "test code")]
 
+use secure_frame::BaseKey;
 use secure_frame::{
     CipherSuite, Counter, DecryptError, Decryptor, EncryptError, Encryptor, FrameView, Header,
     KeyError, KeyId, ReceiveKey, ReplayWindow,
@@ -19,9 +20,11 @@ impl Pair {
     fn new(suite: CipherSuite, kid: u64) -> Self {
         let base_key = kid.to_le_bytes();
         let mut receiver = Decryptor::new(suite);
-        receiver.add_key(KeyId(kid), &base_key).unwrap();
+        receiver
+            .add_key(KeyId(kid), &BaseKey::new(&base_key).unwrap())
+            .unwrap();
         Self {
-            sender: Encryptor::new(suite, KeyId(kid), &base_key).unwrap(),
+            sender: Encryptor::new(suite, KeyId(kid), &BaseKey::new(&base_key).unwrap()),
             receiver,
             sent: Vec::new(),
         }
@@ -86,7 +89,11 @@ fn reordering_within_the_window_and_replay_outside_it() {
 #[test]
 fn unknown_kid_is_distinct_and_the_frame_can_be_retried() {
     let suite = CipherSuite::AesGcm256Sha512;
-    let mut sender = Encryptor::new(suite, KeyId(0x00ab_cdef), b"late key").unwrap();
+    let mut sender = Encryptor::new(
+        suite,
+        KeyId(0x00ab_cdef),
+        &BaseKey::new(b"late key").unwrap(),
+    );
     let mut receiver = Decryptor::new(suite);
     let mut wire = sender.encrypt_to_vec(b"", b"early frame").unwrap();
     let kept = wire.clone();
@@ -95,7 +102,9 @@ fn unknown_kid_is_distinct_and_the_frame_can_be_retried() {
         Err(DecryptError::UnknownKeyId(KeyId(0x00ab_cdef)))
     );
     assert_eq!(wire, kept, "the frame is unchanged and can be kept");
-    receiver.add_key(KeyId(0x00ab_cdef), b"late key").unwrap();
+    receiver
+        .add_key(KeyId(0x00ab_cdef), &BaseKey::new(b"late key").unwrap())
+        .unwrap();
     assert_eq!(
         receiver.decrypt_in_place(b"", &mut wire).unwrap(),
         b"early frame"
@@ -106,14 +115,18 @@ fn unknown_kid_is_distinct_and_the_frame_can_be_retried() {
 fn key_rotation_and_removal() {
     let suite = CipherSuite::AesGcm128Sha256;
     let mut receiver = Decryptor::new(suite);
-    receiver.add_key(KeyId(1), b"old").unwrap();
-    receiver.add_key(KeyId(2), b"new").unwrap();
+    receiver
+        .add_key(KeyId(1), &BaseKey::new(b"old").unwrap())
+        .unwrap();
+    receiver
+        .add_key(KeyId(2), &BaseKey::new(b"new").unwrap())
+        .unwrap();
     assert_eq!(
-        receiver.add_key(KeyId(2), b"other"),
+        receiver.add_key(KeyId(2), &BaseKey::new(b"other").unwrap()),
         Err(KeyError::DuplicateKeyId(KeyId(2)))
     );
-    let mut old = Encryptor::new(suite, KeyId(1), b"old").unwrap();
-    let mut new = Encryptor::new(suite, KeyId(2), b"new").unwrap();
+    let mut old = Encryptor::new(suite, KeyId(1), &BaseKey::new(b"old").unwrap());
+    let mut new = Encryptor::new(suite, KeyId(2), &BaseKey::new(b"new").unwrap());
     let (mut a, mut b) = (
         old.encrypt_to_vec(b"", b"a").unwrap(),
         new.encrypt_to_vec(b"", b"b").unwrap(),
@@ -132,8 +145,8 @@ fn key_rotation_and_removal() {
 #[test]
 fn a_receive_key_only_opens_its_own_kid() {
     let suite = CipherSuite::AesGcm128Sha256;
-    let mut sender = Encryptor::new(suite, KeyId(8), b"k").unwrap();
-    let mut receiver = ReceiveKey::new(suite, KeyId(9), b"k").unwrap();
+    let mut sender = Encryptor::new(suite, KeyId(8), &BaseKey::new(b"k").unwrap());
+    let mut receiver = ReceiveKey::new(suite, KeyId(9), &BaseKey::new(b"k").unwrap());
     let mut wire = sender.encrypt_to_vec(b"", b"x").unwrap();
     assert_eq!(
         receiver.decrypt_in_place(b"", &mut wire),
@@ -143,22 +156,29 @@ fn a_receive_key_only_opens_its_own_kid() {
 
 #[test]
 fn keys_are_bound_to_kid_suite_and_metadata() {
-    let mut sender = Encryptor::new(CipherSuite::AesCtr128HmacSha256_80, KeyId(8), b"k").unwrap();
+    let mut sender = Encryptor::new(
+        CipherSuite::AesCtr128HmacSha256_80,
+        KeyId(8),
+        &BaseKey::new(b"k").unwrap(),
+    );
     let frame = sender.encrypt_to_vec(b"m", b"payload").unwrap();
     // same base key, another suite with the same tag length would still fail: try all
     for &suite in CipherSuite::ALL {
         if suite == CipherSuite::AesCtr128HmacSha256_80 {
             continue;
         }
-        let mut receiver = ReceiveKey::new(suite, KeyId(8), b"k").unwrap();
+        let mut receiver = ReceiveKey::new(suite, KeyId(8), &BaseKey::new(b"k").unwrap());
         let mut wire = frame.clone();
         assert!(
             receiver.decrypt_in_place(b"m", &mut wire).is_err(),
             "{suite}"
         );
     }
-    let mut receiver =
-        ReceiveKey::new(CipherSuite::AesCtr128HmacSha256_80, KeyId(8), b"k").unwrap();
+    let mut receiver = ReceiveKey::new(
+        CipherSuite::AesCtr128HmacSha256_80,
+        KeyId(8),
+        &BaseKey::new(b"k").unwrap(),
+    );
     let mut wire = frame.clone();
     assert_eq!(
         receiver.decrypt_in_place(b"M", &mut wire),
@@ -174,9 +194,9 @@ fn keys_are_bound_to_kid_suite_and_metadata() {
 #[test]
 fn counter_exhaustion_is_permanent() {
     for &suite in CipherSuite::ALL {
-        let mut sender = Encryptor::new(suite, KeyId(1), b"k").unwrap();
+        let mut sender = Encryptor::new(suite, KeyId(1), &BaseKey::new(b"k").unwrap());
         sender.advance_counter_to(Counter(u64::MAX - 1)).unwrap();
-        let mut receiver = ReceiveKey::new(suite, KeyId(1), b"k").unwrap();
+        let mut receiver = ReceiveKey::new(suite, KeyId(1), &BaseKey::new(b"k").unwrap());
         for expected in [u64::MAX - 1, u64::MAX] {
             let mut wire = sender.encrypt_to_vec(b"", b"x").unwrap();
             assert_eq!(
@@ -211,7 +231,11 @@ fn counter_exhaustion_is_permanent() {
 
 #[test]
 fn counter_never_moves_back() {
-    let mut sender = Encryptor::new(CipherSuite::AesGcm128Sha256, KeyId(1), b"k").unwrap();
+    let mut sender = Encryptor::new(
+        CipherSuite::AesGcm128Sha256,
+        KeyId(1),
+        &BaseKey::new(b"k").unwrap(),
+    );
     sender.advance_counter_to(Counter(10)).unwrap();
     sender.encrypt_to_vec(b"", b"x").unwrap();
     assert_eq!(
@@ -225,7 +249,7 @@ fn counter_never_moves_back() {
 #[test]
 fn failed_encrypt_consumes_no_counter() {
     let suite = CipherSuite::AesGcm128Sha256;
-    let mut sender = Encryptor::new(suite, KeyId(1), b"k").unwrap();
+    let mut sender = Encryptor::new(suite, KeyId(1), &BaseKey::new(b"k").unwrap());
     let needed = sender.ciphertext_len(100);
     assert_eq!(needed, 1 + 100 + 16);
     let mut small = vec![0; needed - 1];
@@ -254,7 +278,7 @@ fn failed_encrypt_consumes_no_counter() {
 fn every_entry_point_agrees() {
     let suite = CipherSuite::AesCtr128HmacSha256_64;
     let plaintext = vec![0x33; 1000];
-    let make = || Encryptor::new(suite, KeyId(4242), b"k").unwrap();
+    let make = || Encryptor::new(suite, KeyId(4242), &BaseKey::new(b"k").unwrap());
     let reference = make().encrypt_to_vec(b"md", &plaintext).unwrap();
 
     let mut out = vec![0; 2000];
@@ -273,8 +297,7 @@ fn every_entry_point_agrees() {
     make().encrypt_in_place(b"md", &mut in_place).unwrap();
     assert_eq!(in_place, reference);
 
-    let mut receiver = ReceiveKey::new(suite, KeyId(4242), b"k")
-        .unwrap()
+    let mut receiver = ReceiveKey::new(suite, KeyId(4242), &BaseKey::new(b"k").unwrap())
         .with_replay_window(ReplayWindow::disabled());
     let mut out = vec![0; 999];
     assert_eq!(
@@ -287,13 +310,19 @@ fn every_entry_point_agrees() {
         plaintext
     );
     let mut store = Decryptor::new(suite);
-    store.add_key(KeyId(4242), b"k").unwrap();
+    store
+        .add_key(KeyId(4242), &BaseKey::new(b"k").unwrap())
+        .unwrap();
     assert_eq!(store.decrypt_to_vec(b"md", &reference).unwrap(), plaintext);
 }
 
 #[test]
 fn header_view_reads_kid_and_counter_without_a_key() {
-    let mut sender = Encryptor::new(CipherSuite::AesGcm128Sha256, KeyId(0x123), b"k").unwrap();
+    let mut sender = Encryptor::new(
+        CipherSuite::AesGcm128Sha256,
+        KeyId(0x123),
+        &BaseKey::new(b"k").unwrap(),
+    );
     sender.advance_counter_to(Counter(0x4567)).unwrap();
     let wire = sender.encrypt_to_vec(b"", b"abc").unwrap();
     let view = FrameView::parse(&wire).unwrap();
@@ -336,11 +365,10 @@ fn suites_know_their_constants() {
         CipherSuite::from_id(0xf000),
         Err(KeyError::UnsupportedCipherSuite(0xf000))
     );
-    assert_eq!(
-        Encryptor::new(CipherSuite::AesGcm128Sha256, KeyId(0), b"").unwrap_err(),
-        KeyError::BaseKeyLength
-    );
-    assert!(Encryptor::new(CipherSuite::AesGcm128Sha256, KeyId(0), &[1; 129]).is_err());
+    // Only the base key checks its length; the keys made from one cannot fail.
+    assert_eq!(BaseKey::new(b"").unwrap_err(), KeyError::BaseKeyLength);
+    assert!(BaseKey::new(&[1; 129]).is_err());
+    assert_eq!(BaseKey::try_from(&[1u8; 128][..]).map(|k| k.len()), Ok(128));
 }
 
 #[test]
@@ -352,13 +380,19 @@ fn a_store_of_many_kids_finds_each_one() {
         .map(|i| i.wrapping_mul(0x9e37_79b9_7f4a_7c15) ^ (i << 3))
         .collect();
     for &kid in &kids {
-        store.add_key(KeyId(kid), &kid.to_be_bytes()).unwrap();
+        store
+            .add_key(KeyId(kid), &BaseKey::new(&kid.to_be_bytes()).unwrap())
+            .unwrap();
     }
     assert_eq!(store.len(), kids.len());
     let listed: Vec<KeyId> = store.key_ids().collect();
     assert!(listed.windows(2).all(|w| w[0] < w[1]), "ascending");
     for &kid in kids.iter().rev() {
-        let mut sender = Encryptor::new(suite, KeyId(kid), &kid.to_be_bytes()).unwrap();
+        let mut sender = Encryptor::new(
+            suite,
+            KeyId(kid),
+            &BaseKey::new(&kid.to_be_bytes()).unwrap(),
+        );
         let mut wire = sender.encrypt_to_vec(b"", &kid.to_le_bytes()).unwrap();
         assert_eq!(
             store.decrypt_in_place(b"", &mut wire).unwrap(),

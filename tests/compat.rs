@@ -27,6 +27,7 @@ use common::media::{self, AnnexB};
 use proptest::prelude::*;
 use proptest::strategy::ValueTree;
 use proptest::test_runner::TestRunner;
+use secure_frame::BaseKey;
 use secure_frame::codec::{
     ClearRanges, Codec, Framing, H265Cover, Plan, Policy, RangeMapError, SeiPolicy, Vp8Delta, plan,
 };
@@ -221,7 +222,8 @@ struct ModelRun {
 
 impl Model {
     fn new(suite: CipherSuite, kid: u64, base_key: &[u8]) -> Self {
-        let (_, key, salt) = hazmat::derive_key_salt(suite, KeyId(kid), base_key).unwrap();
+        let (_, key, salt) =
+            hazmat::derive_key_salt(suite, KeyId(kid), &BaseKey::new(base_key).unwrap());
         Self {
             kid,
             tag_len: suite.tag_len(),
@@ -340,9 +342,10 @@ struct Pair {
 }
 
 fn pair(suite: CipherSuite, kid: u64, codec: Codec, policy: &Policy) -> Pair {
-    let encryptor = Encryptor::new(suite, KeyId(kid), BASE_KEY).unwrap();
+    let encryptor = Encryptor::new(suite, KeyId(kid), &BaseKey::new(BASE_KEY).unwrap());
     let mut keys = Decryptor::new(suite);
-    keys.add_key(KeyId(kid), BASE_KEY).unwrap();
+    keys.add_key(KeyId(kid), &BaseKey::new(BASE_KEY).unwrap())
+        .unwrap();
     Pair {
         codec,
         policy: policy.clone(),
@@ -660,7 +663,8 @@ fn structural_error(
 /// A fresh receiver for `suite` holding the key of [`KID`] (nothing accepted yet).
 fn fresh_keys(suite: CipherSuite) -> Decryptor {
     let mut keys = Decryptor::new(suite);
-    keys.add_key(KeyId(KID), BASE_KEY).unwrap();
+    keys.add_key(KeyId(KID), &BaseKey::new(BASE_KEY).unwrap())
+        .unwrap();
     keys
 }
 
@@ -718,7 +722,7 @@ fn worked_example_matches_the_model() {
         "0000000161e0 2a2e5b 10 a9d8a8eb13787cafb43c67303ef925e6 0006 0017 fafa".replace(' ', "")
     );
     // And the implementation, with the same key.
-    let encryptor = Encryptor::new(GCM, KeyId(1), &base_key).unwrap();
+    let encryptor = Encryptor::new(GCM, KeyId(1), &BaseKey::new(&base_key).unwrap());
     let mut sender = CompatEncryptor::new(encryptor, Codec::H264, Policy::default()).unwrap();
     assert_eq!(sender.encrypt_to_vec(&[], &n).unwrap(), wire);
 }
@@ -1216,7 +1220,7 @@ fn forced_emulation_is_retried() {
 
 /// A sender for H.264 whose next counter is `ctr`.
 fn sender_at(ctr: u64, policy: &Policy) -> CompatEncryptor {
-    let mut e = Encryptor::new(GCM, KeyId(KID), BASE_KEY).unwrap();
+    let mut e = Encryptor::new(GCM, KeyId(KID), &BaseKey::new(BASE_KEY).unwrap());
     e.advance_counter_to(Counter(ctr)).unwrap();
     CompatEncryptor::new(e, Codec::H264, policy.clone()).unwrap()
 }
@@ -1295,7 +1299,7 @@ fn kids_with_zero_pairs_refused_for_annex_b() {
                 check_key_id(codec, KeyId(kid)),
                 Err(KeyError::KidNotAnnexBSafe(KeyId(kid)))
             );
-            let e = Encryptor::new(GCM, KeyId(kid), BASE_KEY).unwrap();
+            let e = Encryptor::new(GCM, KeyId(kid), &BaseKey::new(BASE_KEY).unwrap());
             assert_eq!(
                 CompatEncryptor::new(e, codec, Policy::default()).unwrap_err(),
                 KeyError::KidNotAnnexBSafe(KeyId(kid))
@@ -1324,7 +1328,7 @@ fn no_counter_exhausts_the_retries() {
     // research/codecs.md §7.6.4: 2^16 consecutive counters from 0 with KID 0 and KID 7.
     let frame = h("00000001 65 b8 fafafa 00000001 41 9a 0102030405");
     for kid in [0u64, 7] {
-        let e = Encryptor::new(CTR80, KeyId(kid), BASE_KEY).unwrap();
+        let e = Encryptor::new(CTR80, KeyId(kid), &BaseKey::new(BASE_KEY).unwrap());
         let mut sender = CompatEncryptor::new(e, Codec::H264, Policy::default()).unwrap();
         let mut out = Vec::new();
         let mut counters = 0;
@@ -1341,7 +1345,7 @@ fn no_counter_exhausts_the_retries() {
         0x00ff_ffff_ff00,
         0x0100_0000_0000_0000 - 256,
     ] {
-        let mut e = Encryptor::new(GCM, KeyId(KID), BASE_KEY).unwrap();
+        let mut e = Encryptor::new(GCM, KeyId(KID), &BaseKey::new(BASE_KEY).unwrap());
         e.advance_counter_to(Counter(start)).unwrap();
         let mut sender = CompatEncryptor::new(e, Codec::H264, Policy::default()).unwrap();
         for _ in 0..400 {
@@ -1722,7 +1726,8 @@ fn header_tag_and_wrapper_errors() {
     // An unknown KID, then the same frame once the key is there.
     let mut keys = Decryptor::new(GCM);
     assert_eq!(refuse(wire.clone(), &mut keys), E::UnknownKeyId(KeyId(KID)));
-    keys.add_key(KeyId(KID), BASE_KEY).unwrap();
+    keys.add_key(KeyId(KID), &BaseKey::new(BASE_KEY).unwrap())
+        .unwrap();
     open_checked(
         &mut CompatDecryptor::new(),
         &mut keys,
@@ -1740,7 +1745,9 @@ fn header_tag_and_wrapper_errors() {
     );
     // A GCM frame read with a 4-byte-tag key of the same KID: the map starts inside the tag.
     let mut short = Decryptor::new(CTR32);
-    short.add_key(KeyId(KID), BASE_KEY).unwrap();
+    short
+        .add_key(KeyId(KID), &BaseKey::new(BASE_KEY).unwrap())
+        .unwrap();
     let want = structural_error(&wire, &|_| Some(4), 1024).unwrap_or(E::Authentication);
     assert_eq!(refuse(wire.clone(), &mut short), want);
     // A CTR-32 frame read with a GCM key: the tag runs into the map.
@@ -1826,7 +1833,7 @@ fn replay_and_unknown_keys() {
         Err(E::Replay)
     );
     // With a single receive key.
-    let mut key = ReceiveKey::new(GCM, KeyId(KID), BASE_KEY).unwrap();
+    let mut key = ReceiveKey::new(GCM, KeyId(KID), &BaseKey::new(BASE_KEY).unwrap());
     let mut buf = wire.clone();
     assert!(receiver.decrypt_in_place(&mut key, b"md", &mut buf).is_ok());
     let mut buf = wire.clone();
@@ -1837,7 +1844,7 @@ fn replay_and_unknown_keys() {
         E::Replay
     );
     assert_eq!(buf, wire);
-    let mut other = ReceiveKey::new(GCM, KeyId(KID + 1), BASE_KEY).unwrap();
+    let mut other = ReceiveKey::new(GCM, KeyId(KID + 1), &BaseKey::new(BASE_KEY).unwrap());
     assert_eq!(
         receiver
             .decrypt_in_place(&mut other, b"md", &mut buf)
@@ -1847,7 +1854,7 @@ fn replay_and_unknown_keys() {
     assert_eq!(buf, wire);
     assert_eq!(other.replay_window(), &ReplayWindow::default());
     // A key of the right KID but another base key: authentication.
-    let mut wrong = ReceiveKey::new(GCM, KeyId(KID), b"another base key").unwrap();
+    let mut wrong = ReceiveKey::new(GCM, KeyId(KID), &BaseKey::new(b"another base key").unwrap());
     assert_eq!(
         receiver
             .decrypt_in_place(&mut wrong, b"md", &mut buf)
@@ -1941,7 +1948,7 @@ fn too_many_ranges_for_the_trailer() {
     policy.max_ranges = 100_000;
     for (count, ok) in [(4000, true), (20_000, false)] {
         let frame = unit.repeat(count);
-        let e = Encryptor::new(CTR32, KeyId(KID), BASE_KEY).unwrap();
+        let e = Encryptor::new(CTR32, KeyId(KID), &BaseKey::new(BASE_KEY).unwrap());
         let mut sender = CompatEncryptor::new(e, Codec::Av1, policy.clone()).unwrap();
         let mut out = Vec::new();
         let result = sender.encrypt(b"", &frame, &mut out);
@@ -1949,7 +1956,8 @@ fn too_many_ranges_for_the_trailer() {
             let s = out.len() - frame.len();
             assert!(s < MAX_TRAILER_LEN && s > 8000);
             let mut keys = Decryptor::new(CTR32);
-            keys.add_key(KeyId(KID), BASE_KEY).unwrap();
+            keys.add_key(KeyId(KID), &BaseKey::new(BASE_KEY).unwrap())
+                .unwrap();
             let mut receiver = CompatDecryptor::new().with_max_ranges(count);
             assert_eq!(receiver.max_ranges(), count);
             assert_eq!(
@@ -1969,7 +1977,7 @@ fn too_many_ranges_for_the_trailer() {
 
 #[test]
 fn exhausted_counter_is_typed() {
-    let mut e = Encryptor::new(GCM, KeyId(KID), BASE_KEY).unwrap();
+    let mut e = Encryptor::new(GCM, KeyId(KID), &BaseKey::new(BASE_KEY).unwrap());
     e.advance_counter_to(Counter(u64::MAX)).unwrap();
     let mut sender = CompatEncryptor::new(e, Codec::Vp8, Policy::default()).unwrap();
     sender.encrypt_to_vec(b"", &h(P1)).unwrap();
@@ -1987,7 +1995,7 @@ fn exhausted_counter_is_typed() {
 
 #[test]
 fn debug_and_accessors() {
-    let e = Encryptor::new(GCM, KeyId(3), BASE_KEY).unwrap();
+    let e = Encryptor::new(GCM, KeyId(3), &BaseKey::new(BASE_KEY).unwrap());
     let sender = CompatEncryptor::new(e, Codec::Vp8, Policy::default()).unwrap();
     assert_eq!(sender.codec(), Codec::Vp8);
     assert_eq!(sender.policy(), &Policy::default());

@@ -16,7 +16,7 @@ const KEY: &[u8] = &[0xa5; 16];
 #[test]
 fn debug_prints_no_key_material() {
     let suite = CipherSuite::AesCtr128HmacSha256_80;
-    let (secret, key, salt) = hazmat::derive_key_salt(suite, KeyId(3), KEY).unwrap();
+    let (secret, key, salt) = hazmat::derive_key_salt(suite, KeyId(3), &BaseKey::new(KEY).unwrap());
     assert_eq!(
         format!("{:?}", BaseKey::new(KEY).unwrap()),
         "BaseKey { len: 16, .. }"
@@ -29,19 +29,21 @@ fn debug_prints_no_key_material() {
         "RawAead { .. }"
     );
 
-    let sender = Encryptor::new(suite, KeyId(3), KEY).unwrap();
+    let sender = Encryptor::new(suite, KeyId(3), &BaseKey::new(KEY).unwrap());
     assert_eq!(
         format!("{sender:?}"),
         "Encryptor { suite: AesCtr128HmacSha256_80, kid: KeyId(3), next_counter: Some(0), .. }"
     );
-    let receiver = ReceiveKey::new(suite, KeyId(3), KEY).unwrap();
+    let receiver = ReceiveKey::new(suite, KeyId(3), &BaseKey::new(KEY).unwrap());
     assert_eq!(
         format!("{receiver:?}"),
         "ReceiveKey { suite: AesCtr128HmacSha256_80, kid: KeyId(3), \
          replay: ReplayWindow { width: 128, highest: None, .. }, .. }"
     );
     let mut store = Decryptor::new(suite);
-    store.add_key(KeyId(3), KEY).unwrap();
+    store
+        .add_key(KeyId(3), &BaseKey::new(KEY).unwrap())
+        .unwrap();
     assert_eq!(
         format!("{store:?}"),
         "Decryptor { suite: AesCtr128HmacSha256_80, keys: 1, .. }"
@@ -77,12 +79,18 @@ fn thread_safety() {
     send_sync::<DecryptError>();
     send_sync::<secure_frame::EncryptError>();
     // An encryptor moves to the thread that sends; a decryptor to the one that receives.
-    let mut sender = Encryptor::new(CipherSuite::AesGcm128Sha256, KeyId(1), KEY).unwrap();
+    let mut sender = Encryptor::new(
+        CipherSuite::AesGcm128Sha256,
+        KeyId(1),
+        &BaseKey::new(KEY).unwrap(),
+    );
     let frame = std::thread::spawn(move || sender.encrypt_to_vec(b"", b"frame").unwrap())
         .join()
         .unwrap();
     let mut store = Decryptor::new(CipherSuite::AesGcm128Sha256);
-    store.add_key(KeyId(1), KEY).unwrap();
+    store
+        .add_key(KeyId(1), &BaseKey::new(KEY).unwrap())
+        .unwrap();
     let plaintext = std::thread::spawn(move || store.decrypt_to_vec(b"", &frame).unwrap())
         .join()
         .unwrap();
@@ -94,10 +102,10 @@ fn thread_safety() {
 fn failed_decrypt_leaves_what_the_contract_says() {
     for &suite in CipherSuite::ALL {
         let kid = KeyId(0x42);
-        let mut sender = Encryptor::new(suite, kid, KEY).unwrap();
+        let mut sender = Encryptor::new(suite, kid, &BaseKey::new(KEY).unwrap());
         let frame = sender.encrypt_to_vec(b"meta", b"some frame bytes").unwrap();
         for bit in 0..frame.len() * 8 {
-            let mut receiver = ReceiveKey::new(suite, kid, KEY).unwrap();
+            let mut receiver = ReceiveKey::new(suite, kid, &BaseKey::new(KEY).unwrap());
             let before = *receiver.replay_window();
             let mut bad = frame.clone();
             bad[bit / 8] ^= 1 << (bit % 8);
@@ -130,10 +138,9 @@ fn failed_decrypt_leaves_what_the_contract_says() {
 #[test]
 fn replay_window_is_per_key_and_can_be_disabled() {
     let suite = CipherSuite::AesGcm256Sha512;
-    let mut sender = Encryptor::new(suite, KeyId(9), KEY).unwrap();
+    let mut sender = Encryptor::new(suite, KeyId(9), &BaseKey::new(KEY).unwrap());
     let frame = sender.encrypt_to_vec(b"", b"x").unwrap();
-    let mut open = ReceiveKey::new(suite, KeyId(9), KEY)
-        .unwrap()
+    let mut open = ReceiveKey::new(suite, KeyId(9), &BaseKey::new(KEY).unwrap())
         .with_replay_window(ReplayWindow::disabled());
     for _ in 0..3 {
         let mut copy = frame.clone();

@@ -182,7 +182,11 @@ fn member_e(epoch_bits: u8, epoch: u64, size: u32, index: u32) -> Encryptor {
     }
     .to_key_id(layout)
     .unwrap();
-    Encryptor::new(SUITE, kid, epoch_key(epoch).expose_secret()).unwrap()
+    Encryptor::new(
+        SUITE,
+        kid,
+        &BaseKey::new(epoch_key(epoch).expose_secret()).unwrap(),
+    )
 }
 
 fn new_store() -> MlsEpochStore {

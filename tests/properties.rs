@@ -3,6 +3,7 @@
 #![allow(clippy::unwrap_used, clippy::indexing_slicing, reason = "test code")]
 
 use proptest::prelude::*;
+use secure_frame::BaseKey;
 use secure_frame::{
     CipherSuite, Counter, DecryptError, Encryptor, FrameView, Header, KeyId, ReceiveKey,
     ReplayWindow,
@@ -52,12 +53,12 @@ proptest! {
         plaintext in plaintext(),
     ) {
         let base_key = kid.to_be_bytes();
-        let mut sender = Encryptor::new(suite, KeyId(kid), &base_key).unwrap();
+        let mut sender = Encryptor::new(suite, KeyId(kid), &BaseKey::new(&base_key).unwrap());
         sender.advance_counter_to(Counter(start)).unwrap();
         let frame = sender.encrypt_to_vec(&metadata, &plaintext).unwrap();
         prop_assert_eq!(frame.len(), plaintext.len() + suite.tag_len()
             + Header::new(KeyId(kid), Counter(start)).encoded_len());
-        let mut receiver = ReceiveKey::new(suite, KeyId(kid), &base_key).unwrap();
+        let mut receiver = ReceiveKey::new(suite, KeyId(kid), &BaseKey::new(&base_key).unwrap());
         let mut wire = frame.clone();
         prop_assert_eq!(receiver.decrypt_in_place(&metadata, &mut wire).unwrap(), &plaintext[..]);
     }
@@ -74,9 +75,9 @@ proptest! {
         bit in 0u8..8,
     ) {
         let kid = KeyId(77);
-        let mut sender = Encryptor::new(suite, kid, b"key").unwrap();
+        let mut sender = Encryptor::new(suite, kid, &BaseKey::new(b"key").unwrap());
         let frame = sender.encrypt_to_vec(&metadata, &plaintext).unwrap();
-        let mut receiver = ReceiveKey::new(suite, kid, b"key").unwrap();
+        let mut receiver = ReceiveKey::new(suite, kid, &BaseKey::new(b"key").unwrap());
         let (mut wire, mut meta) = (frame.clone(), metadata.clone());
         if flip_frame {
             let i = position % wire.len();
@@ -111,7 +112,7 @@ proptest! {
         seed: u64,
     ) {
         let kid = KeyId(5);
-        let mut sender = Encryptor::new(suite, kid, b"k").unwrap();
+        let mut sender = Encryptor::new(suite, kid, &BaseKey::new(b"k").unwrap());
         let frames: Vec<Vec<u8>> =
             (0..200).map(|i: u32| sender.encrypt_to_vec(b"", &i.to_be_bytes()).unwrap()).collect();
         // A delivery order in which no frame arrives `width` or more counters after a newer
@@ -124,7 +125,7 @@ proptest! {
                 block.swap(i, usize::try_from(state % (u64::try_from(i).unwrap() + 1)).unwrap());
             }
         }
-        let mut receiver = ReceiveKey::new(suite, kid, b"k").unwrap()
+        let mut receiver = ReceiveKey::new(suite, kid, &BaseKey::new(b"k").unwrap())
             .with_replay_window(ReplayWindow::new(width).unwrap());
         for &i in &order {
             let mut wire = frames[i].clone();

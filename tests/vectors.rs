@@ -8,6 +8,7 @@
     reason = "test code"
 )]
 
+use secure_frame::BaseKey;
 use secure_frame::hazmat::{self, RawAead};
 use secure_frame::{
     CipherSuite, Counter, DecryptError, Encryptor, Header, HeaderError, KeyId, ReceiveKey,
@@ -151,7 +152,8 @@ fn check_sframe_vector(v: &Value) {
         hazmat::salt_label(kid, suite).as_slice(),
         hex(v, "sframe_salt_label")
     );
-    let (secret, key, salt) = hazmat::derive_key_salt(suite, kid, &base_key).unwrap();
+    let (secret, key, salt) =
+        hazmat::derive_key_salt(suite, kid, &BaseKey::new(&base_key).unwrap());
     assert_eq!(
         secret.expose_secret(),
         hex(v, "sframe_secret"),
@@ -180,7 +182,7 @@ fn check_sframe_vector(v: &Value) {
 
     // Encrypt gives the ciphertext, through every entry point.
     let encryptor_at_ctr = || {
-        let mut e = Encryptor::new(suite, kid, &base_key).unwrap();
+        let mut e = Encryptor::new(suite, kid, &BaseKey::new(&base_key).unwrap());
         e.advance_counter_to(Counter(ctr)).unwrap();
         e
     };
@@ -218,7 +220,7 @@ fn check_sframe_vector(v: &Value) {
     assert_eq!(in_place, ct);
 
     // Decrypt of the ciphertext gives the plaintext.
-    let receiver = || ReceiveKey::new(suite, kid, &base_key).unwrap();
+    let receiver = || ReceiveKey::new(suite, kid, &BaseKey::new(&base_key).unwrap());
     let mut frame = ct.clone();
     assert_eq!(
         receiver().decrypt_in_place(&metadata, &mut frame).unwrap(),

@@ -5,7 +5,7 @@ use secure_frame::codec::{ClearRanges, Plan, RangeMapError, plan};
 use secure_frame::compat::{CompatDecryptError, CompatDecryptor, CompatEncryptor};
 use secure_frame::{CipherSuite, Counter, Decryptor, Encryptor, KeyId, ReceiveKey, ReplayWindow};
 
-use crate::contract::{self, must};
+use crate::contract::{self, must, must_base_key};
 use crate::{Input, Output, codec_policy};
 
 /// The base key of the receiver's GCM key (KID 1), which the genuine frames are sealed under.
@@ -76,14 +76,11 @@ impl CompatCase {
 
 fn receiver() -> Decryptor {
     let mut store = Decryptor::new(CipherSuite::AesGcm128Sha256);
-    must(store.add_key(KeyId(1), &GCM_KEY), "gcm key");
-    let short = must(
-        ReceiveKey::new(
-            CipherSuite::AesCtr128HmacSha256_32,
-            KeyId(7),
-            &SHORT_TAG_KEY,
-        ),
-        "short-tag key",
+    must(store.add_key(KeyId(1), &must_base_key(&GCM_KEY)), "gcm key");
+    let short = ReceiveKey::new(
+        CipherSuite::AesCtr128HmacSha256_32,
+        KeyId(7),
+        &must_base_key(&SHORT_TAG_KEY),
     );
     must(
         store.insert(short.with_replay_window(ReplayWindow::disabled())),
@@ -112,9 +109,10 @@ fn mutate(frame: &mut Vec<u8>, position: u16, mask: u8) {
 /// when the sender refuses the body.
 fn seal(case: &CompatCase, max_ranges: usize) -> Option<(Vec<u8>, Vec<u8>, bool)> {
     let (codec, policy) = codec_policy(case.control & 0x8f);
-    let mut encryptor = must(
-        Encryptor::new(CipherSuite::AesGcm128Sha256, KeyId(1), &GCM_KEY),
-        "encryptor",
+    let mut encryptor = Encryptor::new(
+        CipherSuite::AesGcm128Sha256,
+        KeyId(1),
+        &must_base_key(&GCM_KEY),
     );
     must(
         encryptor.advance_counter_to(Counter(u64::from(case.ctr))),

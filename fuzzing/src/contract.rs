@@ -6,9 +6,14 @@ use core::fmt::Debug;
 
 use secure_frame::hazmat::{self, RawAead};
 use secure_frame::{
-    CipherSuite, Counter, DecryptError, Decryptor, Header, KeyId, MAX_METADATA_LEN, ReplayWindow,
-    SframeSalt,
+    BaseKey, CipherSuite, Counter, DecryptError, Decryptor, Header, KeyId, MAX_METADATA_LEN,
+    ReplayWindow, SframeSalt,
 };
+
+/// `bytes` as a base key: the fixtures hold valid lengths only.
+pub(crate) fn must_base_key(bytes: &[u8]) -> BaseKey {
+    must(BaseKey::new(bytes), "base key")
+}
 
 /// `Ok` or a panic naming what failed: the harness's own setup cannot fail, and if it does
 /// that is a finding too.
@@ -169,7 +174,7 @@ pub(super) struct Oracle {
 
 impl Oracle {
     pub(super) fn new(suite: CipherSuite, kid: KeyId, base_key: &[u8]) -> Self {
-        let (_, key, salt) = must(hazmat::derive_key_salt(suite, kid, base_key), "derive");
+        let (_, key, salt) = hazmat::derive_key_salt(suite, kid, &must_base_key(base_key));
         Self {
             aead: must(RawAead::new(suite, key.expose_secret()), "raw AEAD"),
             salt,

@@ -5,7 +5,7 @@ use secure_frame::{
     ReplayWindow,
 };
 
-use crate::contract::{self, Oracle, must};
+use crate::contract::{self, Oracle, must, must_base_key};
 use crate::{Input, Output, slow_decode, suite_at, suite_index};
 
 /// The base key of the RFC 9605 Appendix C.3 vectors (`000102…0f`), used for KID `0x123` so the
@@ -190,10 +190,7 @@ pub fn decrypt(data: &[u8]) {
     let keys = fixture_keys(case.suite);
     let mut store = Decryptor::new(CipherSuite::AesGcm128Sha256);
     for key in &keys {
-        let receive = must(
-            ReceiveKey::new(key.suite, key.kid, key.base_key),
-            "receive key",
-        );
+        let receive = ReceiveKey::new(key.suite, key.kid, &must_base_key(key.base_key));
         must(
             store.insert(receive.with_replay_window(window(key.window))),
             "insert",
@@ -210,10 +207,7 @@ pub fn decrypt(data: &[u8]) {
             fixture(KeyId(kid)),
             ctr.checked_add_signed(i64::from(delta)),
         ) {
-            let mut encryptor = must(
-                Encryptor::new(key.suite, key.kid, key.base_key),
-                "encryptor",
-            );
+            let mut encryptor = Encryptor::new(key.suite, key.kid, &must_base_key(key.base_key));
             must(encryptor.advance_counter_to(Counter(prime_ctr)), "advance");
             let mut genuine = must(encryptor.encrypt_to_vec(b"prime", b"prime"), "encrypt");
             must(

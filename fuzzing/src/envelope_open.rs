@@ -10,7 +10,7 @@ use secure_frame::{
     BaseKey, CipherSuite, Encryptor, KeyId, RatchetBits, RatchetReceiver, SenderKeyId,
 };
 
-use crate::contract::must;
+use crate::contract::{must, must_base_key};
 use crate::{Input, Output};
 
 /// The most edits a case applies.
@@ -467,9 +467,10 @@ fn install(opened: OpenedSenderKey, genuine: &Genuine, case: &EnvelopeCase) {
             "the previous key retained"
         );
     }
-    let mut encryptor = must(
-        Encryptor::new(genuine.suite, genuine.kid, &genuine.base_key),
-        "sender",
+    let mut encryptor = Encryptor::new(
+        genuine.suite,
+        genuine.kid,
+        &must_base_key(&genuine.base_key),
     );
     let mut frame = must(encryptor.encrypt_to_vec(b"md", b"after install"), "seal");
     assert_eq!(

@@ -7,7 +7,7 @@ use secure_frame::{
     BaseKey, CipherSuite, Counter, DecryptError, Encryptor, Header, KeyError, KeyId, ReplayWindow,
 };
 
-use crate::contract::{self, Oracle, must};
+use crate::contract::{self, Oracle, must, must_base_key};
 use crate::sequence::{CtrChoice, WindowModel};
 use crate::{Input, Output, suite_at, suite_index};
 
@@ -805,7 +805,7 @@ impl Harness {
         let (kid, base_key) = self.sealing(sealer);
         let ctr = ctr.counter(self.model.highest(kid).unwrap_or(self.last_ctr));
         self.last_ctr = ctr;
-        let mut encryptor = must(Encryptor::new(self.model.suite, kid, &base_key), "key");
+        let mut encryptor = Encryptor::new(self.model.suite, kid, &must_base_key(&base_key));
         must(encryptor.advance_counter_to(Counter(ctr)), "counter");
         let frame = must(
             encryptor.encrypt_to_vec(METADATA, &ctr.to_be_bytes()),

@@ -5,7 +5,7 @@
 use secure_frame::ratchet::{RatchetBits, RatchetReceiver, RatchetingSender, SenderKeyId};
 use secure_frame::{BaseKey, CipherSuite, DecryptError, Encryptor, KeyError, KeyId};
 
-use crate::contract::must;
+use crate::contract::{must, must_base_key};
 use crate::{Input, Output, suite_at, suite_index};
 
 /// The most events a case runs (each may seal, derive and decrypt).
@@ -573,7 +573,7 @@ fn far_kid(receiver: &mut RatchetReceiver, model: &Model, suite: CipherSuite, n:
         return;
     }
     assert!(!receiver.recognizes(kid), "{kid:?} is out of reach");
-    let mut encryptor = must(Encryptor::new(suite, kid, &[0x99; 16]), "encryptor");
+    let mut encryptor = Encryptor::new(suite, kid, &must_base_key(&[0x99; 16]));
     let mut frame = must(encryptor.encrypt_to_vec(b"md", b"far"), "seal");
     let before = state(receiver);
     let result = receiver

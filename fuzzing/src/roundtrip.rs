@@ -5,7 +5,7 @@ use secure_frame::{
     MAX_METADATA_LEN, ReceiveKey,
 };
 
-use crate::contract::{self, must};
+use crate::contract::{self, must, must_base_key};
 use crate::{Input, Output, slow_decode, suite_at, suite_index};
 
 /// Which encrypt entry point seals the frame.
@@ -118,10 +118,7 @@ impl RoundTripCase {
     }
 
     fn encryptor(&self) -> Encryptor {
-        let mut encryptor = must(
-            Encryptor::new(self.suite, self.kid, &self.base_key),
-            "encryptor",
-        );
+        let mut encryptor = Encryptor::new(self.suite, self.kid, &must_base_key(&self.base_key));
         assert_eq!(
             encryptor.next_counter(),
             Some(Counter(0)),
@@ -133,10 +130,7 @@ impl RoundTripCase {
     }
 
     fn receiver(&self) -> ReceiveKey {
-        must(
-            ReceiveKey::new(self.suite, self.kid, &self.base_key),
-            "receive key",
-        )
+        ReceiveKey::new(self.suite, self.kid, &must_base_key(&self.base_key))
     }
 }
 
@@ -301,7 +295,10 @@ fn open(case: &RoundTripCase, frame: &[u8]) {
     );
 
     let mut store = Decryptor::new(case.suite);
-    must(store.add_key(case.kid, &case.base_key), "add key");
+    must(
+        store.add_key(case.kid, &must_base_key(&case.base_key)),
+        "add key",
+    );
     assert_eq!(
         store.decrypt_to_vec(&case.metadata, frame).as_ref(),
         Ok(&case.plaintext)

@@ -5,7 +5,7 @@ use std::collections::BTreeSet;
 
 use secure_frame::{CipherSuite, Counter, DecryptError, Decryptor, Header, KeyId, ReplayWindow};
 
-use crate::contract::{self, Oracle, must};
+use crate::contract::{self, Oracle, must, must_base_key};
 use crate::{Input, Output, suite_at};
 
 /// The KIDs of the installed keys; slot 3 is a KID with no key.
@@ -197,10 +197,7 @@ pub fn receiver_sequence(data: &[u8]) {
         if let Some(s) = suites.get_mut(i) {
             *s = suite;
         }
-        let key = must(
-            secure_frame::ReceiveKey::new(suite, *kid, base_key),
-            "receive key",
-        );
+        let key = secure_frame::ReceiveKey::new(suite, *kid, &must_base_key(base_key));
         must(store.insert(key.with_replay_window(window)), "insert");
         oracles.push(Oracle::new(suite, *kid, base_key));
     }

@@ -18,7 +18,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use secure_frame::codec::Codec;
-use secure_frame::{CipherSuite, Counter, Encryptor, Header, KeyId};
+use secure_frame::{BaseKey, CipherSuite, Counter, Encryptor, Header, KeyId};
 use secure_frame_fuzzing::{
     self as fuzzing, CompatCase, CtrChoice, DecryptCase, DecryptEntry, EncryptEntry, EpochCase,
     EpochChoice, EpochOp, Event, RatchetCase, RatchetEvent, RoundTripCase, Sealer, SequenceCase,
@@ -238,7 +238,7 @@ fn decrypt_seeds(vectors: &[Vector]) -> Vec<(String, Vec<u8>)> {
     }
     for key in &fixture_keys(CipherSuite::AesGcm128Sha256)[1..] {
         for ctr in [0, 0x1_0000_0000, u64::MAX] {
-            let mut e = Encryptor::new(key.suite, key.kid, key.base_key).unwrap();
+            let mut e = Encryptor::new(key.suite, key.kid, &BaseKey::new(key.base_key).unwrap());
             e.advance_counter_to(Counter(ctr)).unwrap();
             let frame = e.encrypt_to_vec(b"md", b"frame payload").unwrap();
             let case = DecryptCase {
@@ -1233,7 +1233,9 @@ fn rfc_frames_are_accepted_by_the_decrypt_fixture() {
         let mut store = secure_frame::Decryptor::new(v.suite);
         let key = fixture_keys(v.suite)[0];
         assert_eq!((key.kid, key.base_key), (v.kid, v.base_key.as_slice()));
-        store.add_key(key.kid, key.base_key).unwrap();
+        store
+            .add_key(key.kid, &BaseKey::new(key.base_key).unwrap())
+            .unwrap();
         let mut frame = v.ct.clone();
         assert_eq!(
             store.decrypt_in_place(&v.metadata, &mut frame).unwrap(),

@@ -73,9 +73,15 @@ pub(crate) enum AeadKey {
 }
 
 impl AeadKey {
-    /// Expands `key` (exactly `suite.key_len()` bytes, from the key schedule).
-    pub(crate) fn new(suite: CipherSuite, key: &SframeKey) -> Result<Self, KeyError> {
+    /// Expands `key`, which the key schedule derived for `suite`: exactly `suite.key_len()`
+    /// bytes, so it cannot fail.
+    #[expect(
+        clippy::expect_used,
+        reason = "derive_key_salt fills exactly Nk bytes for the suite, the length from_bytes checks"
+    )]
+    pub(crate) fn derived(suite: CipherSuite, key: &SframeKey) -> Self {
         Self::from_bytes(suite, key.expose_secret())
+            .expect("the key schedule derives Nk bytes for the suite")
     }
 
     /// Expands raw key bytes.

@@ -631,7 +631,5 @@ impl fmt::Debug for GroupSender {
 
 /// `Nh` random bytes.
 fn random_base_key<R: CryptoRng>(rng: &mut R, suite: CipherSuite) -> BaseKey {
-    let mut key = BaseKey::zeroed(suite.hash_len());
-    rng.fill_bytes(key.as_mut_bytes());
-    key
+    BaseKey::generate(suite, rng)
 }

@@ -40,18 +40,8 @@ pub use group::{
 pub use pairwise::{PairwiseKeys, Role, VerificationCode, agree};
 pub use rand_core;
 
-/// The operating system's random number generator (feature `getrandom`), for the functions
-/// here that take a `CryptoRng`.
-///
-/// # Panics
-///
-/// Drawing from it panics if the operating system cannot supply randomness (as `std`'s
-/// `HashMap` seeding does): there is no safe way to go on without it.
 #[cfg(feature = "getrandom")]
-#[must_use]
-pub fn os_rng() -> impl CryptoRng {
-    rand_core::UnwrapErr(getrandom::SysRng)
-}
+pub use crate::os_rng;
 
 /// A P-256 public key: a valid curve point, never the identity.
 #[derive(Clone, PartialEq, Eq)]

@@ -4,6 +4,7 @@
 //! byte-identical, and after a failed authentication its opaque bytes are zero while header,
 //! tag, range map and every clear byte are as received (as in RFC 9605 mode).
 
+use secure_frame::BaseKey;
 use secure_frame::codec::{Codec, CodecError, Field, Policy, RangeMapError};
 use secure_frame::compat::{
     CompatDecryptError, CompatDecryptor, CompatEncryptError, CompatEncryptor, Opened, PassThrough,
@@ -99,7 +100,7 @@ fn forged(inner: &[u8], tag_len: usize, map: &[u8]) -> Vec<u8> {
 }
 
 fn sender(codec: Codec, kid: u64, policy: &Policy) -> CompatEncryptor {
-    let e = Encryptor::new(GCM, KeyId(kid), BASE_KEY).unwrap();
+    let e = Encryptor::new(GCM, KeyId(kid), &BaseKey::new(BASE_KEY).unwrap());
     CompatEncryptor::new(e, codec, policy.clone()).unwrap()
 }
 
@@ -489,7 +490,7 @@ fn send_rows(t: &mut Table) {
     );
 
     // The last counter seals; the one after it does not exist.
-    let mut e = Encryptor::new(GCM, KeyId(1), BASE_KEY).unwrap();
+    let mut e = Encryptor::new(GCM, KeyId(1), &BaseKey::new(BASE_KEY).unwrap());
     e.advance_counter_to(Counter(u64::MAX)).unwrap();
     let mut last = CompatEncryptor::new(e, Codec::Vp8, d.clone()).unwrap();
     let delta = h("31 00 00 aa bb");
