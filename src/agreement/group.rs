@@ -364,6 +364,7 @@ pub struct MemberEnvelope {
 ///   seals it to every remaining member only: the one who left cannot decrypt from then on.
 ///
 /// ```
+/// # #[cfg(feature = "getrandom")] {
 /// use secure_frame::agreement::{GroupKeys, KeyPair, open_sender_key, os_rng};
 /// use secure_frame::{CipherSuite, ParticipantId, SenderKeyLayout, SenderKeySession};
 ///
@@ -385,6 +386,7 @@ pub struct MemberEnvelope {
 /// alice.protect(b"", &mut frame)?;
 /// let opened = bob.unprotect(b"", &mut frame)?.decrypted().ok_or("not decrypted")?;
 /// assert_eq!((opened.sender, &*opened.plaintext), (ParticipantId(0), &b"hello bob"[..]));
+/// # }
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub struct GroupKeys {
