@@ -67,7 +67,7 @@ pub use encryptor::EncryptError;
 pub use encryptor::Encryptor;
 pub use header::{Counter, EncodedHeader, FrameView, Header, HeaderError, KeyId, MAX_HEADER_LEN};
 pub use rand_core;
-pub use ratchet::{RatchetBits, RatchetReceiver, RatchetingSender, SenderKeyHolder, SenderKeyId};
+pub use ratchet::{RatchetBits, RatchetReceiver, RatchetSender, SenderKeyHolder, SenderKeyId};
 pub use replay::ReplayWindow;
 pub use secret::{BaseKey, KeyError, SframeKey, SframeSalt, SframeSecret};
 #[cfg(feature = "alloc")]

@@ -20,7 +20,7 @@
 //! base_key[i+1] = HKDF-Expand(HKDF-Extract("", base_key[i]), "SFrame 1.0 Ratchet", CipherSuite.Nh)
 //! ```
 //!
-//! - [`RatchetingSender`] owns the base key, the generation, the step and the
+//! - [`RatchetSender`] owns the base key, the generation, the step and the
 //!   [`Encryptor`]; it ratchets or starts a new generation on demand.
 //! - [`RatchetReceiver`] follows one sender: forward within a configured distance, keeping a
 //!   bounded number of older steps for late frames, and moving only after a frame
@@ -156,7 +156,7 @@ impl SenderKeyId {
 /// [`ratchet`](Self::ratchet) hashes the base key forward (a new KID whose counter restarts
 /// at 0: safe, because the key differs); [`new_generation`](Self::new_generation) installs a
 /// fresh base key. Not `Clone`: one sender, one counter. Needs no allocator.
-pub struct RatchetingSender {
+pub struct RatchetSender {
     bits: RatchetBits,
     generation: u64,
     /// The full step count within the generation; the KID carries it modulo `2^R`.
@@ -165,7 +165,7 @@ pub struct RatchetingSender {
     encryptor: Encryptor,
 }
 
-impl RatchetingSender {
+impl RatchetSender {
     /// A sender at `generation`, ratchet step 0, with `base_key`.
     ///
     /// # Errors
@@ -274,9 +274,9 @@ impl RatchetingSender {
     }
 }
 
-impl fmt::Debug for RatchetingSender {
+impl fmt::Debug for RatchetSender {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("RatchetingSender")
+        f.debug_struct("RatchetSender")
             .field("bits", &self.bits.get())
             .field("generation", &self.generation)
             .field("step", &self.step)
@@ -287,7 +287,7 @@ impl fmt::Debug for RatchetingSender {
 
 /// The one holder of a sender's key and counter (RFC 9605 §5.1), as key distribution sees it:
 /// its current key, to seal to receivers, and the two ways to move it on. Implemented by
-/// [`RatchetingSender`] and by [`SenderKeySession`](crate::SenderKeySession), so that the
+/// [`RatchetSender`] and by [`SenderKeySession`](crate::SenderKeySession), so that the
 /// group envelopes of [`agreement`](crate::agreement) seal the key of the very encryptor that
 /// sends the frames: never a second encryptor for one key (a nonce reused).
 pub trait SenderKeyHolder {
@@ -301,20 +301,20 @@ pub trait SenderKeyHolder {
     ///
     /// # Errors
     ///
-    /// [`KeyError::NoSendKey`] before the first key; as [`RatchetingSender::ratchet`].
+    /// [`KeyError::NoSendKey`] before the first key; as [`RatchetSender::ratchet`].
     fn ratchet(&mut self) -> Result<KeyId, KeyError>;
     /// Starts the next generation with `base_key` (the first one, if there is no key yet);
     /// returns the new KID.
     ///
     /// # Errors
     ///
-    /// As [`RatchetingSender::new_generation`].
+    /// As [`RatchetSender::new_generation`].
     fn next_generation(&mut self, base_key: BaseKey) -> Result<KeyId, KeyError>;
 }
 
-impl SenderKeyHolder for RatchetingSender {
+impl SenderKeyHolder for RatchetSender {
     fn suite(&self) -> CipherSuite {
-        RatchetingSender::suite(self)
+        RatchetSender::suite(self)
     }
 
     fn ratchet_bits(&self) -> RatchetBits {
@@ -326,7 +326,7 @@ impl SenderKeyHolder for RatchetingSender {
     }
 
     fn ratchet(&mut self) -> Result<KeyId, KeyError> {
-        RatchetingSender::ratchet(self)
+        RatchetSender::ratchet(self)
     }
 
     fn next_generation(&mut self, base_key: BaseKey) -> Result<KeyId, KeyError> {
@@ -371,7 +371,7 @@ impl RatchetReceiver {
     pub const MAX_INSTALL_STEPS: u64 = 4096;
 
     /// A receiver of a sender now at `key` with `base_key`: the base key of that generation
-    /// and step (what [`RatchetingSender::base_key`] gives). A late joiner starts wherever the
+    /// and step (what [`RatchetSender::base_key`] gives). A late joiner starts wherever the
     /// sender is.
     ///
     /// # Errors

@@ -4,7 +4,7 @@
 //!
 //! One session type per key scheme, over one receiver core:
 //!
-//! - [`SenderKeySession`] (§5.1): my [`RatchetingSender`], and one [`RatchetReceiver`] per
+//! - [`SenderKeySession`] (§5.1): my [`RatchetSender`], and one [`RatchetReceiver`] per
 //!   participant, installed from the keys they distribute
 //!   ([`add_participant`](SenderKeySession::add_participant)). Every participant has a KID
 //!   space of its own — its [`ParticipantId`] sits in the KID, between the generation and the
@@ -67,7 +67,7 @@ use crate::encryptor::{EncryptError, Encryptor};
 use crate::header::{Header, HeaderError, KeyId};
 use crate::mls::{EpochInstalled, MlsEpochStore, MlsExporter, MlsKeyId, MlsKidLayout, MlsLease};
 use crate::ratchet::{
-    RatchetBits, RatchetLease, RatchetReceiver, RatchetingSender, SenderKeyHolder, SenderKeyId,
+    RatchetBits, RatchetLease, RatchetReceiver, RatchetSender, SenderKeyHolder, SenderKeyId,
 };
 use crate::replay::ReplayWindow;
 use crate::secret::{BaseKey, KeyError};
@@ -318,7 +318,7 @@ pub struct SenderKeys {
     layout: SenderKeyLayout,
     me: ParticipantId,
     window: ReplayWindow,
-    sender: Option<RatchetingSender>,
+    sender: Option<RatchetSender>,
     participants: BTreeMap<ParticipantId, RatchetReceiver>,
 }
 
@@ -372,11 +372,11 @@ impl KeyScheme for SenderKeys {
     }
 
     fn encryptor(&mut self) -> Option<&mut Encryptor> {
-        self.sender.as_mut().map(RatchetingSender::encryptor)
+        self.sender.as_mut().map(RatchetSender::encryptor)
     }
 
     fn send_key_id(&self) -> Option<KeyId> {
-        self.sender.as_ref().map(RatchetingSender::key_id)
+        self.sender.as_ref().map(RatchetSender::key_id)
     }
 
     fn set_replay_window(&mut self, window: ReplayWindow) {
@@ -578,7 +578,7 @@ impl SenderKeySession {
         if keys.sender.as_ref().is_some_and(|s| full <= s.generation()) {
             return Err(KeyError::NotNewer);
         }
-        let new = RatchetingSender::new(self.suite, keys.layout.ratchet_bits, full, base_key)?;
+        let new = RatchetSender::new(self.suite, keys.layout.ratchet_bits, full, base_key)?;
         let kid = new.key_id();
         check_send_kid(&self.framing, kid)?;
         keys.sender = Some(new);
@@ -592,7 +592,7 @@ impl SenderKeySession {
     /// # Errors
     ///
     /// [`KeyError::NoSendKey`] before [`set_send_key`](Self::set_send_key); as
-    /// [`RatchetingSender::ratchet`].
+    /// [`RatchetSender::ratchet`].
     pub fn ratchet(&mut self) -> Result<KeyId, KeyError> {
         self.keys
             .sender
@@ -612,7 +612,7 @@ impl SenderKeySession {
     }
 
     /// My ratcheting sender.
-    pub fn ratcheting_sender(&mut self) -> Option<&mut RatchetingSender> {
+    pub fn ratchet_sender(&mut self) -> Option<&mut RatchetSender> {
         self.keys.sender.as_mut()
     }
 

@@ -15,7 +15,7 @@ use secure_frame::agreement::{
 };
 use secure_frame::{
     AgreementError, BaseKey, CipherSuite, DecryptError, Encryptor, EnvelopeError, KeyId,
-    RatchetBits, RatchetReceiver, RatchetingSender, ReceiveKey, SenderKeyId,
+    RatchetBits, RatchetReceiver, RatchetSender, ReceiveKey, SenderKeyId,
 };
 
 const SUITE: CipherSuite = CipherSuite::AesGcm128Sha256;
@@ -511,7 +511,7 @@ fn replayed_same_generation_envelope_cannot_move_a_receiver_back() {
         .into_receiver()
         .unwrap();
     // The sender's key 8 steps after the sealed one (step 1, base key [9; 32]).
-    let mut chain = RatchetingSender::new(SUITE, r8(), 0, BaseKey::new(&[9; 32]).unwrap()).unwrap();
+    let mut chain = RatchetSender::new(SUITE, r8(), 0, BaseKey::new(&[9; 32]).unwrap()).unwrap();
     for _ in 0..8 {
         chain.ratchet().unwrap();
     }

@@ -13,7 +13,7 @@ use hkdf::Hkdf;
 use secure_frame::hazmat;
 use secure_frame::mls::{MlsKeyId, MlsKidLayout};
 use secure_frame::{
-    BaseKey, CipherSuite, KeyId, RatchetBits, RatchetReceiver, RatchetingSender, SenderKeyId,
+    BaseKey, CipherSuite, KeyId, RatchetBits, RatchetReceiver, RatchetSender, SenderKeyId,
 };
 use serde_json::Value;
 use sha2::{Sha256, Sha512};
@@ -110,7 +110,7 @@ fn sender_key_ratchet_vectors() {
 
         // The library: the sender walks the same chain and encrypts the same frames.
         let first = BaseKey::new(&hex(&steps[0], "base_key")).unwrap();
-        let mut sender = RatchetingSender::new(suite, bits, generation, first).unwrap();
+        let mut sender = RatchetSender::new(suite, bits, generation, first).unwrap();
         for (i, step) in steps.iter().enumerate() {
             if i > 0 {
                 assert_eq!(sender.ratchet().unwrap().0, u64_of(step, "kid"));

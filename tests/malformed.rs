@@ -1093,7 +1093,7 @@ fn key_management_rows(t: &mut Table) {
     use secure_frame::codec::Codec;
     use secure_frame::compat;
     use secure_frame::mls::{MlsEpochStore, MlsKeyId, MlsKidLayout};
-    use secure_frame::ratchet::{RatchetBits, RatchetReceiver, RatchetingSender, SenderKeyId};
+    use secure_frame::ratchet::{RatchetBits, RatchetReceiver, RatchetSender, SenderKeyId};
     use secure_frame::session::{MlsSession, ParticipantId, SenderKeyLayout, SenderKeySession};
 
     let suite = CipherSuite::AesGcm128Sha256;
@@ -1114,7 +1114,7 @@ fn key_management_rows(t: &mut Table) {
     let receiver = || RatchetReceiver::new(suite, r8, SenderKeyId::new(0, 0), key()).unwrap();
     // A receiver at generation 1, step 5 of a sender whose keys the test ratchets itself.
     let r16 = RatchetBits::new(16).unwrap();
-    let mut sender = RatchetingSender::new(suite, r16, 1, key()).unwrap();
+    let mut sender = RatchetSender::new(suite, r16, 1, key()).unwrap();
     let mut chain = Vec::new(); // (step, base key) of steps 0..=4102
     for step in 0..=4102u64 {
         chain.push((

@@ -10,7 +10,7 @@
 use proptest::prelude::*;
 use secure_frame::{
     BaseKey, CipherSuite, Counter, DecryptError, Header, KeyError, KeyId, RatchetBits,
-    RatchetReceiver, RatchetingSender, SenderKeyId,
+    RatchetReceiver, RatchetSender, SenderKeyId,
 };
 
 const SUITE: CipherSuite = CipherSuite::AesGcm128Sha256;
@@ -24,13 +24,13 @@ fn bits(r: u8) -> RatchetBits {
 }
 
 /// A sender at generation 0 and a receiver that joined at the start.
-fn pair(r: u8) -> (RatchetingSender, RatchetReceiver) {
-    let sender = RatchetingSender::new(SUITE, bits(r), 0, key(7)).unwrap();
+fn pair(r: u8) -> (RatchetSender, RatchetReceiver) {
+    let sender = RatchetSender::new(SUITE, bits(r), 0, key(7)).unwrap();
     let receiver = RatchetReceiver::new(SUITE, bits(r), SenderKeyId::new(0, 0), key(7)).unwrap();
     (sender, receiver)
 }
 
-fn frame(sender: &mut RatchetingSender, text: &[u8]) -> Vec<u8> {
+fn frame(sender: &mut RatchetSender, text: &[u8]) -> Vec<u8> {
     sender.encryptor().encrypt_to_vec(b"m", text).unwrap()
 }
 
@@ -132,8 +132,8 @@ fn sender_ratchets_on_demand_and_restarts_the_counter() {
 #[test]
 fn sender_generation_cannot_overflow_r() {
     let r = bits(63);
-    assert!(RatchetingSender::new(SUITE, r, 2, key(1)).is_err());
-    let mut sender = RatchetingSender::new(SUITE, r, 1, key(1)).unwrap();
+    assert!(RatchetSender::new(SUITE, r, 2, key(1)).is_err());
+    let mut sender = RatchetSender::new(SUITE, r, 1, key(1)).unwrap();
     assert_eq!(
         sender.new_generation(key(2)),
         Err(KeyError::GenerationOutOfRange)
@@ -296,7 +296,7 @@ fn forged_near_future_step_changes_nothing() {
     assert!(open(&mut receiver, &now).is_ok());
     let before = state(&receiver);
     // The real sender's next step, but with a corrupted tag: ratcheted, tried, refused.
-    let mut next_sender = RatchetingSender::new(SUITE, bits(8), 0, key(7)).unwrap();
+    let mut next_sender = RatchetSender::new(SUITE, bits(8), 0, key(7)).unwrap();
     next_sender.ratchet().unwrap();
     next_sender.ratchet().unwrap();
     let real = frame(&mut next_sender, b"step 2");
@@ -308,7 +308,7 @@ fn forged_near_future_step_changes_nothing() {
     );
     assert_eq!(state(&receiver), before, "a forgery moved the ratchet");
     // A frame for step 2 under another key (an outsider's guess) also changes nothing.
-    let mut outsider = RatchetingSender::new(SUITE, bits(8), 0, key(8)).unwrap();
+    let mut outsider = RatchetSender::new(SUITE, bits(8), 0, key(8)).unwrap();
     outsider.ratchet().unwrap();
     outsider.ratchet().unwrap();
     let fake = frame(&mut outsider, b"fake");
@@ -404,7 +404,7 @@ fn debug_prints_no_key_bytes() {
     let (sender, receiver) = pair(4);
     assert_eq!(
         format!("{sender:?}"),
-        "RatchetingSender { bits: 4, generation: 0, step: 0, encryptor: Encryptor { suite: AesGcm128Sha256, kid: KeyId(0), next_counter: Some(0), .. }, .. }"
+        "RatchetSender { bits: 4, generation: 0, step: 0, encryptor: Encryptor { suite: AesGcm128Sha256, kid: KeyId(0), next_counter: Some(0), .. }, .. }"
     );
     assert_eq!(
         format!("{receiver:?}"),
@@ -484,7 +484,7 @@ fn install_refuses_keys_that_are_not_ahead() {
     );
     assert_eq!(receiver.sender_key_id(), SenderKeyId::new(1, 0));
     // Within a generation, the sender's own key further on is accepted, and only that.
-    let mut gen1 = RatchetingSender::new(SUITE, bits(8), 1, key(42)).unwrap();
+    let mut gen1 = RatchetSender::new(SUITE, bits(8), 1, key(42)).unwrap();
     for _ in 0..200 {
         gen1.ratchet().unwrap();
     }

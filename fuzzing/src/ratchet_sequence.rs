@@ -2,7 +2,7 @@
 //! genuine, late, replayed and forged frames against a [`RatchetReceiver`], checked against a
 //! model of its keys after every event.
 
-use secure_frame::ratchet::{RatchetBits, RatchetReceiver, RatchetingSender, SenderKeyId};
+use secure_frame::ratchet::{RatchetBits, RatchetReceiver, RatchetSender, SenderKeyId};
 use secure_frame::{BaseKey, CipherSuite, DecryptError, Encryptor, KeyError, KeyId};
 
 use crate::contract::{must, must_base_key};
@@ -183,7 +183,7 @@ struct Recorded {
 }
 
 impl Recorded {
-    fn of(sender: &RatchetingSender) -> Self {
+    fn of(sender: &RatchetSender) -> Self {
         Self {
             generation: sender.generation(),
             step: sender.ratchet_step(),
@@ -408,12 +408,12 @@ pub fn ratchet_sequence(data: &[u8]) {
 
 /// The sender at the case's generation, step 0; a receiver that joined there, with the case's
 /// limits when they fit `R`; and the model of that receiver.
-fn start(case: &RatchetCase) -> (RatchetingSender, RatchetReceiver, Model) {
+fn start(case: &RatchetCase) -> (RatchetSender, RatchetReceiver, Model) {
     let bits = must(RatchetBits::new(case.bits), "bits");
     let generation = first_generation(case.generation, bits);
     let base = [0x37; 32];
     let sender = must(
-        RatchetingSender::new(
+        RatchetSender::new(
             case.suite,
             bits,
             generation,
@@ -589,7 +589,7 @@ fn far_kid(receiver: &mut RatchetReceiver, model: &Model, suite: CipherSuite, n:
 
 /// The sender's next generation, with a base key made from `n`; refused past the largest
 /// generation, changing nothing. Returns whether it moved.
-fn new_generation(sender: &mut RatchetingSender, n: u8) -> bool {
+fn new_generation(sender: &mut RatchetSender, n: u8) -> bool {
     let before = (sender.key_id(), sender.generation(), sender.ratchet_step());
     let mut base = [n; 32];
     if let Some(first) = base.first_mut() {

@@ -41,9 +41,7 @@ use zeroize::Zeroizing;
 use super::{AgreementError, EnvelopeError};
 use super::{KeyPair, PublicKey};
 use crate::header::KeyId;
-use crate::ratchet::{
-    RatchetBits, RatchetReceiver, RatchetingSender, SenderKeyHolder, SenderKeyId,
-};
+use crate::ratchet::{RatchetBits, RatchetReceiver, RatchetSender, SenderKeyHolder, SenderKeyId};
 use crate::secret::BaseKey;
 use crate::secret::KeyError;
 use crate::suite::CipherSuite;
@@ -355,7 +353,7 @@ pub struct MemberEnvelope {
 /// The key distribution of one sender in a group with sender keys: its identity key pair and
 /// name, and the members it seals its keys to. It holds no key itself: every call is given the
 /// [`SenderKeyHolder`] that sends the frames — a [`SenderKeySession`](crate::SenderKeySession)
-/// or a bare [`RatchetingSender`] — and seals *that* key, so one key has exactly one
+/// or a bare [`RatchetSender`] — and seals *that* key, so one key has exactly one
 /// counter-owning encryptor.
 ///
 /// - [`add_member`](Self::add_member) ratchets (the joiner cannot read earlier frames) and seals
@@ -532,12 +530,12 @@ impl fmt::Debug for GroupKeys {
     }
 }
 
-/// A sender in a group with sender keys that holds its own [`RatchetingSender`]:
+/// A sender in a group with sender keys that holds its own [`RatchetSender`]:
 /// [`GroupKeys`] and the sender together, for applications that do not use a
 /// [`SenderKeySession`](crate::SenderKeySession) (with one, use [`GroupKeys`] on the session).
 pub struct GroupSender {
     keys: GroupKeys,
-    sender: RatchetingSender,
+    sender: RatchetSender,
 }
 
 impl GroupSender {
@@ -554,7 +552,7 @@ impl GroupSender {
         bits: RatchetBits,
     ) -> Result<Self, AgreementError> {
         let keys = GroupKeys::new(identity, sender_id)?;
-        let sender = RatchetingSender::new(suite, bits, 0, random_base_key(rng, suite))?;
+        let sender = RatchetSender::new(suite, bits, 0, random_base_key(rng, suite))?;
         Ok(Self { keys, sender })
     }
 
@@ -571,7 +569,7 @@ impl GroupSender {
     }
 
     /// The ratcheting sender that encrypts the frames.
-    pub fn sender(&mut self) -> &mut RatchetingSender {
+    pub fn sender(&mut self) -> &mut RatchetSender {
         &mut self.sender
     }
 
@@ -596,7 +594,7 @@ impl GroupSender {
     ///
     /// # Errors
     ///
-    /// As [`RatchetingSender::ratchet`] and [`seal_sender_key`].
+    /// As [`RatchetSender::ratchet`] and [`seal_sender_key`].
     pub fn add_member<R: CryptoRng>(
         &mut self,
         rng: &mut R,
@@ -611,7 +609,7 @@ impl GroupSender {
     ///
     /// # Errors
     ///
-    /// [`AgreementError::UnknownMember`]; as [`RatchetingSender::new_generation`] and
+    /// [`AgreementError::UnknownMember`]; as [`RatchetSender::new_generation`] and
     /// [`seal_sender_key`]. On error the member is still in the group.
     pub fn remove_member<R: CryptoRng>(
         &mut self,

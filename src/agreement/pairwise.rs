@@ -169,7 +169,7 @@ fn transcript(
 /// Both sides call it with their own key pair and the other's public key, and opposite roles;
 /// each gets `send` equal to the other's `receive`, the same transcript hash and the same
 /// verification code. Install `send` in an [`Encryptor`](crate::Encryptor) (or a
-/// [`RatchetingSender`](crate::RatchetingSender)) and `receive` in a receiver.
+/// [`RatchetSender`](crate::RatchetSender)) and `receive` in a receiver.
 ///
 /// # Errors
 ///

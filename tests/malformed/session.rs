@@ -515,7 +515,7 @@ fn protect_rows(t: &mut Table) {
         ),
     ] {
         let mut s = alice(format, &d, 1);
-        s.ratcheting_sender()
+        s.ratchet_sender()
             .unwrap()
             .encryptor()
             .advance_counter_to(Counter(u64::MAX))
