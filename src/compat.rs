@@ -230,7 +230,7 @@ pub fn check_key_id(codec: Codec, kid: KeyId) -> Result<(), KeyError> {
 /// [`CompatDecryptError::NotProtected`] without the magic, [`CompatDecryptError::Trailer`] and
 /// [`CompatDecryptError::Header`] for a malformed trailer.
 pub fn read_header(frame: &[u8]) -> Result<Header, CompatDecryptError> {
-    match Trailer::parse(frame)? {
+    match Trailer::parse(frame).map_err(CompatDecryptError::from)? {
         Some(trailer) => Ok(trailer.header()),
         None => Err(CompatDecryptError::NotProtected),
     }
@@ -905,29 +905,32 @@ impl CompatDecryptor {
         metadata: &[u8],
         frame: &'f mut [u8],
     ) -> Result<Opened<'f, K::Sender>, CompatDecryptError> {
-        if frame.is_empty() {
-            if self.accept_empty {
-                return Ok(Opened::PassedThrough {
-                    reason: PassThrough::Empty,
-                    frame,
-                });
-            }
-            return Err(CompatDecryptError::EmptyFrame);
-        }
-        let Some(trailer) = Trailer::parse(frame)? else {
-            if self.accept_unprotected {
-                return Ok(Opened::PassedThrough {
-                    reason: PassThrough::Unprotected,
-                    frame,
-                });
-            }
-            return Err(CompatDecryptError::NotProtected);
+        let trailer = match self.read(frame)? {
+            Read::Trailer(trailer) => trailer,
+            Read::PassThrough(reason) => return Ok(Opened::PassedThrough { reason, frame }),
         };
         let kid = trailer.header.key_id();
         let lease = keys
             .lend(kid)
             .ok_or(CompatDecryptError::UnknownKeyId(kid))?;
         self.open_leased(lease, &trailer, metadata, frame)
+    }
+
+    /// The first phase: the frame's trailer, or how a frame without one passes through (or
+    /// why it is refused, before any KID is known).
+    pub(crate) fn read(&self, frame: &[u8]) -> Result<Read, Refused> {
+        if frame.is_empty() {
+            return if self.accept_empty {
+                Ok(Read::PassThrough(PassThrough::Empty))
+            } else {
+                Err(Refused::Empty)
+            };
+        }
+        match Trailer::parse(frame)? {
+            Some(trailer) => Ok(Read::Trailer(trailer)),
+            None if self.accept_unprotected => Ok(Read::PassThrough(PassThrough::Unprotected)),
+            None => Err(Refused::NotProtected),
+        }
     }
 
     /// The second phase, for a frame whose trailer was parsed as `trailer`, with the key lent
@@ -1041,6 +1044,46 @@ impl fmt::Debug for CompatDecryptor {
     }
 }
 
+/// What the first phase of receiving found in a frame.
+pub(crate) enum Read {
+    /// A trailer, to be opened with the key for its KID.
+    Trailer(Trailer),
+    /// No trailer, and the application accepts such frames.
+    PassThrough(PassThrough),
+}
+
+/// Why a frame was refused before its KID was read: the errors that carry no KID.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Refused {
+    Empty,
+    NotProtected,
+    Trailer(TrailerError),
+    Header(HeaderError),
+}
+
+impl From<TrailerError> for Refused {
+    fn from(error: TrailerError) -> Self {
+        Self::Trailer(error)
+    }
+}
+
+impl From<HeaderError> for Refused {
+    fn from(error: HeaderError) -> Self {
+        Self::Header(error)
+    }
+}
+
+impl From<Refused> for CompatDecryptError {
+    fn from(refused: Refused) -> Self {
+        match refused {
+            Refused::Empty => Self::EmptyFrame,
+            Refused::NotProtected => Self::NotProtected,
+            Refused::Trailer(e) => Self::Trailer(e),
+            Refused::Header(e) => Self::Header(e),
+        }
+    }
+}
+
 /// The parsed trailer of a received frame, before the key lookup: where its pieces are, as
 /// offsets into the frame, so that the frame can then be split mutably without parsing again.
 pub(crate) struct Trailer {
@@ -1055,7 +1098,7 @@ pub(crate) struct Trailer {
 
 impl Trailer {
     /// `Ok(None)` when the frame does not end in the magic.
-    pub(crate) fn parse(frame: &[u8]) -> Result<Option<Self>, CompatDecryptError> {
+    pub(crate) fn parse(frame: &[u8]) -> Result<Option<Self>, Refused> {
         let Some((body, magic)) = frame.split_last_chunk::<2>() else {
             return Ok(None);
         };

@@ -59,8 +59,8 @@ use core::fmt;
 use crate::aead::MAX_METADATA_LEN;
 use crate::codec::{self, Codec, Policy};
 use crate::compat::{
-    self, CompatDecryptError, CompatDecryptor, CompatEncryptError, Opened, PassThrough,
-    SealScratch, Trailer,
+    self, CompatDecryptError, CompatDecryptor, CompatEncryptError, Opened, PassThrough, Read,
+    Refused, SealScratch,
 };
 use crate::decryptor::{Ciphertext, DecryptError, ErrorKind, KeyLease, ReceiveKeys, open_leased};
 use crate::encryptor::{EncryptError, Encryptor};
@@ -1253,16 +1253,12 @@ fn receive<'f, K: ReceiveKeys<Sender = ParticipantId>>(
             }))
         }
         Framing::CodecAware(c) => {
-            let trailer = if frame.is_empty() {
-                None
-            } else {
-                Trailer::parse(frame).map_err(|e| (UnprotectError::from_compat(None, e), None))?
-            };
-            let Some(trailer) = trailer else {
-                return match c.receiver.decrypt_in_place(keys, metadata, frame) {
-                    Ok(opened) => Ok(unprotected(opened)),
-                    Err(e) => Err((UnprotectError::from_compat(None, e), None)),
-                };
+            let trailer = match c.receiver.read(frame) {
+                Ok(Read::Trailer(trailer)) => trailer,
+                Ok(Read::PassThrough(reason)) => {
+                    return Ok(Unprotected::PassedThrough { reason, frame });
+                }
+                Err(refused) => return Err((refused.into(), None)),
             };
             let kid = trailer.header().key_id();
             let Some(lease) = keys.lend(kid) else {
@@ -1271,7 +1267,7 @@ fn receive<'f, K: ReceiveKeys<Sender = ParticipantId>>(
             c.receiver
                 .open_leased(lease, &trailer, metadata, frame)
                 .map(unprotected)
-                .map_err(|e| (UnprotectError::from_compat(Some(kid), e), None))
+                .map_err(|e| (UnprotectError::from_compat(kid, e), None))
         }
     }
 }
@@ -1443,18 +1439,29 @@ impl UnprotectError {
         }
     }
 
-    /// The codec-aware framing's error, for the frame of `kid` when its trailer was read.
-    fn from_compat(kid: Option<KeyId>, error: CompatDecryptError) -> Self {
-        let kid_or_zero = kid.unwrap_or_default();
+    /// The codec-aware framing's error for the frame of `kid`, once its trailer was read.
+    fn from_compat(kid: KeyId, error: CompatDecryptError) -> Self {
         match error {
             CompatDecryptError::NotProtected => Self::NotProtected,
             CompatDecryptError::EmptyFrame => Self::EmptyFrame,
             CompatDecryptError::Trailer(e) => Self::Trailer(e),
             CompatDecryptError::Header(e) => Self::Header(e),
-            CompatDecryptError::RangeMap(e) => Self::RangeMap(kid_or_zero, e),
+            CompatDecryptError::RangeMap(e) => Self::RangeMap(kid, e),
             CompatDecryptError::UnknownKeyId(kid) => Self::UnknownKeyId(kid),
-            CompatDecryptError::Replay => Self::Replay(kid_or_zero),
-            CompatDecryptError::Authentication => Self::Authentication(kid_or_zero),
+            CompatDecryptError::Replay => Self::Replay(kid),
+            CompatDecryptError::Authentication => Self::Authentication(kid),
+        }
+    }
+}
+
+impl From<Refused> for UnprotectError {
+    /// The codec-aware framing's refusals before a KID was read.
+    fn from(refused: Refused) -> Self {
+        match refused {
+            Refused::Empty => Self::EmptyFrame,
+            Refused::NotProtected => Self::NotProtected,
+            Refused::Trailer(e) => Self::Trailer(e),
+            Refused::Header(e) => Self::Header(e),
         }
     }
 }
