@@ -232,6 +232,12 @@ impl RatchetSender {
         &self.base_key
     }
 
+    /// The encryptor of the current KID, to read (the session's `protected_len`).
+    #[cfg(feature = "alloc")]
+    pub(crate) fn encryptor_ref(&self) -> &Encryptor {
+        &self.encryptor
+    }
+
     /// The encryptor of the current KID.
     pub fn encryptor(&mut self) -> &mut Encryptor {
         &mut self.encryptor

@@ -215,6 +215,8 @@ pub trait KeyScheme: ReceiveKeys<Sender = ParticipantId> + sealed::Sealed + fmt:
     fn sender_of(&self, kid: KeyId) -> Option<ParticipantId>;
     /// My send key, once one is installed.
     fn encryptor(&mut self) -> Option<&mut Encryptor>;
+    /// My send key, to read.
+    fn encryptor_ref(&self) -> Option<&Encryptor>;
     /// The KID my next frame carries.
     fn send_key_id(&self) -> Option<KeyId>;
     /// Gives receive keys installed from now on `window`.
@@ -375,6 +377,10 @@ impl KeyScheme for SenderKeys {
         self.sender.as_mut().map(RatchetSender::encryptor)
     }
 
+    fn encryptor_ref(&self) -> Option<&Encryptor> {
+        self.sender.as_ref().map(RatchetSender::encryptor_ref)
+    }
+
     fn send_key_id(&self) -> Option<KeyId> {
         self.sender.as_ref().map(RatchetSender::key_id)
     }
@@ -438,6 +444,10 @@ impl KeyScheme for Mls {
 
     fn encryptor(&mut self) -> Option<&mut Encryptor> {
         self.sender.as_mut().map(|(_, encryptor)| encryptor)
+    }
+
+    fn encryptor_ref(&self) -> Option<&Encryptor> {
+        self.sender.as_ref().map(|(_, encryptor)| encryptor)
     }
 
     fn send_key_id(&self) -> Option<KeyId> {
@@ -611,9 +621,13 @@ impl SenderKeySession {
             .map(|s| (s.sender_key_id(), s.base_key()))
     }
 
-    /// My ratcheting sender.
-    pub fn ratchet_sender(&mut self) -> Option<&mut RatchetSender> {
-        self.keys.sender.as_mut()
+    /// My ratchet sender, to read: its keys change only through
+    /// [`set_send_key`](Self::set_send_key) and [`ratchet`](Self::ratchet), which keep every
+    /// KID in my KID space (a generation started on the sender itself would move into the
+    /// next participant's).
+    #[must_use]
+    pub fn ratchet_sender(&self) -> Option<&RatchetSender> {
+        self.keys.sender.as_ref()
     }
 
     /// The generation my current send key is in (as given to
@@ -952,10 +966,17 @@ impl<S: KeyScheme> Session<S> {
     /// In the codec-aware format the trailer depends on the frame (its range map): this is a
     /// lower bound there.
     #[must_use]
-    pub fn protected_len(&mut self, plaintext_len: usize) -> Option<usize> {
+    pub fn protected_len(&self, plaintext_len: usize) -> Option<usize> {
         self.keys
-            .encryptor()
+            .encryptor_ref()
             .map(|e| e.ciphertext_len(plaintext_len))
+    }
+
+    /// My send key's encryptor, for counter control
+    /// ([`Encryptor::advance_counter_to`], which only moves forward). Keys change only
+    /// through the session, so that every KID stays in my KID space.
+    pub fn send_encryptor(&mut self) -> Option<&mut Encryptor> {
+        self.keys.encryptor()
     }
 
     /// Encrypts `frame` in place, growing it to the protected frame. In RFC 9605 format the

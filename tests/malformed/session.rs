@@ -515,9 +515,8 @@ fn protect_rows(t: &mut Table) {
         ),
     ] {
         let mut s = alice(format, &d, 1);
-        s.ratchet_sender()
+        s.send_encryptor()
             .unwrap()
-            .encryptor()
             .advance_counter_to(Counter(u64::MAX))
             .unwrap();
         t.row(
