@@ -1,4 +1,4 @@
-//! The codec-aware compat container, v1 (not part of RFC 9605).
+//! The codec-aware compat container, v2 (not part of RFC 9605).
 //!
 //! RFC 9605 encrypts a whole frame. The packetizers browsers ship today parse VP8, AV1 and
 //! H.264/H.265 frames, and a frame encrypted whole breaks them. The compat container keeps what
@@ -11,7 +11,7 @@
 //! [`CompatEncryptor`] protects frames of one codec under one send key; [`CompatDecryptor`]
 //! opens frames of any codec with a [`ReceiveKey`](crate::ReceiveKey) or a [`Decryptor`](crate::Decryptor).
 //!
-//! # Wire layout (v1)
+//! # Wire layout (v2)
 //!
 //! `N` is the frame normalized by [`codec::plan`] (what the receiver's depacketizer will hand
 //! over), its clear ranges are `R`, and `O` is the concatenation of its opaque runs (everything
@@ -20,11 +20,17 @@
 //! ```text
 //! header H, ciphertext C (|C| = |O|), tag T = SFrame encrypt(KID, CTR, metadata = A, plaintext = O)
 //!   where the AEAD's associated data is H ‖ A
-//! A    = "sframe-compat-v1" ‖ u16 |M| ‖ M ‖ (clear bytes of N, in order) ‖ application metadata
+//! A    = "sframe-compat-v2" ‖ u16 |M| ‖ M ‖ (clear bytes of N, in order) ‖ application metadata
 //! wire = I ‖ S
 //! I    = N with its opaque bytes replaced, in order, by the bytes of C   (|I| = |N|)
-//! S    = [AV1 only: 2A ‖ leb128(obu_size) ‖ 1A] ‖ H ‖ T ‖ M ‖ L ‖ FA FA
+//! S    = [AV1 only: 2A ‖ leb128(obu_size) ‖ 1A] ‖ escape(H) ‖ T ‖ M ‖ L ‖ FA FA
 //! ```
+//!
+//! `escape(H)` is the header with the emulation prevention of H.264 and H.265 (ITU-T H.264
+//! §7.4.1): a byte `03` is inserted after every `00 00` of `H` that a byte `00` to `03`
+//! follows, counting from the header's first byte. For every codec, so that the receiver needs no
+//! codec knowledge; most headers hold no `00 00` and are written as they are. The AEAD
+//! authenticates `H` itself.
 //!
 //! | bytes | field | meaning |
 //! |---|---|---|
@@ -32,7 +38,7 @@
 //! | 1 | `2A` | AV1 only: OBU header of a METADATA OBU (type 5) with `obu_has_size_field` |
 //! | 1–8 | `obu_size` | AV1 only: minimal LEB128 of the bytes from `metadata_type` to the end of the frame |
 //! | 1 | `1A` | AV1 only: `metadata_type` 26, in the "unregistered user private" range 6–31 ([`AV1_METADATA_TYPE`]) |
-//! | 1–17 | `H` | the SFrame header (RFC 9605 §4.3), self-delimiting |
+//! | 1–25 | `escape(H)` | the SFrame header (RFC 9605 §4.3), self-delimiting, escaped: a `03` after each `00 00` that `00`–`03` follows |
 //! | `Nt` | `T` | the AEAD tag: 16 bytes for AES-GCM, 10, 8 or 4 for AES-CTR+HMAC |
 //! | `\|M\|` | `M` | the range map: for each clear range, ULEB128 of its distance from the previous range's end (from 0 for the first), then ULEB128 of its length ([`ClearRanges::encode_map`]) |
 //! | 2 | `L` | big-endian: bits 0–14 are `\|S\|`, the whole trailer (wrapper, `L` and magic included); bit 15 is set exactly when the AV1 wrapper is present |
@@ -63,7 +69,7 @@
 //! `M = 00 06` and `O = fa fa fa`:
 //!
 //! ```text
-//! A    = 73667261 6d652d63 6f6d7061 742d7631   "sframe-compat-v1" (16 bytes)
+//! A    = 73667261 6d652d63 6f6d7061 742d7632   "sframe-compat-v2" (16 bytes)
 //!        0002                                  |M|
 //!        0006                                  M: gap 0, length 6
 //!        00000001 61e0                         the clear bytes
@@ -72,7 +78,7 @@
 //!
 //! wire = 00000001 61e0 2a2e5b                  I: clear bytes in place, then C (9 bytes)
 //!        10                                    H
-//!        a9d8a8eb 13787caf b43c6730 3ef925e6   T (16 bytes)
+//!        1bf8a4c5 0e066f6f 2a142a94 3689c27d   T (16 bytes)
 //!        0006                                  M
 //!        0017                                  L = 23 = |S|, no AV1 wrapper
 //!        fafa                                  magic
@@ -86,7 +92,7 @@
 //! let suite = CipherSuite::AesGcm128Sha256;
 //! let base_key = BaseKey::new(&(0..16).collect::<Vec<u8>>())?;
 //! let encryptor = Encryptor::new(suite, KeyId(1), &base_key);
-//! let mut sender = CompatEncryptor::new(encryptor, Codec::H264, Policy::default())?;
+//! let mut sender = CompatEncryptor::new(encryptor, Codec::H264, Policy::default());
 //!
 //! let frame = [0, 0, 0, 1, 0x61, 0xe0, 0xfa, 0xfa, 0xfa];
 //! let mut wire = Vec::new();
@@ -97,7 +103,7 @@
 //!     concat!(
 //!         "0000000161e0", "2a2e5b",            // I
 //!         "10",                                // H
-//!         "a9d8a8eb13787cafb43c67303ef925e6",  // T
+//!         "1bf8a4c50e066f6f2a142a943689c27d",  // T
 //!         "0006",                              // M
 //!         "0017",                              // L
 //!         "fafa",                              // magic
@@ -125,16 +131,17 @@
 //! next 4-byte start code. Clear bytes are left as they are (parameter sets legitimately hold
 //! `00 00 03`). RFC 9605 only needs unique (KID, CTR) pairs: skipping counters is harmless.
 //!
-//! Retrying must be able to succeed, so the trailer's fixed bytes must not emulate by
-//! themselves: the range map has no `00 00` (only the first gap may be 0, and a minimal ULEB128
-//! of a value ≥ 1 has no zero byte), the two bytes of `L` are never both `00` (it is 5 to
-//! 32 767) and the magic is `FA FA`; the bytes before the trailer are ciphertext or the end of
-//! a NAL unit, which is never `00`. The KID is
-//! the exception: a KID whose big-endian bytes hold `00 00` (such as `0x010000`), followed by
-//! the counter's most significant byte, would fail for long stretches of counters, so
-//! [`CompatEncryptor::new`] refuses it for Annex B codecs ([`check_key_id`],
-//! [`KeyError::KidNotAnnexBSafe`]). Counters whose own bytes hold a forbidden pattern (such as
-//! `0x01000000`, `01 00 00 00`) are skipped before encrypting, without using up an attempt.
+//! Retrying must be able to succeed, so no byte of the trailer may emulate for every counter.
+//! The range map has no `00 00` (only the first gap may be 0, and a minimal ULEB128 of a value
+//! ≥ 1 has no zero byte), the two bytes of `L` are never both `00` (it is 5 to 32 767) and the
+//! magic is `FA FA`. The header is escaped: a KID or counter whose bytes hold `00 00 01` (such
+//! as KID `0x01000001`, or generation 256 of a sender-key session) is written `00 00 03 01`,
+//! which is what an escaped NAL unit holds, so in the trailer the check accepts a `00 00 03`
+//! that `00` to `03` follows. Every KID works with every codec. (Version 1 refused KIDs with
+//! `00 00` for H.264 and H.265 and wrote the header unescaped; version 2 changed the bytes
+//! of such headers, and the label in `A`.) What remains depends on the counter's ciphertext and
+//! tag, and another counter clears it: a header that ends in `00 00` before a tag byte ≤ `03`,
+//! ciphertext ending in `00 00` before the header.
 //!
 //! An opaque run followed by a start code fails the check when its last ciphertext byte is `00`
 //! (`00 00 00 01` would absorb it), so a frame of `k` slices needs a second counter about
@@ -145,14 +152,18 @@
 //!
 //! The receiver reads only the trailer, from the end: the magic (a frame without it is
 //! [`CompatDecryptError::NotProtected`], refused unless [`CompatDecryptor::accept_unprotected`]
-//! opted in; an empty frame always passes through, as the sender passes empty audio, VP8 and VP9
-//! frames through), `L` (bounds-checked), the AV1 wrapper when `L` says so, the SFrame header, the
+//! opted in; an empty frame is refused unless [`CompatDecryptor::accept_empty`] or
+//! [`CompatDecryptor::for_codec`] accepts it), `L` (bounds-checked), the AV1 wrapper when `L`
+//! says so, the escaped SFrame header (unescaped as it is read; an escape the sender would not
+//! have written is [`TrailerError::BadEscape`], so a header has one encoding), the
 //! key by KID, the tag of the key's suite, and the range map (validated against `|I|`: minimal
 //! numbers, ascending, no overlap, no empty or adjacent ranges, at most
-//! [`CompatDecryptor::with_max_ranges`] of them). It then rebuilds `A` and `O`, authenticates and
-//! decrypts a copy of `O` and only then writes the plaintext back into the opaque slots: on any
-//! error the frame is byte-identical and the replay window has not moved. The result is `I` as a
-//! prefix of the input, equal to the sender's normalized frame.
+//! [`CompatDecryptor::with_max_ranges`] of them). It then rebuilds `A`, authenticates and
+//! decrypts `O` (in place when it is one run, else gathered into a scratch buffer and scattered
+//! back only after the tag checked). On every error no key's state changed (the replay window
+//! has not moved); before authentication the frame is byte-identical, and after a failed
+//! authentication its opaque bytes are zero, as in RFC 9605 mode (`manual::security`). The
+//! result is `I` as a prefix of the input, equal to the sender's normalized frame.
 
 use alloc::vec::Vec;
 use core::fmt;
@@ -166,15 +177,14 @@ use crate::decryptor::{Ciphertext, DecryptError, ErrorKind, KeyLease, ReceiveKey
 use crate::encryptor::EncryptError;
 use crate::encryptor::Encryptor;
 use crate::header::HeaderError;
-use crate::header::{Counter, Header, KeyId};
-use crate::secret::KeyError;
+use crate::header::{Header, KeyId};
 use crate::suite::MAX_TAG_LEN;
 
 /// The last two bytes of every compat frame.
 pub const MAGIC: [u8; 2] = [0xfa, 0xfa];
 
 /// The first bytes of the associated data `A`: the container and its version.
-pub const AAD_LABEL: &[u8; 16] = b"sframe-compat-v1";
+pub const AAD_LABEL: &[u8; 16] = b"sframe-compat-v2";
 
 /// The AV1 `metadata_type` of the trailer's METADATA OBU: 26, in the range 6–31 that the AV1
 /// spec leaves to "unregistered user private" use (decoders ignore such OBUs).
@@ -202,26 +212,6 @@ const MIN_TRAILER_LEN: usize = 1 + TRAILER_END_LEN;
 /// Bytes of context on each side of a scanned window.
 const SCAN_CONTEXT: usize = 2;
 
-/// Checks that `kid` can protect frames of `codec` in the compat mode: for H.264 and H.265 its
-/// big-endian encoding in the SFrame header must not contain `00 00` (see the module docs).
-/// [`CompatEncryptor::new`] calls this; a key manager can call it before installing a key.
-///
-/// # Errors
-///
-/// [`KeyError::KidNotAnnexBSafe`].
-pub fn check_key_id(codec: Codec, kid: KeyId) -> Result<(), KeyError> {
-    if codec.framing() != Framing::AnnexB {
-        return Ok(());
-    }
-    // The config byte, then the KID's bytes (none below 8); a CTR of 0 adds no byte.
-    let header = Header::new(kid, Counter(0)).encode();
-    let kid_bytes = header.get(1..).unwrap_or_default();
-    if kid_bytes.windows(2).any(|pair| pair == [0, 0]) {
-        return Err(KeyError::KidNotAnnexBSafe(kid));
-    }
-    Ok(())
-}
-
 /// Reads the SFrame header of a compat frame without any key: the first phase of receiving
 /// (an SFU or a key manager can stop here).
 ///
@@ -242,8 +232,7 @@ pub fn read_header(frame: &[u8]) -> Result<Header, CompatDecryptError> {
 
 /// Protects frames of one codec under one send key in the compat container.
 ///
-/// Owns the [`Encryptor`] (its KID was checked for the codec when this was built) and scratch
-/// buffers that are reused from frame to frame.
+/// Owns the [`Encryptor`] and scratch buffers that are reused from frame to frame.
 pub struct CompatEncryptor {
     encryptor: Encryptor,
     codec: Codec,
@@ -312,20 +301,16 @@ impl Sealed {
 }
 
 impl CompatEncryptor {
-    /// Protects frames of `codec` with `encryptor`, under `policy`.
-    ///
-    /// # Errors
-    ///
-    /// [`KeyError::KidNotAnnexBSafe`] when the codec is H.264 or H.265 and the KID's encoding
-    /// contains `00 00` ([`check_key_id`]).
-    pub fn new(encryptor: Encryptor, codec: Codec, policy: Policy) -> Result<Self, KeyError> {
-        check_key_id(codec, encryptor.key_id())?;
-        Ok(Self {
+    /// Protects frames of `codec` with `encryptor`, under `policy`. Every KID works with every
+    /// codec (the trailer's header is escaped; see the module docs).
+    #[must_use]
+    pub fn new(encryptor: Encryptor, codec: Codec, policy: Policy) -> Self {
+        Self {
             encryptor,
             codec,
             policy,
             scratch: SealScratch::default(),
-        })
+        }
     }
 
     /// The send key.
@@ -425,10 +410,6 @@ pub(crate) struct SealScratch {
 
 /// Protects a planned frame with `encryptor` into `out`; on error `out` is empty. The door for
 /// holders of an [`Encryptor`] shared with RFC-mode streams (the session).
-///
-/// The caller checks the KID with [`check_key_id`] when it installs the key; an unchecked KID
-/// is still safe (a frame that emulates a start code is never emitted) but may exhaust the
-/// attempts.
 pub(crate) fn seal_planned(
     encryptor: &mut Encryptor,
     plan: &FramePlan<'_>,
@@ -477,15 +458,16 @@ fn seal_attempts(
     let allowed = if annexb { max_attempts.max(1) } else { 1 };
     let mut attempts: u8 = 0;
     while attempts < allowed {
-        if annexb {
-            skip_emulating_counters(encryptor)?;
-        }
         let next = encryptor
             .next_counter()
             .ok_or(EncryptError::CounterExhausted)?;
-        let header_len = Header::new(encryptor.key_id(), next).encoded_len();
-        let layout =
-            TrailerLayout::new(wrapped, header_len, encryptor.tag_len(), scratch.map.len())?;
+        let escaped = EscapedHeader::new(Header::new(encryptor.key_id(), next));
+        let layout = TrailerLayout::new(
+            wrapped,
+            escaped.as_bytes().len(),
+            encryptor.tag_len(),
+            scratch.map.len(),
+        )?;
 
         let mut tag = [0u8; MAX_TAG_LEN];
         let header = if let Some(run) = &single_run {
@@ -516,7 +498,7 @@ fn seal_attempts(
 
         out.truncate(frame.len());
         let tag = tag.get(..encryptor.tag_len()).unwrap_or_default();
-        layout.write(header, tag, &scratch.map, out);
+        layout.write(&escaped, tag, &scratch.map, out);
         if !annexb || !emulates_start_code(out, clear, frame.len()) {
             return Ok(Sealed {
                 header: Some(header),
@@ -586,51 +568,116 @@ fn scatter(src: &[u8], clear: &ClearRanges, frame: &mut [u8]) -> bool {
     rest.is_empty()
 }
 
-/// Moves the counter past values whose own header bytes hold a forbidden Annex B pattern.
-fn skip_emulating_counters(encryptor: &mut Encryptor) -> Result<(), EncryptError> {
-    let next = encryptor
-        .next_counter()
-        .ok_or(EncryptError::CounterExhausted)?;
-    let safe = annexb_safe_counter(next.0);
-    if safe != next.0 {
-        encryptor.advance_counter_to(Counter(safe))?;
-    }
-    Ok(())
+/// The SFrame header as the trailer carries it: with an emulation prevention byte `03` inserted
+/// after every `00 00` that a byte `00` to `03` follows, as H.264 and H.265 escape a NAL unit
+/// (counted from the header's first byte). At most one byte in two after the first is
+/// inserted: 17 + 8 bytes.
+struct EscapedHeader {
+    bytes: [u8; MAX_ESCAPED_HEADER_LEN],
+    len: usize,
 }
 
-/// A counter at or after `ctr` whose big-endian bytes in the header (none below 8) contain no
-/// `00 00 0x` with x ≤ 3. At the first such pattern the byte after `00 00` becomes `04` and the
-/// bytes below it `00`; that only moves the next pattern further right, so three rounds suffice
-/// for eight bytes. The value grows and its length stays the same, so it cannot overflow.
-fn annexb_safe_counter(mut ctr: u64) -> u64 {
-    for _ in 0..8 {
-        if ctr < 8 {
-            return ctr;
-        }
-        let mut be = ctr.to_be_bytes();
-        let first = be.iter().position(|&b| b != 0).unwrap_or(0);
-        let Some(at) = be
-            .get(first..)
-            .unwrap_or_default()
-            .windows(3)
-            .position(|w| matches!(w, [0, 0, 0..=3]))
-        else {
-            return ctr;
+/// The longest escaped header.
+const MAX_ESCAPED_HEADER_LEN: usize = Header::MAX_LEN + Header::MAX_LEN / 2;
+
+/// The emulation prevention byte.
+const EPB: u8 = 3;
+
+impl EscapedHeader {
+    fn new(header: Header) -> Self {
+        let mut escaped = Self {
+            bytes: [0; MAX_ESCAPED_HEADER_LEN],
+            len: 0,
         };
-        let third = first + at + 2;
-        if let Some(byte) = be.get_mut(third) {
-            *byte = 4;
+        let mut zeros = 0usize;
+        for &byte in header.encode().as_bytes() {
+            if zeros >= 2 && byte <= EPB {
+                escaped.push(EPB);
+                zeros = 0;
+            }
+            escaped.push(byte);
+            zeros = if byte == 0 { zeros + 1 } else { 0 };
         }
-        if let Some(low) = be.get_mut(third + 1..) {
-            low.fill(0);
-        }
-        ctr = u64::from_be_bytes(be);
+        escaped
     }
-    ctr
+
+    fn push(&mut self, byte: u8) {
+        // Within the bound above; a longer header cannot be encoded.
+        if let Some(slot) = self.bytes.get_mut(self.len) {
+            *slot = byte;
+            self.len += 1;
+        }
+    }
+
+    fn as_bytes(&self) -> &[u8] {
+        self.bytes.get(..self.len).unwrap_or_default()
+    }
 }
 
-/// Whether the wire frame holds `00 00 0x` (x ≤ 3) in an opaque run or the trailer, each with
-/// [`SCAN_CONTEXT`] bytes on both sides. `inner_len` is `|I|`; the trailer follows it.
+/// Reads the escaped SFrame header at the start of `core`: returns the header, its bytes
+/// unescaped (what the AEAD authenticates) and how many bytes of `core` it took. Exactly the
+/// output of [`EscapedHeader::new`] is accepted: a `00 00` followed by `00`, `01` or `02` is
+/// [`TrailerError::BadEscape`] (it would have been escaped), so every header has one encoding.
+fn decode_escaped_header(core: &[u8]) -> Result<(Header, EncodedRaw, usize), Refused> {
+    let mut raw = EncodedRaw {
+        bytes: [0; Header::MAX_LEN],
+        len: 0,
+    };
+    let mut needed = 1;
+    let mut zeros = 0usize;
+    let mut taken = 0;
+    while raw.len < needed {
+        let &byte = core.get(taken).ok_or(HeaderError::Truncated)?;
+        taken += 1;
+        if zeros >= 2 {
+            zeros = 0;
+            match byte {
+                EPB => continue,
+                0..EPB => return Err(TrailerError::BadEscape.into()),
+                _ => {}
+            }
+        }
+        let slot = raw.bytes.get_mut(raw.len).ok_or(HeaderError::Truncated)?;
+        *slot = byte;
+        raw.len += 1;
+        zeros = if byte == 0 { zeros + 1 } else { 0 };
+        if raw.len == 1 {
+            needed = header_len_from_config(byte);
+        }
+    }
+    let (header, _) = Header::decode(raw.as_bytes())?;
+    Ok((header, raw, taken))
+}
+
+/// An unescaped header as received.
+#[derive(Clone, Copy)]
+pub(crate) struct EncodedRaw {
+    bytes: [u8; Header::MAX_LEN],
+    len: usize,
+}
+
+impl EncodedRaw {
+    fn as_bytes(&self) -> &[u8] {
+        self.bytes.get(..self.len).unwrap_or_default()
+    }
+}
+
+/// The length of an SFrame header from its config byte (RFC 9605 §4.3): 1, plus `K + 1` bytes
+/// when `X` is set, plus `C + 1` when `Y` is set.
+fn header_len_from_config(config: u8) -> usize {
+    let field = |bits: u8| {
+        if bits & 0x08 == 0 {
+            0
+        } else {
+            usize::from(bits & 0x07) + 1
+        }
+    };
+    1 + field(config >> 4) + field(config & 0x0f)
+}
+
+/// Whether the wire frame holds `00 00 0x` (x ≤ 3) in an opaque run, or a start code prefix
+/// or an invalid emulation prevention sequence in the trailer ([`emulates_in_trailer`]), each
+/// with [`SCAN_CONTEXT`] bytes on both sides. `inner_len` is `|I|`; the trailer follows it.
 fn emulates_start_code(wire: &[u8], clear: &ClearRanges, inner_len: usize) -> bool {
     let window = |run: Range<usize>| {
         let start = run.start.saturating_sub(SCAN_CONTEXT);
@@ -640,7 +687,18 @@ fn emulates_start_code(wire: &[u8], clear: &ClearRanges, inner_len: usize) -> bo
     clear
         .opaque(inner_len)
         .any(|run| has_start_code_prefix(window(run)))
-        || has_start_code_prefix(window(inner_len..wire.len()))
+        || emulates_in_trailer(window(inner_len..wire.len()))
+}
+
+/// Whether `bytes` contains `00 00 00`, `00 00 01` or `00 00 02`, or a `00 00 03` that a byte
+/// `00` to `03` does not follow: what a validly escaped NAL unit never holds. The escaped
+/// header's `00 00 03 0x` passes; anything else fails the attempt.
+fn emulates_in_trailer(bytes: &[u8]) -> bool {
+    bytes.windows(3).enumerate().any(|(i, w)| match *w {
+        [0, 0, 0..EPB] => true,
+        [0, 0, EPB] => bytes.get(i + 3).is_none_or(|&next| next > EPB),
+        _ => false,
+    })
 }
 
 /// Whether `bytes` contains `00 00 00`, `00 00 01`, `00 00 02` or `00 00 03`.
@@ -698,7 +756,7 @@ impl TrailerLayout {
     }
 
     /// Appends `S` to `out`.
-    fn write(self, header: Header, tag: &[u8], map: &[u8], out: &mut Vec<u8>) {
+    fn write(self, header: &EscapedHeader, tag: &[u8], map: &[u8], out: &mut Vec<u8>) {
         let mut l = u16::try_from(self.len).unwrap_or(u16::MAX) & !AV1_WRAPPER_FLAG;
         if let Some(obu_size) = self.obu_size {
             out.push(OBU_METADATA_HEADER);
@@ -706,7 +764,7 @@ impl TrailerLayout {
             out.push(AV1_METADATA_TYPE);
             l |= AV1_WRAPPER_FLAG;
         }
-        out.extend_from_slice(&header.encode());
+        out.extend_from_slice(header.as_bytes());
         out.extend_from_slice(tag);
         out.extend_from_slice(map);
         out.extend_from_slice(&l.to_be_bytes());
@@ -948,9 +1006,7 @@ impl CompatDecryptor {
             .split_at_mut_checked(trailer.inner_len)
             .ok_or(TrailerError::BadLength)?;
         let rest: &[u8] = rest;
-        let header_bytes = rest
-            .get(trailer.header_at.clone())
-            .ok_or(TrailerError::BadLength)?;
+        let header_bytes = trailer.header_bytes.as_bytes();
         let (tag, map) = rest
             .get(trailer.after_header_at.clone())
             .ok_or(TrailerError::BadLength)?
@@ -1090,8 +1146,8 @@ pub(crate) struct Trailer {
     /// `|I|`.
     inner_len: usize,
     header: Header,
-    /// `H` as received, relative to the end of `I`.
-    header_at: Range<usize>,
+    /// `H` unescaped: the bytes the AEAD authenticates.
+    header_bytes: EncodedRaw,
     /// `T ‖ M` (where one ends depends on the key's suite), relative to the end of `I`.
     after_header_at: Range<usize>,
 }
@@ -1123,15 +1179,14 @@ impl Trailer {
         } else {
             unwrap_av1(core)?
         };
-        let (header, header_len) = Header::decode(core)?;
+        let (header, header_bytes, escaped_len) = decode_escaped_header(core)?;
         // `core` ends where `L` begins.
         let core_end = len - TRAILER_END_LEN;
-        let header_start = core_end - core.len();
-        let header_end = header_start + header_len;
+        let header_end = core_end - core.len() + escaped_len;
         Ok(Some(Self {
             inner_len,
             header,
-            header_at: header_start..header_end,
+            header_bytes,
             after_header_at: header_end..core_end,
         }))
     }
@@ -1213,6 +1268,10 @@ pub enum TrailerError {
     /// The trailer ends before the tag of the key's cipher suite does.
     #[error("compat trailer shorter than the tag")]
     TagTruncated,
+    /// The escaped SFrame header holds `00 00` followed by `00`, `01` or `02`: not what a
+    /// sender writes.
+    #[error("malformed emulation prevention in the compat trailer's header")]
+    BadEscape,
 }
 
 /// Why a compat frame could not be decrypted (not part of RFC 9605). On every error no key's
@@ -1280,6 +1339,7 @@ mod tests {
     #![allow(clippy::unwrap_used, clippy::indexing_slicing, reason = "test code")]
 
     use super::*;
+    use crate::header::Counter;
 
     #[test]
     fn start_code_prefixes() {
@@ -1304,28 +1364,108 @@ mod tests {
         }
     }
 
-    #[test]
-    fn counters_skip_emulating_bytes() {
-        // Below 2^16 and without internal zero pairs, counters are kept.
-        for ctr in [0, 7, 8, 0xff, 0x100, 0xffff, 0x10000, 0x10001, 0x01_00_04] {
-            assert_eq!(annexb_safe_counter(ctr), ctr);
-        }
-        assert_eq!(annexb_safe_counter(0x0100_0000), 0x0100_0004);
-        assert_eq!(annexb_safe_counter(0x0100_0003), 0x0100_0004);
-        assert_eq!(annexb_safe_counter(0x01_0000_0000), 0x01_0000_0400);
-        assert_eq!(annexb_safe_counter(u64::MAX), u64::MAX);
-        assert_eq!(annexb_safe_counter(1 << 56), 0x0100_0004_0000_0400);
-        // The result never holds a pattern and never goes backwards.
+    /// Headers whose KID or counter bytes hold zero runs, around the lengths where they
+    /// change.
+    fn awkward_values() -> Vec<u64> {
+        let mut values = std::vec![0, 1, 7, 8, 0xff, 0x100, u64::MAX];
         for shift in 0..64 {
             for delta in [0u64, 1, 2, 3, 4, 0xff] {
-                let ctr = (1u64 << shift).saturating_add(delta);
-                let safe = annexb_safe_counter(ctr);
-                assert!(safe >= ctr);
-                let be = safe.to_be_bytes();
-                let first = be.iter().position(|&b| b != 0).unwrap_or(8);
-                assert!(safe < 8 || !has_start_code_prefix(&be[first..]), "{ctr:#x}");
+                values.push((1u64 << shift).saturating_add(delta));
+                values.push((0xffu64 << (shift / 8 * 8)).saturating_add(delta));
             }
         }
+        values
+    }
+
+    #[test]
+    fn escaped_headers_round_trip_and_never_emulate() {
+        let values = awkward_values();
+        for &kid in &values {
+            for &ctr in &values {
+                let header = Header::new(KeyId(kid), Counter(ctr));
+                let escaped = EscapedHeader::new(header);
+                let bytes = escaped.as_bytes();
+                assert!(bytes.len() <= MAX_ESCAPED_HEADER_LEN);
+                // No start code prefix, and every 00 00 03 is followed by 00..=03.
+                for (i, w) in bytes.windows(3).enumerate() {
+                    assert!(!matches!(w, [0, 0, 0..=2]), "{bytes:02x?}");
+                    if w == [0, 0, 3] {
+                        assert!(bytes.get(i + 3).is_some_and(|&b| b <= 3), "{bytes:02x?}");
+                    }
+                }
+                // Followed by anything, it decodes to the header and its minimal encoding.
+                let mut wire = bytes.to_vec();
+                wire.extend_from_slice(&[0, 0, 1, 3]);
+                let (decoded, raw, taken) = decode_escaped_header(&wire).unwrap();
+                assert_eq!(decoded, header);
+                assert_eq!(raw.as_bytes(), header.encode().as_bytes());
+                assert_eq!(taken, bytes.len());
+                // Cut short, it is truncated, never misread.
+                for cut in 0..bytes.len() {
+                    assert_eq!(
+                        decode_escaped_header(&bytes[..cut]).err(),
+                        Some(Refused::Header(HeaderError::Truncated))
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn escaping_examples() {
+        let escaped = |kid, ctr| {
+            EscapedHeader::new(Header::new(KeyId(kid), Counter(ctr)))
+                .as_bytes()
+                .to_vec()
+        };
+        // KID 0x010000 (which v1 refused), CTR 2: the counter sits in the config byte, nothing
+        // follows the KID's 00 00 within the header.
+        assert_eq!(escaped(0x01_0000, 2), [0xa2, 0x01, 0x00, 0x00]);
+        // KID 0x01000001: 01 00 00 01 becomes 01 00 00 03 01.
+        assert_eq!(
+            escaped(0x0100_0001, 0),
+            [0xb0, 0x01, 0x00, 0x00, 0x03, 0x01]
+        );
+        // CTR 0x01000000: 01 00 00 00 becomes 01 00 00 03 00.
+        assert_eq!(
+            escaped(1, 0x0100_0000),
+            [0x1b, 0x01, 0x00, 0x00, 0x03, 0x00]
+        );
+        // No zero pair: unchanged.
+        assert_eq!(
+            escaped(7, 0x1234),
+            Header::new(KeyId(7), Counter(0x1234)).encode().as_bytes()
+        );
+    }
+
+    #[test]
+    fn non_canonical_escapes_are_refused() {
+        // 00 00 01 inside the header would have been escaped.
+        assert_eq!(
+            decode_escaped_header(&[0xb0, 0x01, 0x00, 0x00, 0x01]).err(),
+            Some(Refused::Trailer(TrailerError::BadEscape))
+        );
+        assert_eq!(
+            decode_escaped_header(&[0x1b, 0x01, 0x00, 0x00, 0x00]).err(),
+            Some(Refused::Trailer(TrailerError::BadEscape))
+        );
+        // An escape byte where none is needed is part of the header: a non-minimal value.
+        assert!(
+            decode_escaped_header(&[0x1b, 0x01, 0x00, 0x03, 0x00, 0x00])
+                .is_ok_and(|(h, _, taken)| h.counter() == Counter(0x0100_0300) && taken == 5)
+        );
+    }
+
+    #[test]
+    fn trailer_scan_accepts_only_valid_escapes() {
+        assert!(!emulates_in_trailer(&[0x55, 0, 0, 3, 1, 0x66]));
+        assert!(!emulates_in_trailer(&[0, 0, 3, 3]));
+        assert!(emulates_in_trailer(&[0, 0, 3, 4]));
+        assert!(emulates_in_trailer(&[0x55, 0, 0, 3]));
+        for bad in [[0, 0, 0], [0, 0, 1], [0, 0, 2]] {
+            assert!(emulates_in_trailer(&bad));
+        }
+        assert!(!emulates_in_trailer(&[0, 0, 4, 0, 0]));
     }
 
     #[test]

@@ -334,10 +334,4 @@ pub enum KeyError {
     /// No send key is installed yet: there is nothing to ratchet.
     #[error("no send key installed")]
     NoSendKey,
-    /// The codec-aware (compat) mode of an Annex B codec (H.264, H.265) refuses this KID: its
-    /// big-endian encoding contains `00 00`, which sits in every trailer and, followed by the
-    /// counter, could look like a start code for many frames in a row (not part of RFC 9605; see
-    /// the `compat` module).
-    #[error("KID {0} contains 00 00 and cannot be used with an Annex B codec in compat mode")]
-    KidNotAnnexBSafe(KeyId),
 }

@@ -80,7 +80,7 @@ pub enum FrameFormat {
     /// RFC 9605 §4.2: `header || AEAD(whole frame)`, for SFrame-aware packetization.
     #[default]
     Rfc9605,
-    /// The codec-aware container v1 ([`compat`], not RFC 9605) for frames of
+    /// The codec-aware container v2 ([`compat`], not RFC 9605) for frames of
     /// this codec: the bytes codec-specific packetizers read stay in the clear, authenticated.
     /// The codec's [`Policy`] is set with [`Session::with_codec_policy`].
     CodecAware(Codec),
@@ -229,9 +229,7 @@ pub trait KeyScheme: ReceiveKeys<Sender = ParticipantId> + sealed::Sealed + fmt:
 /// The participant's `S` bits make every participant's KIDs its own, so a receiver finds the
 /// sender from the KID alone. The field holds the participant plus one, so that it is never
 /// zero: with the default `S = 8`, `R = 8` (255 participants, 2-byte KIDs in generation 0,
-/// 3-byte KIDs up to generation 255) no KID below generation 65 536 holds two zero bytes in
-/// a row, which H.264 and H.265 in the codec-aware format refuse (see
-/// [`compat::check_key_id`]).
+/// 3-byte KIDs up to generation 255) KIDs stay short.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct SenderKeyLayout {
     ratchet_bits: RatchetBits,
@@ -579,9 +577,7 @@ impl SenderKeySession {
     ///
     /// # Errors
     ///
-    /// [`KeyError::NotNewer`]; [`KeyError::GenerationOutOfRange`]; [`KeyError::KidNotAnnexBSafe`]
-    /// in the codec-aware format with H.264 or H.265 when the new KID's encoding contains
-    /// `00 00`.
+    /// [`KeyError::NotNewer`]; [`KeyError::GenerationOutOfRange`].
     pub fn set_send_key(&mut self, generation: u64, base_key: BaseKey) -> Result<KeyId, KeyError> {
         let keys = &mut self.keys;
         let full = keys.layout.ratchet_generation(keys.me, generation)?;
@@ -590,7 +586,6 @@ impl SenderKeySession {
         }
         let new = RatchetSender::new(self.suite, keys.layout.ratchet_bits, full, base_key)?;
         let kid = new.key_id();
-        check_send_kid(&self.framing, kid)?;
         keys.sender = Some(new);
         Ok(kid)
     }
@@ -747,8 +742,7 @@ impl MlsSession {
     /// # Errors
     ///
     /// [`KeyError::NotNewer`] unless `epoch` is above the epoch I send in; as
-    /// [`MlsEpochStore::install_epoch`] and [`MlsKeyId::to_key_id`]; [`KeyError::KidNotAnnexBSafe`]
-    /// as [`SenderKeySession::set_send_key`]. On error nothing changes.
+    /// [`MlsEpochStore::install_epoch`] and [`MlsKeyId::to_key_id`]. On error nothing changes.
     pub fn install_epoch(
         &mut self,
         epoch: u64,
@@ -771,7 +765,6 @@ impl MlsSession {
             epoch,
         }
         .to_key_id(layout)?;
-        check_send_kid(&self.framing, kid)?;
         let encryptor = Encryptor::new(self.suite, kid, &base_key);
         let installed = keys
             .store
@@ -1231,7 +1224,6 @@ impl CodecAware {
         metadata: &[u8],
         frame: &[u8],
     ) -> Result<bool, ProtectError> {
-        compat::check_key_id(self.codec, encryptor.key_id())?;
         let sealed = compat::plan_and_seal(
             encryptor,
             self.codec,
@@ -1321,15 +1313,6 @@ impl<S: KeyScheme> fmt::Debug for Session<S> {
     }
 }
 
-/// In the codec-aware format with an Annex B codec, a KID whose encoding contains `00 00` is
-/// refused: it could make every start-code retry fail (see [`compat::check_key_id`]).
-fn check_send_kid(framing: &Framing, kid: KeyId) -> Result<(), KeyError> {
-    match framing {
-        Framing::CodecAware(c) => compat::check_key_id(c.codec, kid),
-        Framing::Rfc9605 => Ok(()),
-    }
-}
-
 // ---------------------------------------------------------------------------------------------
 // Errors
 // ---------------------------------------------------------------------------------------------
@@ -1353,10 +1336,6 @@ pub enum ProtectError {
     /// ([`CompatEncryptError::Encrypt`]; in RFC 9605 format that is [`Self::Encrypt`]).
     #[error(transparent)]
     CodecAware(#[from] CompatEncryptError),
-    /// The current send key cannot protect frames in this format (an Annex B codec and a KID
-    /// whose encoding contains `00 00`): ratchet or start a new generation.
-    #[error(transparent)]
-    Key(#[from] KeyError),
 }
 
 /// Why a [`Session`] could not unprotect a frame, in either frame format, with the KID
@@ -1371,8 +1350,9 @@ pub enum UnprotectError {
     /// The SFrame header is malformed (`syntax`).
     #[error("malformed SFrame header: {0}")]
     Header(HeaderError),
-    /// The frame is shorter than its header and tag (`syntax`).
-    #[error("SFrame ciphertext shorter than its tag")]
+    /// The frame is shorter than its header and tag, or, in the codec-aware format, its
+    /// trailer ends before the tag of the key's suite (`syntax`).
+    #[error("SFrame frame shorter than its tag (KID {0})")]
     TooShort(KeyId),
     /// RFC 9605 format: the metadata is longer than
     /// [`MAX_METADATA_LEN`] (`syntax`; checked before the frame is
@@ -1423,8 +1403,9 @@ impl UnprotectError {
 
     /// The frame's KID: for every `keyID` and `authentication` error, and for the `syntax`
     /// errors found once the KID was known ([`TooShort`](Self::TooShort),
-    /// [`RangeMap`](Self::RangeMap)). A malformed trailer ([`Trailer`](Self::Trailer)) has
-    /// none, even when its header parsed: what follows the header is not to be trusted.
+    /// [`RangeMap`](Self::RangeMap)). A malformed trailer ([`Trailer`](Self::Trailer)) is
+    /// refused before its header is trusted, and over-long metadata
+    /// ([`MetadataTooLong`](Self::MetadataTooLong)) before the frame is read: they have none.
     #[must_use]
     pub const fn key_id(&self) -> Option<KeyId> {
         match self {
@@ -1465,6 +1446,7 @@ impl UnprotectError {
         match error {
             CompatDecryptError::NotProtected => Self::NotProtected,
             CompatDecryptError::EmptyFrame => Self::EmptyFrame,
+            CompatDecryptError::Trailer(compat::TrailerError::TagTruncated) => Self::TooShort(kid),
             CompatDecryptError::Trailer(e) => Self::Trailer(e),
             CompatDecryptError::Header(e) => Self::Header(e),
             CompatDecryptError::RangeMap(e) => Self::RangeMap(kid, e),

@@ -101,7 +101,7 @@ fn forged(inner: &[u8], tag_len: usize, map: &[u8]) -> Vec<u8> {
 
 fn sender(codec: Codec, kid: u64, policy: &Policy) -> CompatEncryptor {
     let e = Encryptor::new(GCM, KeyId(kid), &BaseKey::new(BASE_KEY).unwrap());
-    CompatEncryptor::new(e, codec, policy.clone()).unwrap()
+    CompatEncryptor::new(e, codec, policy.clone())
 }
 
 /// Seals with `sender` and asserts the sender half of the contract: nothing emitted on error.
@@ -200,6 +200,26 @@ fn trailer_rows(t: &mut Table) {
             "header with a non-minimal CTR",
             "18 00 0006 fafa",
             Err(HeaderError::NonMinimalCounter.into()),
+        ),
+        (
+            "header 00 00 01 unescaped (KID 0x01000001)",
+            "b0 01 00 00 01 0009 fafa",
+            Err(TrailerError::BadEscape.into()),
+        ),
+        (
+            "header 00 00 00 unescaped (CTR 0x01000000)",
+            "1b 01 00 00 00 0009 fafa",
+            Err(TrailerError::BadEscape.into()),
+        ),
+        (
+            "escaped header ends after 00 00",
+            "b0 01 00 00 0008 fafa",
+            Err(HeaderError::Truncated.into()),
+        ),
+        (
+            "escaped header ends after its 03",
+            "b0 01 00 00 03 0009 fafa",
+            Err(HeaderError::Truncated.into()),
         ),
         ("no magic", "61", Err(E::NotProtected)),
         ("one magic byte", "fa", Err(E::NotProtected)),
@@ -306,6 +326,11 @@ fn receive_rows(t: &mut Table) {
         "compat: unknown KID",
         open(&mut keys, &mut r, &h("20 0005 fafa")),
         Err(E::UnknownKeyId(KeyId(2))),
+    );
+    t.row(
+        "compat: escaped KID 0x01000001 (00 00 03 01), unescaped before the lookup",
+        open(&mut keys, &mut r, &h("b0 01 00 00 03 01 000a fafa")),
+        Err(E::UnknownKeyId(KeyId(0x0100_0001))),
     );
     t.row(
         "compat: no tag",
@@ -492,7 +517,7 @@ fn send_rows(t: &mut Table) {
     // The last counter seals; the one after it does not exist.
     let mut e = Encryptor::new(GCM, KeyId(1), &BaseKey::new(BASE_KEY).unwrap());
     e.advance_counter_to(Counter(u64::MAX)).unwrap();
-    let mut last = CompatEncryptor::new(e, Codec::Vp8, d.clone()).unwrap();
+    let mut last = CompatEncryptor::new(e, Codec::Vp8, d.clone());
     let delta = h("31 00 00 aa bb");
     t.row("compat send: CTR u64::MAX", seal(&mut last, &delta), OK);
     t.row(
