@@ -66,14 +66,18 @@ pub use decryptor::{Ciphertext, DecryptError, ErrorKind, KeyLease, ReceiveKeys, 
 pub use encryptor::EncryptError;
 pub use encryptor::Encryptor;
 pub use header::{Counter, EncodedHeader, FrameView, Header, HeaderError, KeyId, MAX_HEADER_LEN};
+pub use mls::MlsError;
 pub use rand_core;
-pub use ratchet::{RatchetBits, RatchetReceiver, RatchetSender, SenderKeyHolder, SenderKeyId};
+pub use ratchet::{
+    RatchetBits, RatchetError, RatchetReceiver, RatchetSender, SenderKeyHolder, SenderKeyId,
+};
 pub use replay::ReplayWindow;
 pub use secret::{BaseKey, KeyError, SframeKey, SframeSalt, SframeSecret};
 #[cfg(feature = "alloc")]
 pub use session::{
     Decrypted, FrameFormat, MlsSession, ParticipantId, ProtectError, ReleasedFrame,
-    SenderKeyLayout, SenderKeySession, Session, SessionStats, UnprotectError, Unprotected,
+    SenderKeyLayout, SenderKeySession, Session, SessionKeyError, SessionStats, UnprotectError,
+    Unprotected,
 };
 pub use suite::{CipherSuite, MAX_TAG_LEN};
 

@@ -34,7 +34,7 @@
 //! assert_eq!(kid(16, 2, 3)?, 0xc20);
 //! assert_eq!(kid(17, 33, 0)?, 0x211);
 //! assert_eq!(kid(17, 51, 0)?, 0x331);
-//! # Ok::<(), secure_frame::KeyError>(())
+//! # Ok::<(), secure_frame::MlsError>(())
 //! ```
 //!
 //! [`MlsExporter`] is the bridge to any MLS implementation (the `interop/` crate drives it
@@ -45,7 +45,6 @@
 
 use crate::header::KeyId;
 use crate::secret::BaseKey;
-use crate::secret::KeyError;
 use crate::suite::CipherSuite;
 
 /// The exporter label of RFC 9605 §5.2.
@@ -70,13 +69,13 @@ impl MlsKidLayout {
     ///
     /// # Errors
     ///
-    /// [`KeyError::MlsBits`] unless `epoch_bits` is 1 to 32 and `sender_bits` 0 to 31.
-    pub const fn new(epoch_bits: u8, sender_bits: u8) -> Result<Self, KeyError> {
+    /// [`MlsError::Bits`] unless `epoch_bits` is 1 to 32 and `sender_bits` 0 to 31.
+    pub const fn new(epoch_bits: u8, sender_bits: u8) -> Result<Self, MlsError> {
         if epoch_bits == 0
             || epoch_bits > Self::MAX_EPOCH_BITS
             || sender_bits > Self::MAX_SENDER_BITS
         {
-            return Err(KeyError::MlsBits);
+            return Err(MlsError::Bits);
         }
         Ok(Self {
             epoch_bits,
@@ -88,8 +87,8 @@ impl MlsKidLayout {
     ///
     /// # Errors
     ///
-    /// [`KeyError::MlsBits`]; [`KeyError::GroupSize`] as [`Self::sender_bits_for`].
-    pub fn for_group(epoch_bits: u8, group_size: u32) -> Result<Self, KeyError> {
+    /// [`MlsError::Bits`]; [`MlsError::GroupSize`] as [`Self::sender_bits_for`].
+    pub fn for_group(epoch_bits: u8, group_size: u32) -> Result<Self, MlsError> {
         Self::new(epoch_bits, Self::sender_bits_for(group_size)?)
     }
 
@@ -97,14 +96,14 @@ impl MlsKidLayout {
     ///
     /// # Errors
     ///
-    /// [`KeyError::GroupSize`] unless `group_size` is 1 to `2^31`.
-    pub fn sender_bits_for(group_size: u32) -> Result<u8, KeyError> {
+    /// [`MlsError::GroupSize`] unless `group_size` is 1 to `2^31`.
+    pub fn sender_bits_for(group_size: u32) -> Result<u8, MlsError> {
         if group_size == 0 || group_size > (1 << Self::MAX_SENDER_BITS) {
-            return Err(KeyError::GroupSize);
+            return Err(MlsError::GroupSize);
         }
         // group_size - 1 needs (32 - leading_zeros) bits; that is at most 31 here.
         let bits = u32::BITS - (group_size - 1).leading_zeros();
-        u8::try_from(bits).map_err(|_| KeyError::GroupSize)
+        u8::try_from(bits).map_err(|_| MlsError::GroupSize)
     }
 
     /// `E`.
@@ -164,16 +163,16 @@ impl MlsKeyId {
     ///
     /// # Errors
     ///
-    /// [`KeyError::SenderIndexOutOfRange`] when the index does not fit in `S` bits;
-    /// [`KeyError::ContextOutOfRange`] when the context does not fit in `64 - S - E` bits.
+    /// [`MlsError::SenderIndexOutOfRange`] when the index does not fit in `S` bits;
+    /// [`MlsError::ContextOutOfRange`] when the context does not fit in `64 - S - E` bits.
     /// Nothing is silently truncated except the epoch, as the RFC specifies.
-    pub fn to_key_id(self, layout: MlsKidLayout) -> Result<KeyId, KeyError> {
+    pub fn to_key_id(self, layout: MlsKidLayout) -> Result<KeyId, MlsError> {
         let index = u64::from(self.sender_index);
         if index > layout.sender_mask() {
-            return Err(KeyError::SenderIndexOutOfRange);
+            return Err(MlsError::SenderIndexOutOfRange);
         }
         if self.context > layout.max_context() {
-            return Err(KeyError::ContextOutOfRange);
+            return Err(MlsError::ContextOutOfRange);
         }
         let e = layout.epoch_bits;
         let s = layout.sender_bits;
@@ -240,6 +239,37 @@ pub fn epoch_base_key<X: MlsExporter + ?Sized>(
     Ok(key)
 }
 
+/// Why an MLS key operation of RFC 9605 §5.2 was refused.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, thiserror::Error)]
+#[non_exhaustive]
+pub enum MlsError {
+    /// The KID bits: `E` must be 1 to 32 and `S` 0 to 31.
+    #[error("MLS epoch or sender bits out of range")]
+    Bits,
+    /// A group size must be at least 1 and at most `2^31`.
+    #[error("MLS group size out of range")]
+    GroupSize,
+    /// A sender index does not fit in `S` bits or is not a member of the group.
+    #[error("MLS sender index out of range")]
+    SenderIndexOutOfRange,
+    /// A KID context does not fit in its `64 - S - E` bits.
+    #[error("MLS KID context out of range")]
+    ContextOutOfRange,
+    /// This epoch is already installed.
+    #[error("MLS epoch {0} is already installed")]
+    DuplicateEpoch(u64),
+    /// An epoch to send in is not newer than the current one: a send key is never
+    /// re-installed, which would restart its counter.
+    #[error("MLS epoch is not newer than the current one")]
+    NotNewer,
+    /// A bound (live epochs, cached keys) must be at least 1.
+    #[error("capacity out of range")]
+    Capacity,
+    /// The MLS exporter failed.
+    #[error("MLS exporter failed")]
+    Exporter,
+}
+
 #[cfg(feature = "alloc")]
 pub use store::{EpochInstalled, MlsEpochStore, MlsFrame, MlsLease};
 
@@ -248,13 +278,14 @@ mod store {
     use alloc::vec::Vec;
     use core::fmt;
 
+    use super::MlsError;
     use super::{MlsKeyId, MlsKidLayout};
     use crate::decryptor::{
         Ciphertext, DecryptError, KeyLease, ReceiveKey, ReceiveKeys, open_in_place,
     };
     use crate::header::KeyId;
     use crate::replay::ReplayWindow;
-    use crate::secret::{BaseKey, KeyError};
+    use crate::secret::BaseKey;
     use crate::suite::CipherSuite;
 
     /// One live epoch.
@@ -364,8 +395,8 @@ mod store {
         ///
         /// # Errors
         ///
-        /// [`KeyError::MlsBits`] unless `epoch_bits` is 1 to 32.
-        pub fn new(suite: CipherSuite, epoch_bits: u8) -> Result<Self, KeyError> {
+        /// [`MlsError::Bits`] unless `epoch_bits` is 1 to 32.
+        pub fn new(suite: CipherSuite, epoch_bits: u8) -> Result<Self, MlsError> {
             let layout = MlsKidLayout::new(epoch_bits, 0)?;
             let live = usize::try_from(layout.epoch_mask())
                 .unwrap_or(usize::MAX)
@@ -385,12 +416,12 @@ mod store {
         ///
         /// # Errors
         ///
-        /// [`KeyError::Capacity`] unless `max_epochs` is 1 to `2^E`.
-        pub fn with_max_epochs(mut self, max_epochs: usize) -> Result<Self, KeyError> {
+        /// [`MlsError::Capacity`] unless `max_epochs` is 1 to `2^E`.
+        pub fn with_max_epochs(mut self, max_epochs: usize) -> Result<Self, MlsError> {
             let live = 1u64 << self.epoch_bits;
-            let requested = u64::try_from(max_epochs).map_err(|_| KeyError::Capacity)?;
+            let requested = u64::try_from(max_epochs).map_err(|_| MlsError::Capacity)?;
             if max_epochs == 0 || requested > live {
-                return Err(KeyError::Capacity);
+                return Err(MlsError::Capacity);
             }
             self.max_epochs = max_epochs;
             Ok(self)
@@ -400,10 +431,10 @@ mod store {
         ///
         /// # Errors
         ///
-        /// [`KeyError::Capacity`] when `max_cached_keys` is 0.
-        pub fn with_max_cached_keys(mut self, max_cached_keys: usize) -> Result<Self, KeyError> {
+        /// [`MlsError::Capacity`] when `max_cached_keys` is 0.
+        pub fn with_max_cached_keys(mut self, max_cached_keys: usize) -> Result<Self, MlsError> {
             if max_cached_keys == 0 {
-                return Err(KeyError::Capacity);
+                return Err(MlsError::Capacity);
             }
             self.max_cached_keys = max_cached_keys;
             Ok(self)
@@ -478,8 +509,8 @@ mod store {
         ///
         /// # Errors
         ///
-        /// [`KeyError::DuplicateEpoch`] when `epoch` is live; [`KeyError::GroupSize`];
-        /// [`KeyError::SenderIndexOutOfRange`] when `own_index` is not below `group_size`.
+        /// [`MlsError::DuplicateEpoch`] when `epoch` is live; [`MlsError::GroupSize`];
+        /// [`MlsError::SenderIndexOutOfRange`] when `own_index` is not below `group_size`.
         /// On error nothing changes.
         pub fn install_epoch(
             &mut self,
@@ -487,13 +518,13 @@ mod store {
             group_size: u32,
             own_index: Option<u32>,
             base_key: BaseKey,
-        ) -> Result<EpochInstalled, KeyError> {
+        ) -> Result<EpochInstalled, MlsError> {
             if self.epochs.iter().any(|e| e.epoch == epoch) {
-                return Err(KeyError::DuplicateEpoch(epoch));
+                return Err(MlsError::DuplicateEpoch(epoch));
             }
             let layout = MlsKidLayout::for_group(self.epoch_bits, group_size)?;
             if own_index.is_some_and(|i| i >= group_size) {
-                return Err(KeyError::SenderIndexOutOfRange);
+                return Err(MlsError::SenderIndexOutOfRange);
             }
             let rolled_over = self.evict_rollover(epoch);
             let evicted_oldest = if self.epochs.len() >= self.max_epochs {

@@ -40,7 +40,7 @@ use crate::encryptor::Encryptor;
 use crate::header::KeyId;
 use crate::key_schedule::ratchet;
 use crate::replay::ReplayWindow;
-use crate::secret::{BaseKey, KeyError};
+use crate::secret::BaseKey;
 use crate::suite::CipherSuite;
 
 /// `R` of RFC 9605 §5.1: how many low KID bits carry the ratchet step. 1 to 63.
@@ -59,10 +59,10 @@ impl RatchetBits {
     ///
     /// # Errors
     ///
-    /// [`KeyError::RatchetBits`] unless `bits` is 1 to 63.
-    pub const fn new(bits: u8) -> Result<Self, KeyError> {
+    /// [`RatchetError::Bits`] unless `bits` is 1 to 63.
+    pub const fn new(bits: u8) -> Result<Self, RatchetError> {
         if bits < Self::MIN || bits > Self::MAX {
-            return Err(KeyError::RatchetBits);
+            return Err(RatchetError::Bits);
         }
         Ok(Self(bits))
     }
@@ -103,7 +103,7 @@ impl RatchetBits {
 /// let kid = SenderKeyId::new(3, 0x1_05).to_key_id(r)?; // step 0x105 % 256 = 5
 /// assert_eq!(kid, KeyId(0x305));
 /// assert_eq!(SenderKeyId::from_key_id(kid, r), SenderKeyId::new(3, 5));
-/// # Ok::<(), secure_frame::KeyError>(())
+/// # Ok::<(), secure_frame::RatchetError>(())
 /// ```
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 pub struct SenderKeyId {
@@ -129,11 +129,11 @@ impl SenderKeyId {
     ///
     /// # Errors
     ///
-    /// [`KeyError::GenerationOutOfRange`] when the generation does not fit in `64 - R` bits
+    /// [`RatchetError::GenerationOutOfRange`] when the generation does not fit in `64 - R` bits
     /// (it is never silently truncated).
-    pub const fn to_key_id(self, bits: RatchetBits) -> Result<KeyId, KeyError> {
+    pub const fn to_key_id(self, bits: RatchetBits) -> Result<KeyId, RatchetError> {
         if self.generation > bits.max_generation() {
-            return Err(KeyError::GenerationOutOfRange);
+            return Err(RatchetError::GenerationOutOfRange);
         }
         Ok(KeyId(
             (self.generation << bits.get()) | (self.ratchet_step & bits.step_mask()),
@@ -170,13 +170,13 @@ impl RatchetSender {
     ///
     /// # Errors
     ///
-    /// [`KeyError::GenerationOutOfRange`] when `generation` does not fit in `64 - R` bits.
+    /// [`RatchetError::GenerationOutOfRange`] when `generation` does not fit in `64 - R` bits.
     pub fn new(
         suite: CipherSuite,
         bits: RatchetBits,
         generation: u64,
         base_key: BaseKey,
-    ) -> Result<Self, KeyError> {
+    ) -> Result<Self, RatchetError> {
         let kid = SenderKeyId::new(generation, 0).to_key_id(bits)?;
         let encryptor = Encryptor::new(suite, kid, &base_key);
         Ok(Self {
@@ -248,9 +248,9 @@ impl RatchetSender {
     ///
     /// # Errors
     ///
-    /// [`KeyError::RatchetExhausted`] after `u64::MAX` steps. On error nothing changes.
-    pub fn ratchet(&mut self) -> Result<KeyId, KeyError> {
-        let step = self.step.checked_add(1).ok_or(KeyError::RatchetExhausted)?;
+    /// [`RatchetError::Exhausted`] after `u64::MAX` steps. On error nothing changes.
+    pub fn ratchet(&mut self) -> Result<KeyId, RatchetError> {
+        let step = self.step.checked_add(1).ok_or(RatchetError::Exhausted)?;
         let next = ratchet(self.suite(), &self.base_key);
         let kid = SenderKeyId::new(self.generation, step).to_key_id(self.bits)?;
         self.encryptor = Encryptor::new(self.suite(), kid, &next);
@@ -264,13 +264,13 @@ impl RatchetSender {
     ///
     /// # Errors
     ///
-    /// [`KeyError::GenerationOutOfRange`] when the generation would not fit in `64 - R` bits.
+    /// [`RatchetError::GenerationOutOfRange`] when the generation would not fit in `64 - R` bits.
     /// On error nothing changes.
-    pub fn new_generation(&mut self, base_key: BaseKey) -> Result<KeyId, KeyError> {
+    pub fn new_generation(&mut self, base_key: BaseKey) -> Result<KeyId, RatchetError> {
         let generation = self
             .generation
             .checked_add(1)
-            .ok_or(KeyError::GenerationOutOfRange)?;
+            .ok_or(RatchetError::GenerationOutOfRange)?;
         let kid = SenderKeyId::new(generation, 0).to_key_id(self.bits)?;
         self.encryptor = Encryptor::new(self.suite(), kid, &base_key);
         self.base_key = base_key;
@@ -307,15 +307,15 @@ pub trait SenderKeyHolder {
     ///
     /// # Errors
     ///
-    /// [`KeyError::NoSendKey`] before the first key; as [`RatchetSender::ratchet`].
-    fn ratchet(&mut self) -> Result<KeyId, KeyError>;
+    /// [`RatchetError::NoSendKey`] before the first key; as [`RatchetSender::ratchet`].
+    fn ratchet(&mut self) -> Result<KeyId, RatchetError>;
     /// Starts the next generation with `base_key` (the first one, if there is no key yet);
     /// returns the new KID.
     ///
     /// # Errors
     ///
     /// As [`RatchetSender::new_generation`].
-    fn next_generation(&mut self, base_key: BaseKey) -> Result<KeyId, KeyError>;
+    fn next_generation(&mut self, base_key: BaseKey) -> Result<KeyId, RatchetError>;
 }
 
 impl SenderKeyHolder for RatchetSender {
@@ -331,11 +331,11 @@ impl SenderKeyHolder for RatchetSender {
         Some((self.sender_key_id(), &self.base_key))
     }
 
-    fn ratchet(&mut self) -> Result<KeyId, KeyError> {
+    fn ratchet(&mut self) -> Result<KeyId, RatchetError> {
         RatchetSender::ratchet(self)
     }
 
-    fn next_generation(&mut self, base_key: BaseKey) -> Result<KeyId, KeyError> {
+    fn next_generation(&mut self, base_key: BaseKey) -> Result<KeyId, RatchetError> {
         self.new_generation(base_key)
     }
 }
@@ -382,13 +382,13 @@ impl RatchetReceiver {
     ///
     /// # Errors
     ///
-    /// [`KeyError::GenerationOutOfRange`] when the generation does not fit in `64 - R` bits.
+    /// [`RatchetError::GenerationOutOfRange`] when the generation does not fit in `64 - R` bits.
     pub fn new(
         suite: CipherSuite,
         bits: RatchetBits,
         key: SenderKeyId,
         base_key: BaseKey,
-    ) -> Result<Self, KeyError> {
+    ) -> Result<Self, RatchetError> {
         let kid = key.to_key_id(bits)?;
         let current = ReceiveKey::new(suite, kid, &base_key);
         // 2^R - 1 values besides the current one; R = 1 leaves one, for catching up.
@@ -415,19 +415,19 @@ impl RatchetReceiver {
     ///
     /// # Errors
     ///
-    /// [`KeyError::RatchetWindow`] unless `max_forward >= 1`,
+    /// [`RatchetError::Window`] unless `max_forward >= 1`,
     /// `retained_steps <= MAX_RETAINED_STEPS` and `max_forward + retained_steps < 2^R`.
     pub fn with_limits(
         mut self,
         max_forward: u64,
         retained_steps: usize,
-    ) -> Result<Self, KeyError> {
-        let retained = u64::try_from(retained_steps).map_err(|_| KeyError::RatchetWindow)?;
+    ) -> Result<Self, RatchetError> {
+        let retained = u64::try_from(retained_steps).map_err(|_| RatchetError::Window)?;
         let span = max_forward
             .checked_add(retained)
-            .ok_or(KeyError::RatchetWindow)?;
+            .ok_or(RatchetError::Window)?;
         if max_forward == 0 || retained_steps > MAX_RETAINED_STEPS || span > self.bits.step_mask() {
-            return Err(KeyError::RatchetWindow);
+            return Err(RatchetError::Window);
         }
         self.max_forward = max_forward;
         self.retained_cap = retained_steps;
@@ -522,15 +522,15 @@ impl RatchetReceiver {
     ///
     /// # Errors
     ///
-    /// [`KeyError::GenerationOutOfRange`]; [`KeyError::DuplicateKeyId`] when `key` is the
-    /// current KID; [`KeyError::NotNewer`] for an older generation, or a key of the current
+    /// [`RatchetError::GenerationOutOfRange`]; [`RatchetError::DuplicateKeyId`] when `key` is the
+    /// current KID; [`RatchetError::NotNewer`] for an older generation, or a key of the current
     /// generation that is not the current key ratcheted forward (an older step, another key,
     /// or more than `MAX_INSTALL_STEPS` ahead: start a new generation instead). On error
     /// nothing changes.
-    pub fn install(&mut self, key: SenderKeyId, base_key: BaseKey) -> Result<(), KeyError> {
+    pub fn install(&mut self, key: SenderKeyId, base_key: BaseKey) -> Result<(), RatchetError> {
         let kid = key.to_key_id(self.bits)?;
         if kid == self.key_id() {
-            return Err(KeyError::DuplicateKeyId(kid));
+            return Err(RatchetError::DuplicateKeyId(kid));
         }
         let ahead = match key.generation.cmp(&self.generation) {
             core::cmp::Ordering::Greater => true,
@@ -538,7 +538,7 @@ impl RatchetReceiver {
             core::cmp::Ordering::Less => false,
         };
         if !ahead {
-            return Err(KeyError::NotNewer);
+            return Err(RatchetError::NotNewer);
         }
         let receive = ReceiveKey::new(self.suite(), kid, &base_key).with_replay_window(self.window);
         let old = core::mem::replace(&mut self.current, receive);
@@ -740,4 +740,35 @@ impl fmt::Debug for RatchetReceiver {
             .field("retained", &self.retained.iter().flatten().count())
             .finish_non_exhaustive()
     }
+}
+
+/// Why a sender-key operation of RFC 9605 §5.1 was refused.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, thiserror::Error)]
+#[non_exhaustive]
+pub enum RatchetError {
+    /// The ratchet step bits `R` must be 1 to 63.
+    #[error("ratchet bits out of range")]
+    Bits,
+    /// A key generation does not fit in the `64 - R` high bits of the KID.
+    #[error("key generation out of range")]
+    GenerationOutOfRange,
+    /// The ratchet step counter of a sender reached `u64::MAX`.
+    #[error("ratchet steps exhausted")]
+    Exhausted,
+    /// A receiver's catch-up distance plus its retained steps must be at least 1 and less than
+    /// `2^R`, so that every ratchet-step value means exactly one step.
+    #[error("ratchet catch-up or retention out of range")]
+    Window,
+    /// This KID is the receiver's current one: a KID maps to exactly one base key
+    /// (RFC 9605 §4.4.1).
+    #[error("a key with KID {0} is already installed")]
+    DuplicateKeyId(KeyId),
+    /// A generation (or a key within the current generation) is not newer than the current
+    /// one: a key is never installed again, which would restart its counter or rewind a
+    /// receiver.
+    #[error("generation is not newer than the current one")]
+    NotNewer,
+    /// No send key is installed yet: there is nothing to ratchet or to distribute.
+    #[error("no send key installed")]
+    NoSendKey,
 }

@@ -269,7 +269,10 @@ impl fmt::Debug for SframeSecret {
     }
 }
 
-/// Why a key could not be installed.
+/// Why a key or a core setting was refused: base and AEAD key lengths, cipher suites, KIDs of
+/// a key store, replay windows. The layers above have their own:
+/// [`RatchetError`](crate::RatchetError) (RFC 9605 §5.1), [`MlsError`](crate::MlsError)
+/// (§5.2), [`SessionKeyError`](crate::SessionKeyError).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, thiserror::Error)]
 #[non_exhaustive]
 pub enum KeyError {
@@ -289,49 +292,4 @@ pub enum KeyError {
     /// A replay window must be 1 to 128 counters wide.
     #[error("replay window width out of range")]
     ReplayWindowWidth,
-    /// The ratchet step bits `R` of RFC 9605 §5.1 must be 1 to 63.
-    #[error("ratchet bits out of range")]
-    RatchetBits,
-    /// A key generation does not fit in the `64 - R` high bits of the KID (RFC 9605 §5.1).
-    #[error("key generation out of range")]
-    GenerationOutOfRange,
-    /// The ratchet step counter of a sender reached `u64::MAX`.
-    #[error("ratchet steps exhausted")]
-    RatchetExhausted,
-    /// A ratchet receiver's catch-up distance plus its retained steps must be at least 1 and
-    /// less than `2^R`, so that every ratchet-step value means exactly one step.
-    #[error("ratchet catch-up or retention out of range")]
-    RatchetWindow,
-    /// The MLS KID bits of RFC 9605 §5.2: `E` must be 1 to 32 and `S` 0 to 31.
-    #[error("MLS epoch or sender bits out of range")]
-    MlsBits,
-    /// An MLS group size must be at least 1 and at most `2^31`.
-    #[error("MLS group size out of range")]
-    GroupSize,
-    /// An MLS sender index does not fit in `S` bits or is not a member of the group.
-    #[error("MLS sender index out of range")]
-    SenderIndexOutOfRange,
-    /// An MLS KID context does not fit in its `64 - S - E` bits.
-    #[error("MLS KID context out of range")]
-    ContextOutOfRange,
-    /// This MLS epoch is already installed.
-    #[error("MLS epoch {0} is already installed")]
-    DuplicateEpoch(u64),
-    /// An MLS epoch (or sender-key generation) is not newer than the current one: a send key is
-    /// never re-installed, which would restart its counter.
-    #[error("epoch or generation is not newer than the current one")]
-    NotNewer,
-    /// The MLS exporter failed.
-    #[error("MLS exporter failed")]
-    Exporter,
-    /// A bound (live epochs, cached keys, buffered frames) must be at least 1.
-    #[error("capacity out of range")]
-    Capacity,
-    /// A sender-key session's participant bits `S` must be at most 31, and `R + S` at most 62
-    /// (leaving generation bits).
-    #[error("participant bits out of range")]
-    ParticipantBits,
-    /// No send key is installed yet: there is nothing to ratchet.
-    #[error("no send key installed")]
-    NoSendKey,
 }

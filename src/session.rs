@@ -65,12 +65,14 @@ use crate::compat::{
 use crate::decryptor::{Ciphertext, DecryptError, ErrorKind, KeyLease, ReceiveKeys, open_leased};
 use crate::encryptor::{EncryptError, Encryptor};
 use crate::header::{Header, HeaderError, KeyId};
+use crate::mls::MlsError;
 use crate::mls::{EpochInstalled, MlsEpochStore, MlsExporter, MlsKeyId, MlsKidLayout, MlsLease};
+use crate::ratchet::RatchetError;
 use crate::ratchet::{
     RatchetBits, RatchetLease, RatchetReceiver, RatchetSender, SenderKeyHolder, SenderKeyId,
 };
 use crate::replay::ReplayWindow;
-use crate::secret::{BaseKey, KeyError};
+use crate::secret::BaseKey;
 use crate::suite::CipherSuite;
 
 /// How a media frame becomes an SFrame ciphertext.
@@ -250,16 +252,16 @@ impl SenderKeyLayout {
     ///
     /// # Errors
     ///
-    /// [`KeyError::RatchetBits`] unless `ratchet_bits` is 1 to 63; [`KeyError::ParticipantBits`]
-    /// unless `participant_bits` is at most 31 and `R + S` at most 62 (leaving a generation
-    /// bit).
-    pub const fn new(ratchet_bits: u8, participant_bits: u8) -> Result<Self, KeyError> {
+    /// [`SessionKeyError::Ratchet`] ([`RatchetError::Bits`]) unless `ratchet_bits` is 1 to 63;
+    /// [`SessionKeyError::ParticipantBits`] unless `participant_bits` is at most 31 and `R + S`
+    /// at most 62 (leaving a generation bit).
+    pub const fn new(ratchet_bits: u8, participant_bits: u8) -> Result<Self, SessionKeyError> {
         let ratchet_bits = match RatchetBits::new(ratchet_bits) {
             Ok(bits) => bits,
-            Err(e) => return Err(e),
+            Err(e) => return Err(SessionKeyError::Ratchet(e)),
         };
         if participant_bits > 31 || ratchet_bits.get() + participant_bits > 62 {
-            return Err(KeyError::ParticipantBits);
+            return Err(SessionKeyError::ParticipantBits);
         }
         Ok(Self {
             ratchet_bits,
@@ -297,17 +299,16 @@ impl SenderKeyLayout {
     }
 
     /// The generation of §5.1 that `participant`'s `generation` is: the two side by side.
+    /// `participant` is below [`max_participants`](Self::max_participants) (checked by
+    /// [`SenderKeySession::new`]).
     fn ratchet_generation(
         self,
         participant: ParticipantId,
         generation: u64,
-    ) -> Result<u64, KeyError> {
-        if participant.0 >= self.max_participants() {
-            return Err(KeyError::SenderIndexOutOfRange);
-        }
+    ) -> Result<u64, RatchetError> {
         let max = self.ratchet_bits.max_generation() >> self.participant_bits;
         if generation > max {
-            return Err(KeyError::GenerationOutOfRange);
+            return Err(RatchetError::GenerationOutOfRange);
         }
         Ok(generation << self.participant_bits | (participant.0 + 1))
     }
@@ -544,14 +545,16 @@ impl SenderKeySession {
     ///
     /// # Errors
     ///
-    /// [`KeyError::SenderIndexOutOfRange`] unless `me` is below
+    /// [`SessionKeyError::ParticipantOutOfRange`] unless `me` is below
     /// [`SenderKeyLayout::max_participants`].
     pub fn new(
         suite: CipherSuite,
         layout: SenderKeyLayout,
         me: ParticipantId,
-    ) -> Result<Self, KeyError> {
-        layout.ratchet_generation(me, 0)?;
+    ) -> Result<Self, SessionKeyError> {
+        if me.0 >= layout.max_participants() {
+            return Err(SessionKeyError::ParticipantOutOfRange(me));
+        }
         Ok(Self::with_keys(
             suite,
             SenderKeys {
@@ -577,12 +580,16 @@ impl SenderKeySession {
     ///
     /// # Errors
     ///
-    /// [`KeyError::NotNewer`]; [`KeyError::GenerationOutOfRange`].
-    pub fn set_send_key(&mut self, generation: u64, base_key: BaseKey) -> Result<KeyId, KeyError> {
+    /// [`RatchetError::NotNewer`]; [`RatchetError::GenerationOutOfRange`].
+    pub fn set_send_key(
+        &mut self,
+        generation: u64,
+        base_key: BaseKey,
+    ) -> Result<KeyId, RatchetError> {
         let keys = &mut self.keys;
         let full = keys.layout.ratchet_generation(keys.me, generation)?;
         if keys.sender.as_ref().is_some_and(|s| full <= s.generation()) {
-            return Err(KeyError::NotNewer);
+            return Err(RatchetError::NotNewer);
         }
         let new = RatchetSender::new(self.suite, keys.layout.ratchet_bits, full, base_key)?;
         let kid = new.key_id();
@@ -596,13 +603,13 @@ impl SenderKeySession {
     ///
     /// # Errors
     ///
-    /// [`KeyError::NoSendKey`] before [`set_send_key`](Self::set_send_key); as
+    /// [`RatchetError::NoSendKey`] before [`set_send_key`](Self::set_send_key); as
     /// [`RatchetSender::ratchet`].
-    pub fn ratchet(&mut self) -> Result<KeyId, KeyError> {
+    pub fn ratchet(&mut self) -> Result<KeyId, RatchetError> {
         self.keys
             .sender
             .as_mut()
-            .ok_or(KeyError::NoSendKey)?
+            .ok_or(RatchetError::NoSendKey)?
             .ratchet()
     }
 
@@ -639,24 +646,25 @@ impl SenderKeySession {
     ///
     /// # Errors
     ///
-    /// [`KeyError::SenderIndexOutOfRange`] when `key` is not in `participant`'s KID space, or
-    /// `participant` is me (a key is encrypt-only or decrypt-only, RFC 9605 §4.4.1); as
-    /// [`RatchetReceiver::new`] and [`RatchetReceiver::install`].
+    /// [`SessionKeyError::OwnParticipant`] when `participant` is me (a key is encrypt-only or
+    /// decrypt-only, RFC 9605 §4.4.1); [`SessionKeyError::ForeignKeyId`] when `key` is not in
+    /// `participant`'s KID space; [`SessionKeyError::Ratchet`] as [`RatchetReceiver::new`] and
+    /// [`RatchetReceiver::install`].
     pub fn add_participant(
         &mut self,
         participant: ParticipantId,
         key: SenderKeyId,
         base_key: &BaseKey,
-    ) -> Result<(), KeyError> {
+    ) -> Result<(), SessionKeyError> {
         let base_key = base_key.duplicate();
         let keys = &mut self.keys;
         let bits = keys.layout.ratchet_bits;
         if participant == keys.me {
-            return Err(KeyError::SenderIndexOutOfRange);
+            return Err(SessionKeyError::OwnParticipant);
         }
         let kid = key.to_key_id(bits)?;
         if keys.layout.participant_of(kid) != Some(participant) {
-            return Err(KeyError::SenderIndexOutOfRange);
+            return Err(SessionKeyError::ForeignKeyId(kid));
         }
         if let Some(receiver) = keys.participants.get_mut(&participant) {
             receiver.install(key, base_key)?;
@@ -701,15 +709,15 @@ impl SenderKeyHolder for SenderKeySession {
         self.send_key()
     }
 
-    fn ratchet(&mut self) -> Result<KeyId, KeyError> {
+    fn ratchet(&mut self) -> Result<KeyId, RatchetError> {
         SenderKeySession::ratchet(self)
     }
 
     /// [`set_send_key`](SenderKeySession::set_send_key) at the generation after the current
     /// one (0 for the first key).
-    fn next_generation(&mut self, base_key: BaseKey) -> Result<KeyId, KeyError> {
+    fn next_generation(&mut self, base_key: BaseKey) -> Result<KeyId, RatchetError> {
         let generation = match self.send_generation() {
-            Some(g) => g.checked_add(1).ok_or(KeyError::GenerationOutOfRange)?,
+            Some(g) => g.checked_add(1).ok_or(RatchetError::GenerationOutOfRange)?,
             None => 0,
         };
         self.set_send_key(generation, base_key)
@@ -723,8 +731,8 @@ impl MlsSession {
     ///
     /// # Errors
     ///
-    /// [`KeyError::MlsBits`] unless `epoch_bits` is 1 to 32.
-    pub fn new(suite: CipherSuite, epoch_bits: u8, context: u64) -> Result<Self, KeyError> {
+    /// [`MlsError::Bits`] unless `epoch_bits` is 1 to 32.
+    pub fn new(suite: CipherSuite, epoch_bits: u8, context: u64) -> Result<Self, MlsError> {
         Ok(Self::with_keys(
             suite,
             Mls {
@@ -741,7 +749,7 @@ impl MlsSession {
     ///
     /// # Errors
     ///
-    /// [`KeyError::NotNewer`] unless `epoch` is above the epoch I send in; as
+    /// [`MlsError::NotNewer`] unless `epoch` is above the epoch I send in; as
     /// [`MlsEpochStore::install_epoch`] and [`MlsKeyId::to_key_id`]. On error nothing changes.
     pub fn install_epoch(
         &mut self,
@@ -749,14 +757,14 @@ impl MlsSession {
         group_size: u32,
         own_index: u32,
         base_key: BaseKey,
-    ) -> Result<EpochInstalled, KeyError> {
+    ) -> Result<EpochInstalled, MlsError> {
         let keys = &mut self.keys;
         if keys
             .sender
             .as_ref()
             .is_some_and(|(current, _)| epoch <= *current)
         {
-            return Err(KeyError::NotNewer);
+            return Err(MlsError::NotNewer);
         }
         let layout = MlsKidLayout::for_group(keys.store.epoch_bits(), group_size)?;
         let kid = MlsKeyId {
@@ -779,16 +787,16 @@ impl MlsSession {
     ///
     /// # Errors
     ///
-    /// [`KeyError::Exporter`] when the exporter fails; as [`install_epoch`](Self::install_epoch).
+    /// [`MlsError::Exporter`] when the exporter fails; as [`install_epoch`](Self::install_epoch).
     pub fn install_epoch_from<X: MlsExporter + ?Sized>(
         &mut self,
         exporter: &X,
         epoch: u64,
         group_size: u32,
         own_index: u32,
-    ) -> Result<EpochInstalled, KeyError> {
+    ) -> Result<EpochInstalled, MlsError> {
         let base_key =
-            crate::mls::epoch_base_key(exporter, self.suite).map_err(|_| KeyError::Exporter)?;
+            crate::mls::epoch_base_key(exporter, self.suite).map_err(|_| MlsError::Exporter)?;
         self.install_epoch(epoch, group_size, own_index, base_key)
     }
 
@@ -1316,6 +1324,31 @@ impl<S: KeyScheme> fmt::Debug for Session<S> {
 // ---------------------------------------------------------------------------------------------
 // Errors
 // ---------------------------------------------------------------------------------------------
+
+/// Why a [`SenderKeySession`] refused a layout or a participant's key (the MLS session's key
+/// methods return [`MlsError`], the send-key methods [`RatchetError`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, thiserror::Error)]
+#[non_exhaustive]
+pub enum SessionKeyError {
+    /// The participant bits `S` must be at most 31, and `R + S` at most 62 (leaving generation
+    /// bits).
+    #[error("participant bits out of range")]
+    ParticipantBits,
+    /// A participant index must be below [`SenderKeyLayout::max_participants`].
+    #[error("participant {0} out of range")]
+    ParticipantOutOfRange(ParticipantId),
+    /// A participant cannot be added under my own index: my keys are send-only here (a key is
+    /// encrypt-only or decrypt-only, RFC 9605 §4.4.1).
+    #[error("my own participant index cannot receive")]
+    OwnParticipant,
+    /// The key's KID is not in the participant's KID space: it would collide with another
+    /// sender's.
+    #[error("KID {0} is not in the participant's KID space")]
+    ForeignKeyId(KeyId),
+    /// The ratchet layer refused the key.
+    #[error(transparent)]
+    Ratchet(#[from] RatchetError),
+}
 
 /// Why a [`Session`] could not protect a frame, in either frame format. On every error nothing
 /// is emitted: drop the frame.

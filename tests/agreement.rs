@@ -542,7 +542,7 @@ fn replayed_same_generation_envelope_cannot_move_a_receiver_back() {
 #[test]
 fn group_keys_seal_the_sessions_own_sender_key() {
     use secure_frame::agreement::GroupKeys;
-    use secure_frame::{KeyError, ParticipantId, SenderKeyLayout, SenderKeySession};
+    use secure_frame::{ParticipantId, RatchetError, SenderKeyLayout, SenderKeySession};
     let mut r = rng(21);
     let layout = SenderKeyLayout::default();
     let mut alice = SenderKeySession::new(SUITE, layout, ParticipantId(0)).unwrap();
@@ -631,6 +631,6 @@ fn group_keys_seal_the_sessions_own_sender_key() {
         .unwrap();
     assert_eq!(
         lonely.seal_to_all(&mut r, &keyless).err(),
-        Some(AgreementError::Key(KeyError::NoSendKey))
+        Some(AgreementError::Ratchet(RatchetError::NoSendKey))
     );
 }

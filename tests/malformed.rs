@@ -33,8 +33,8 @@ use secure_frame::hazmat::RawAead;
 use secure_frame::{AgreementError, EnvelopeError};
 use secure_frame::{
     BaseKey, CipherSuite, Counter, DecryptError, Decryptor, EncryptError, Encryptor, ErrorKind,
-    FrameView, Header, HeaderError, KeyError, KeyId, MAX_METADATA_LEN, ProtectError, ReceiveKey,
-    ReplayWindow, UnprotectError,
+    FrameView, Header, HeaderError, KeyError, KeyId, MAX_METADATA_LEN, MlsError, ProtectError,
+    RatchetError, ReceiveKey, ReplayWindow, SessionKeyError, UnprotectError,
 };
 
 #[path = "malformed/agreement.rs"]
@@ -78,6 +78,9 @@ errors!(
     Encrypt(EncryptError),
     Decrypt(DecryptError),
     Key(KeyError),
+    Ratchet(RatchetError),
+    Mls(MlsError),
+    SessionKey(SessionKeyError),
     Codec(CodecError),
     RangeMap(RangeMapError),
     Trailer(TrailerError),
@@ -102,12 +105,13 @@ impl Error {
             Self::CompatEncrypt(CompatEncryptError::Encrypt(e))
             | Self::Protect(ProtectError::Encrypt(e)) => e.into(),
             Self::Protect(ProtectError::CodecAware(e)) => e.into(),
+            Self::SessionKey(SessionKeyError::Ratchet(e)) => e.into(),
+            #[cfg(feature = "agreement")]
+            Self::Agreement(AgreementError::Ratchet(e)) => e.into(),
             Self::CompatDecrypt(CompatDecryptError::Trailer(e))
             | Self::Unprotect(UnprotectError::Trailer(e)) => e.into(),
             Self::CompatDecrypt(CompatDecryptError::RangeMap(e))
             | Self::Unprotect(UnprotectError::RangeMap(_, e)) => e.into(),
-            #[cfg(feature = "agreement")]
-            Self::Agreement(AgreementError::Key(e)) => e.into(),
             #[cfg(feature = "agreement")]
             Self::Agreement(AgreementError::Envelope(e)) => e.into(),
             _ => return None,
@@ -198,7 +202,7 @@ const UNREACHABLE: &[(&str, &str)] = &[
          AES-GCM's limit, and the sealed key (at most 144 bytes) always fits its u16 length",
     ),
     (
-        "KeyError::RatchetExhausted",
+        "RatchetError::Exhausted",
         "a sender's ratchet step counter reaches u64::MAX only after 2^64 ratchet steps",
     ),
 ];
@@ -1092,14 +1096,14 @@ fn key_management_rows(t: &mut Table) {
         t.row(
             format!("RatchetBits::new({r})"),
             RatchetBits::new(r),
-            Err(KeyError::RatchetBits),
+            Err(RatchetError::Bits),
         );
     }
     let r8 = RatchetBits::new(8).unwrap();
     t.row(
         "generation 2^56 with R = 8",
         SenderKeyId::new(1 << 56, 0).to_key_id(r8),
-        Err(KeyError::GenerationOutOfRange),
+        Err(RatchetError::GenerationOutOfRange),
     );
     let receiver = || RatchetReceiver::new(suite, r8, SenderKeyId::new(0, 0), key()).unwrap();
     // A receiver at generation 1, step 5 of a sender whose keys the test ratchets itself.
@@ -1133,13 +1137,13 @@ fn key_management_rows(t: &mut Table) {
         t.row(
             format!("RatchetReceiver::install, {name}"),
             at_gen_1.install(id, base_key),
-            Err(KeyError::NotNewer),
+            Err(RatchetError::NotNewer),
         );
     }
     t.row(
         "RatchetReceiver::install, the current key again",
         at_gen_1.install(SenderKeyId::new(1, 5), chain_key(5)),
-        Err(KeyError::DuplicateKeyId(KeyId(0x1_0005))),
+        Err(RatchetError::DuplicateKeyId(KeyId(0x1_0005))),
     );
     t.row(
         "RatchetReceiver::install, its key 4096 steps ahead",
@@ -1149,32 +1153,32 @@ fn key_management_rows(t: &mut Table) {
     t.row(
         "RatchetReceiver max_forward 0",
         receiver().with_limits(0, 1),
-        Err(KeyError::RatchetWindow),
+        Err(RatchetError::Window),
     );
     t.row(
         "RatchetReceiver max_forward + retained = 2^R",
         receiver().with_limits(250, 6),
-        Err(KeyError::RatchetWindow),
+        Err(RatchetError::Window),
     );
     t.row(
         "MlsKidLayout E = 0",
         MlsKidLayout::new(0, 4),
-        Err(KeyError::MlsBits),
+        Err(MlsError::Bits),
     );
     t.row(
         "MlsKidLayout E = 33",
         MlsKidLayout::new(33, 4),
-        Err(KeyError::MlsBits),
+        Err(MlsError::Bits),
     );
     t.row(
         "MlsEpochStore E = 0",
         MlsEpochStore::new(suite, 0),
-        Err(KeyError::MlsBits),
+        Err(MlsError::Bits),
     );
     t.row(
         "group of 0",
         MlsKidLayout::sender_bits_for(0),
-        Err(KeyError::GroupSize),
+        Err(MlsError::GroupSize),
     );
     let layout = MlsKidLayout::new(4, 6).unwrap();
     let mls_kid = |context, sender_index, epoch| {
@@ -1188,29 +1192,29 @@ fn key_management_rows(t: &mut Table) {
     t.row(
         "sender index 64 with S = 6",
         mls_kid(0, 64, 1),
-        Err(KeyError::SenderIndexOutOfRange),
+        Err(MlsError::SenderIndexOutOfRange),
     );
     t.row(
         "context 2^54 with S + E = 10",
         mls_kid(1 << 54, 1, 1),
-        Err(KeyError::ContextOutOfRange),
+        Err(MlsError::ContextOutOfRange),
     );
     let mut store = MlsEpochStore::new(suite, 4).unwrap();
     store.install_epoch(5, 3, Some(0), key()).unwrap();
     t.row(
         "epoch 5 installed twice",
         store.install_epoch(5, 3, Some(0), key()),
-        Err(KeyError::DuplicateEpoch(5)),
+        Err(MlsError::DuplicateEpoch(5)),
     );
     t.row(
         "MlsEpochStore max_epochs 0",
         MlsEpochStore::new(suite, 4).unwrap().with_max_epochs(0),
-        Err(KeyError::Capacity),
+        Err(MlsError::Capacity),
     );
     t.row(
         "MlsEpochStore max_epochs above 2^E",
         MlsEpochStore::new(suite, 2).unwrap().with_max_epochs(5),
-        Err(KeyError::Capacity),
+        Err(MlsError::Capacity),
     );
 
     let layout = SenderKeyLayout::default();
@@ -1219,13 +1223,13 @@ fn key_management_rows(t: &mut Table) {
     t.row(
         "generation not newer",
         sender_keys.set_send_key(3, key()),
-        Err(KeyError::NotNewer),
+        Err(RatchetError::NotNewer),
     );
     let mut mls = MlsSession::new(suite, 4, 0).unwrap();
     t.row(
         "exporter that fails",
         mls.install_epoch_from(&Failing, 1, 2, 0),
-        Err(KeyError::Exporter),
+        Err(MlsError::Exporter),
     );
     let mut out = [0; 64];
     t.row(
@@ -1315,6 +1319,9 @@ const ENUMS: &[(&str, &str)] = &[
     ("src/encryptor.rs", "EncryptError"),
     ("src/decryptor.rs", "DecryptError"),
     ("src/secret.rs", "KeyError"),
+    ("src/ratchet.rs", "RatchetError"),
+    ("src/mls.rs", "MlsError"),
+    ("src/session.rs", "SessionKeyError"),
     ("src/codec/error.rs", "CodecError"),
     ("src/codec/error.rs", "RangeMapError"),
     ("src/compat.rs", "TrailerError"),
@@ -1523,9 +1530,10 @@ fn wrapped_variants_are_covered() {
         Error::Unprotect(UnprotectError::Replay(KeyId(1))).variants(),
         ["UnprotectError::Replay"]
     );
+    assert_eq!(Error::Mls(MlsError::Bits).variants(), ["MlsError::Bits"]);
     assert_eq!(
-        Error::Key(KeyError::MlsBits).variants(),
-        ["KeyError::MlsBits"]
+        Error::SessionKey(SessionKeyError::Ratchet(RatchetError::Bits)).variants(),
+        ["SessionKeyError::Ratchet", "RatchetError::Bits"]
     );
 }
 

@@ -14,7 +14,7 @@ use secure_frame::mls::{
     BASE_KEY_LABEL, EpochInstalled, MlsEpochStore, MlsExporter, MlsKeyId, MlsKidLayout,
     epoch_base_key,
 };
-use secure_frame::{BaseKey, CipherSuite, DecryptError, Encryptor, KeyError, KeyId};
+use secure_frame::{BaseKey, CipherSuite, DecryptError, Encryptor, KeyId, MlsError};
 
 const SUITE: CipherSuite = CipherSuite::AesGcm128Sha256;
 
@@ -63,19 +63,19 @@ fn sender_bits_from_group_size() {
             "group of {size}"
         );
     }
-    assert_eq!(MlsKidLayout::sender_bits_for(0), Err(KeyError::GroupSize));
+    assert_eq!(MlsKidLayout::sender_bits_for(0), Err(MlsError::GroupSize));
     assert_eq!(
         MlsKidLayout::sender_bits_for((1 << 31) + 1),
-        Err(KeyError::GroupSize)
+        Err(MlsError::GroupSize)
     );
     assert_eq!(MlsKidLayout::for_group(4, 50).unwrap().sender_bits(), 6);
 }
 
 #[test]
 fn layout_bounds_and_no_truncation() {
-    assert_eq!(MlsKidLayout::new(0, 6), Err(KeyError::MlsBits));
-    assert_eq!(MlsKidLayout::new(33, 0), Err(KeyError::MlsBits));
-    assert_eq!(MlsKidLayout::new(4, 32), Err(KeyError::MlsBits));
+    assert_eq!(MlsKidLayout::new(0, 6), Err(MlsError::Bits));
+    assert_eq!(MlsKidLayout::new(33, 0), Err(MlsError::Bits));
+    assert_eq!(MlsKidLayout::new(4, 32), Err(MlsError::Bits));
     let widest = MlsKidLayout::new(32, 31).unwrap();
     assert_eq!(widest.context_bits(), 1);
     let layout = MlsKidLayout::new(4, 6).unwrap();
@@ -86,11 +86,11 @@ fn layout_bounds_and_no_truncation() {
     };
     assert_eq!(
         id(0, 64).to_key_id(layout),
-        Err(KeyError::SenderIndexOutOfRange)
+        Err(MlsError::SenderIndexOutOfRange)
     );
     assert_eq!(
         id(1 << 54, 0).to_key_id(layout),
-        Err(KeyError::ContextOutOfRange)
+        Err(MlsError::ContextOutOfRange)
     );
     assert_eq!(
         id((1 << 54) - 1, 63).to_key_id(layout),
@@ -101,7 +101,7 @@ fn layout_bounds_and_no_truncation() {
     assert_eq!(id(0, 0).to_key_id(solo), Ok(KeyId(0)));
     assert_eq!(
         id(0, 1).to_key_id(solo),
-        Err(KeyError::SenderIndexOutOfRange)
+        Err(MlsError::SenderIndexOutOfRange)
     );
 }
 
@@ -289,15 +289,15 @@ fn bounded_live_epochs_evict_the_oldest() {
     assert_eq!(store.live_epochs().collect::<Vec<_>>(), [2, 3]);
     assert_eq!(
         store.install_epoch(3, 2, None, epoch_key(3)).err(),
-        Some(KeyError::DuplicateEpoch(3))
+        Some(MlsError::DuplicateEpoch(3))
     );
     assert_eq!(
         new_store().with_max_epochs(17).err(),
-        Some(KeyError::Capacity)
+        Some(MlsError::Capacity)
     );
     assert_eq!(
         new_store().with_max_epochs(0).err(),
-        Some(KeyError::Capacity)
+        Some(MlsError::Capacity)
     );
     assert!(store.remove_epoch(2));
     assert!(!store.remove_epoch(2));
@@ -305,7 +305,7 @@ fn bounded_live_epochs_evict_the_oldest() {
     assert_eq!(store.live_epochs().count(), 0);
     assert_eq!(
         store.install_epoch(9, 3, Some(3), epoch_key(9)).err(),
-        Some(KeyError::SenderIndexOutOfRange)
+        Some(MlsError::SenderIndexOutOfRange)
     );
 }
 
@@ -345,7 +345,7 @@ fn sender_key_cache_is_bounded() {
     assert_eq!(open(&mut store, &again).unwrap().2, b"y");
     assert_eq!(
         store.with_max_cached_keys(0).err(),
-        Some(KeyError::Capacity)
+        Some(MlsError::Capacity)
     );
 }
 

@@ -9,7 +9,7 @@
 
 use proptest::prelude::*;
 use secure_frame::{
-    BaseKey, CipherSuite, Counter, DecryptError, Header, KeyError, KeyId, RatchetBits,
+    BaseKey, CipherSuite, Counter, DecryptError, Header, KeyId, RatchetBits, RatchetError,
     RatchetReceiver, RatchetSender, SenderKeyId,
 };
 
@@ -52,9 +52,9 @@ fn state(receiver: &RatchetReceiver) -> (KeyId, SenderKeyId, Vec<KeyId>) {
 
 #[test]
 fn ratchet_bits_are_validated() {
-    assert_eq!(RatchetBits::new(0), Err(KeyError::RatchetBits));
-    assert_eq!(RatchetBits::new(64), Err(KeyError::RatchetBits));
-    assert_eq!(RatchetBits::new(255), Err(KeyError::RatchetBits));
+    assert_eq!(RatchetBits::new(0), Err(RatchetError::Bits));
+    assert_eq!(RatchetBits::new(64), Err(RatchetError::Bits));
+    assert_eq!(RatchetBits::new(255), Err(RatchetError::Bits));
     assert_eq!(bits(1).step_values(), 2);
     assert_eq!(bits(63).step_mask(), u64::MAX >> 1);
     assert_eq!(bits(63).max_generation(), 1);
@@ -77,11 +77,11 @@ fn kid_packing_and_overflow() {
     );
     assert_eq!(
         SenderKeyId::new(max + 1, 0).to_key_id(r),
-        Err(KeyError::GenerationOutOfRange)
+        Err(RatchetError::GenerationOutOfRange)
     );
     assert_eq!(
         SenderKeyId::new(2, 0).to_key_id(bits(63)),
-        Err(KeyError::GenerationOutOfRange)
+        Err(RatchetError::GenerationOutOfRange)
     );
     assert_eq!(
         SenderKeyId::from_key_id(KeyId(u64::MAX), bits(63)),
@@ -136,7 +136,7 @@ fn sender_generation_cannot_overflow_r() {
     let mut sender = RatchetSender::new(SUITE, r, 1, key(1)).unwrap();
     assert_eq!(
         sender.new_generation(key(2)),
-        Err(KeyError::GenerationOutOfRange)
+        Err(RatchetError::GenerationOutOfRange)
     );
     assert_eq!(sender.generation(), 1, "nothing changed");
     assert_eq!(sender.base_key().expose_secret(), &[1; 16]);
@@ -239,20 +239,11 @@ fn limits_must_fit_in_r() {
         4
     );
     let (_, receiver) = pair(2);
-    assert_eq!(
-        receiver.with_limits(3, 1).err(),
-        Some(KeyError::RatchetWindow)
-    );
+    assert_eq!(receiver.with_limits(3, 1).err(), Some(RatchetError::Window));
     let (_, receiver) = pair(2);
-    assert_eq!(
-        receiver.with_limits(0, 1).err(),
-        Some(KeyError::RatchetWindow)
-    );
+    assert_eq!(receiver.with_limits(0, 1).err(), Some(RatchetError::Window));
     let (_, receiver) = pair(8);
-    assert_eq!(
-        receiver.with_limits(1, 5).err(),
-        Some(KeyError::RatchetWindow)
-    );
+    assert_eq!(receiver.with_limits(1, 5).err(), Some(RatchetError::Window));
     let (_, receiver) = pair(1);
     assert_eq!((receiver.max_forward(), receiver.retained_steps()), (1, 0));
 }
@@ -359,7 +350,7 @@ fn new_generation_and_late_joiner() {
     assert!(receiver.retained_key_ids().any(|k| k == KeyId(2)));
     assert_eq!(
         receiver.install(SenderKeyId::new(1, 0), key(42)),
-        Err(KeyError::DuplicateKeyId(KeyId(0x10)))
+        Err(RatchetError::DuplicateKeyId(KeyId(0x10)))
     );
 }
 
@@ -429,16 +420,19 @@ fn install_refuses_keys_that_are_not_ahead() {
     assert_eq!(receiver.sender_key_id(), SenderKeyId::new(0, 1));
     // Step 0 is retained (its window has seen f0): installing it again is refused.
     assert!(receiver.retained_key_ids().any(|k| k == KeyId(0)));
-    assert_eq!(receiver.install(step0.0, step0.1), Err(KeyError::NotNewer));
+    assert_eq!(
+        receiver.install(step0.0, step0.1),
+        Err(RatchetError::NotNewer)
+    );
     assert_eq!(open(&mut receiver, &f0), Err(DecryptError::Replay));
     // Keys of generation 0 that are not the sender's: refused wherever their step is.
     let before = receiver.sender_key_id();
     for (step, want) in [
-        (1, Err(KeyError::DuplicateKeyId(KeyId(1)))),
-        (2, Err(KeyError::NotNewer)),
-        (130, Err(KeyError::NotNewer)),
-        (255, Err(KeyError::NotNewer)),
-        (256, Err(KeyError::NotNewer)),
+        (1, Err(RatchetError::DuplicateKeyId(KeyId(1)))),
+        (2, Err(RatchetError::NotNewer)),
+        (130, Err(RatchetError::NotNewer)),
+        (255, Err(RatchetError::NotNewer)),
+        (256, Err(RatchetError::NotNewer)),
     ] {
         assert_eq!(
             receiver.install(SenderKeyId::new(0, step), key(9)),
@@ -451,7 +445,7 @@ fn install_refuses_keys_that_are_not_ahead() {
     receiver.install(SenderKeyId::new(1, 0), key(42)).unwrap();
     assert_eq!(
         receiver.install(SenderKeyId::new(0, 2), key(9)),
-        Err(KeyError::NotNewer)
+        Err(RatchetError::NotNewer)
     );
     assert_eq!(receiver.sender_key_id(), SenderKeyId::new(1, 0));
     // Within a generation, the sender's own key further on is accepted, and only that.
@@ -461,7 +455,7 @@ fn install_refuses_keys_that_are_not_ahead() {
     }
     assert_eq!(
         receiver.install(SenderKeyId::new(1, 200), key(43)),
-        Err(KeyError::NotNewer)
+        Err(RatchetError::NotNewer)
     );
     let ahead = BaseKey::new(gen1.base_key().expose_secret()).unwrap();
     receiver.install(gen1.sender_key_id(), ahead).unwrap();
@@ -497,7 +491,7 @@ fn install_refuses_a_key_replayed_half_the_step_space_later() {
     // Step 0 is 126 steps "ahead" of step 130 modulo 256.
     assert_eq!(
         receiver.install(SenderKeyId::new(0, 0), step0),
-        Err(KeyError::NotNewer)
+        Err(RatchetError::NotNewer)
     );
     // Step 0's key is gone: its frame is refused as unknown, not opened a second time.
     assert_eq!(

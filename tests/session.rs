@@ -12,7 +12,7 @@
 use secure_frame::mls::MlsExporter;
 use secure_frame::session::{FrameFormat, KeyScheme, ReleasedFrame};
 use secure_frame::{
-    BaseKey, CipherSuite, ErrorKind, KeyError, KeyId, MlsSession, ParticipantId, ProtectError,
+    BaseKey, CipherSuite, ErrorKind, KeyId, MlsSession, ParticipantId, ProtectError, RatchetError,
     SenderKeyId, SenderKeyLayout, SenderKeySession, Session, SessionStats, UnprotectError,
 };
 
@@ -151,7 +151,10 @@ fn leave_rotates_to_a_new_generation() {
     // Participant 2 leaves: 0 starts generation 1 and gives it to 1 only.
     assert!(group[0].remove_participant(ParticipantId(2)));
     assert!(!group[0].remove_participant(ParticipantId(2)));
-    assert_eq!(group[0].set_send_key(0, key(50)), Err(KeyError::NotNewer));
+    assert_eq!(
+        group[0].set_send_key(0, key(50)),
+        Err(RatchetError::NotNewer)
+    );
     group[0].set_send_key(1, key(51)).unwrap();
     let (id, base) = group[0].send_key().map(|(id, k)| (id, copy(k))).unwrap();
     assert_eq!(
@@ -317,7 +320,7 @@ fn protect_needs_a_key_and_keeps_the_plaintext_on_error() {
     let mut frame = b"plain".to_vec();
     assert_eq!(s.protect(b"", &mut frame), Err(ProtectError::NoSendKey));
     assert_eq!(frame, b"plain");
-    assert_eq!(s.ratchet(), Err(KeyError::NoSendKey));
+    assert_eq!(s.ratchet(), Err(RatchetError::NoSendKey));
     let mut out = [0u8; 64];
     assert_eq!(
         s.protect_into(b"", b"x", &mut out).err(),
@@ -391,7 +394,7 @@ fn mls_sessions_rollover_and_attribution() {
         members[0]
             .install_epoch_from(&EpochExporter(3), 3, 3, 0)
             .err(),
-        Some(KeyError::NotNewer)
+        Some(secure_frame::MlsError::NotNewer)
     );
     let frame = protect(&mut members[1], b"who");
     let mut buf = frame.clone();

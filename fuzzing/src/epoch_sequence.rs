@@ -4,7 +4,7 @@
 
 use secure_frame::mls::{EpochInstalled, MlsEpochStore, MlsKeyId, MlsKidLayout};
 use secure_frame::{
-    BaseKey, CipherSuite, Counter, DecryptError, Encryptor, Header, KeyError, KeyId, ReplayWindow,
+    BaseKey, CipherSuite, Counter, DecryptError, Encryptor, Header, KeyId, MlsError, ReplayWindow,
 };
 
 use crate::contract::{self, Oracle, must, must_base_key};
@@ -427,15 +427,15 @@ impl Model {
         group_size: u32,
         own_index: Option<u32>,
         base_key: [u8; 16],
-    ) -> Result<EpochInstalled, KeyError> {
+    ) -> Result<EpochInstalled, MlsError> {
         if self.epochs.iter().any(|e| e.epoch == epoch) {
-            return Err(KeyError::DuplicateEpoch(epoch));
+            return Err(MlsError::DuplicateEpoch(epoch));
         }
         if group_size == 0 || group_size > 1 << 31 {
-            return Err(KeyError::GroupSize);
+            return Err(MlsError::GroupSize);
         }
         if own_index.is_some_and(|i| i >= group_size) {
-            return Err(KeyError::SenderIndexOutOfRange);
+            return Err(MlsError::SenderIndexOutOfRange);
         }
         let rolled_over = self.evict_rollover(epoch);
         let evicted_oldest = if self.epochs.len() >= self.max_epochs && !self.epochs.is_empty() {
@@ -644,7 +644,7 @@ impl Harness {
                 store
             }
             Err(err) => {
-                assert_eq!(err, KeyError::Capacity, "max_epochs refusal");
+                assert_eq!(err, MlsError::Capacity, "max_epochs refusal");
                 assert!(
                     case.max_epochs == 0 || u64::from(case.max_epochs) > live,
                     "max_epochs {} refused with E = {e}",
@@ -657,7 +657,7 @@ impl Harness {
         if case.max_cached_keys == 0 {
             assert_eq!(
                 new().with_max_cached_keys(0).err(),
-                Some(KeyError::Capacity),
+                Some(MlsError::Capacity),
                 "no cache refused"
             );
         } else {

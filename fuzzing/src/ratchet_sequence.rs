@@ -3,7 +3,7 @@
 //! model of its keys after every event.
 
 use secure_frame::ratchet::{RatchetBits, RatchetReceiver, RatchetSender, SenderKeyId};
-use secure_frame::{BaseKey, CipherSuite, DecryptError, Encryptor, KeyError, KeyId};
+use secure_frame::{BaseKey, CipherSuite, DecryptError, Encryptor, KeyId, RatchetError};
 
 use crate::contract::{must, must_base_key};
 use crate::{Input, Output, suite_at, suite_index};
@@ -284,13 +284,13 @@ impl Model {
     /// the current generation the key is accepted only if it is the current key ratcheted
     /// forward by the step distance modulo `2^R` (at most `MAX_INSTALL_STEPS`), else
     /// `NotNewer`. A foreign key is never on a sender's path, nor a sender key on a foreign one.
-    fn install_verdict(&self, key: SenderKeyId, material: Material) -> Result<(), KeyError> {
+    fn install_verdict(&self, key: SenderKeyId, material: Material) -> Result<(), RatchetError> {
         if key.generation > self.bits.max_generation() {
-            return Err(KeyError::GenerationOutOfRange);
+            return Err(RatchetError::GenerationOutOfRange);
         }
         let kid = must(key.to_key_id(self.bits), "kid");
         if kid == self.current.kid {
-            return Err(KeyError::DuplicateKeyId(kid));
+            return Err(RatchetError::DuplicateKeyId(kid));
         }
         let current = self.current.id;
         let distance = key.ratchet_step.wrapping_sub(current.ratchet_step) & self.bits.step_mask();
@@ -300,7 +300,7 @@ impl Model {
         let ahead = key.generation > current.generation
             || (key.generation == current.generation && on_path);
         if !ahead {
-            return Err(KeyError::NotNewer);
+            return Err(RatchetError::NotNewer);
         }
         Ok(())
     }
@@ -598,7 +598,11 @@ fn new_generation(sender: &mut RatchetSender, n: u8) -> bool {
     }
     let result = sender.new_generation(must(BaseKey::new(&base), "base key"));
     if before.1 == sender.ratchet_bits().max_generation() {
-        assert_eq!(result, Err(KeyError::GenerationOutOfRange), "past the last");
+        assert_eq!(
+            result,
+            Err(RatchetError::GenerationOutOfRange),
+            "past the last"
+        );
         assert_eq!(
             (sender.key_id(), sender.generation(), sender.ratchet_step()),
             before,

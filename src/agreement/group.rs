@@ -41,9 +41,9 @@ use zeroize::Zeroizing;
 use super::{AgreementError, EnvelopeError};
 use super::{KeyPair, PublicKey};
 use crate::header::KeyId;
+use crate::ratchet::RatchetError;
 use crate::ratchet::{RatchetBits, RatchetReceiver, RatchetSender, SenderKeyHolder, SenderKeyId};
 use crate::secret::BaseKey;
-use crate::secret::KeyError;
 use crate::suite::CipherSuite;
 
 type Kem = DhP256HkdfSha256;
@@ -200,7 +200,7 @@ fn hpke_public(key: &PublicKey) -> Result<<Kem as hpke::Kem>::PublicKey, Agreeme
 /// # Errors
 ///
 /// [`AgreementError::SenderIdLength`] unless `sender_id` is 1 to 255 bytes;
-/// [`AgreementError::Key`] when the generation does not fit `R`; [`AgreementError::Seal`] if
+/// [`AgreementError::Ratchet`] when the generation does not fit `R`; [`AgreementError::Seal`] if
 /// HPKE fails.
 #[expect(
     clippy::too_many_arguments,
@@ -260,7 +260,7 @@ impl OpenedSenderKey {
     /// # Errors
     ///
     /// As [`RatchetReceiver::new`].
-    pub fn into_receiver(self) -> Result<RatchetReceiver, KeyError> {
+    pub fn into_receiver(self) -> Result<RatchetReceiver, RatchetError> {
         RatchetReceiver::new(self.suite, self.ratchet_bits, self.key_id, self.base_key)
     }
 
@@ -305,8 +305,7 @@ impl fmt::Debug for OpenedSenderKey {
 ///
 /// [`AgreementError::Envelope`] when the bytes are malformed; [`AgreementError::WrongSender`]
 /// when the envelope names another identity; [`AgreementError::Open`] when it does not
-/// authenticate (another recipient, another sender key, or altered bytes);
-/// [`AgreementError::Key`] for an impossible key inside.
+/// authenticate (another recipient, another sender key, or altered bytes).
 pub fn open_sender_key(
     recipient: &KeyPair,
     sender: &PublicKey,
@@ -337,7 +336,9 @@ pub fn open_sender_key(
         suite: parsed.suite,
         ratchet_bits: parsed.ratchet_bits,
         key_id,
-        base_key: BaseKey::new(&opened)?,
+        // The parser bounds the sealed length to 17..=144, so the key is 1 to 128 bytes, which
+        // `BaseKey::new` accepts; should it not, the envelope is refused as malformed.
+        base_key: BaseKey::new(&opened).map_err(|_| EnvelopeError::SealedKeyLength)?,
     })
 }
 
@@ -435,7 +436,7 @@ impl GroupKeys {
     ) -> Result<Vec<u8>, AgreementError> {
         let (key, base_key) = holder
             .current_key()
-            .ok_or(AgreementError::Key(KeyError::NoSendKey))?;
+            .ok_or(AgreementError::Ratchet(RatchetError::NoSendKey))?;
         seal_sender_key(
             rng,
             &self.identity,
@@ -452,7 +453,7 @@ impl GroupKeys {
     ///
     /// # Errors
     ///
-    /// [`AgreementError::Key`] (`NoSendKey`) when the holder has no key yet; as
+    /// [`AgreementError::Ratchet`] (`NoSendKey`) when the holder has no key yet; as
     /// [`seal_sender_key`].
     pub fn seal_to_all<R: CryptoRng, H: SenderKeyHolder + ?Sized>(
         &self,

@@ -31,7 +31,7 @@ use rand_core::CryptoRng;
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
-use crate::secret::KeyError;
+use crate::ratchet::RatchetError;
 
 pub use group::{
     Envelope, GroupKeys, GroupSender, MemberEnvelope, OpenedSenderKey, open_sender_key,
@@ -209,9 +209,10 @@ pub enum AgreementError {
     /// HPKE could not seal (an internal failure of the HPKE implementation).
     #[error("sender-key envelope could not be sealed")]
     Seal,
-    /// A key inside the envelope or to be sealed is invalid.
-    #[error("invalid key: {0}")]
-    Key(#[from] KeyError),
+    /// The sender-key layer refused: no send key yet, a generation out of range, or a key the
+    /// receiver already has.
+    #[error("sender key refused: {0}")]
+    Ratchet(#[from] RatchetError),
     /// The envelope's key is not newer than the one installed (a replayed envelope).
     #[error("sender-key envelope is not newer than the installed key")]
     Stale,

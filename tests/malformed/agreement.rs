@@ -16,7 +16,7 @@ mod with_agreement {
         Envelope, GroupSender, KeyPair, PublicKey, Role, agree, open_sender_key, seal_sender_key,
     };
     use secure_frame::{
-        AgreementError, BaseKey, CipherSuite, EnvelopeError, KeyError, RatchetBits,
+        AgreementError, BaseKey, CipherSuite, EnvelopeError, RatchetBits, RatchetError,
         RatchetReceiver, SenderKeyId,
     };
 
@@ -171,7 +171,7 @@ mod with_agreement {
         t.row(
             "seal: generation 2^56 with R = 8",
             seal(SenderKeyId::new(1 << 56, 0), b"alice"),
-            Err(E::Key(KeyError::GenerationOutOfRange)),
+            Err(E::Ratchet(RatchetError::GenerationOutOfRange)),
         );
         let sealed = seal(SenderKeyId::new(1, 0), b"alice").unwrap();
         let with = |offset: usize, value: u8| {

@@ -1,5 +1,6 @@
 //! Hostile input through a session, in both frame formats and both key schemes: every
-//! `ProtectError` and `UnprotectError` variant, and the `KeyError`s of session setup. Unprotect
+//! `ProtectError` and `UnprotectError` variant, and the `SessionKeyError`, `RatchetError` and
+//! `MlsError` refusals of session setup. Unprotect
 //! rows also check the failure contract (an error leaves the frame as it was, but for an
 //! authentication failure, which zeroes the encrypted bytes: the RFC 9605 ciphertext, the
 //! codec-aware opaque bytes), the counters of `SessionStats` (by the W3C class this table gives
@@ -12,8 +13,9 @@ use secure_frame::session::{
     FrameFormat, KeyScheme, MlsSession, SenderKeyLayout, SenderKeySession, Session, Unprotected,
 };
 use secure_frame::{
-    BaseKey, CipherSuite, Counter, EncryptError, Encryptor, Header, HeaderError, KeyError, KeyId,
-    MAX_METADATA_LEN, ParticipantId, ProtectError, SenderKeyId, UnprotectError,
+    BaseKey, CipherSuite, Counter, EncryptError, Encryptor, Header, HeaderError, KeyId,
+    MAX_METADATA_LEN, MlsError, ParticipantId, ProtectError, RatchetError, SenderKeyId,
+    SessionKeyError, UnprotectError,
 };
 
 use super::{Error, OK, Table, compat_zeroed, h, w3c_class};
@@ -205,10 +207,10 @@ pub(super) fn rows(t: &mut Table) {
 /// Session setup: layouts, participants, generations, epochs.
 fn key_rows(t: &mut Table) {
     for (r, s, want) in [
-        (0, 8, Err(KeyError::RatchetBits)),
-        (64, 0, Err(KeyError::RatchetBits)),
-        (8, 32, Err(KeyError::ParticipantBits)),
-        (32, 31, Err(KeyError::ParticipantBits)),
+        (0, 8, Err(SessionKeyError::Ratchet(RatchetError::Bits))),
+        (64, 0, Err(SessionKeyError::Ratchet(RatchetError::Bits))),
+        (8, 32, Err(SessionKeyError::ParticipantBits)),
+        (32, 31, Err(SessionKeyError::ParticipantBits)),
         (31, 31, Ok(())),
         (62, 0, Ok(())),
     ] {
@@ -221,7 +223,7 @@ fn key_rows(t: &mut Table) {
     t.row(
         "SenderKeySession for participant 255 with S = 8",
         SenderKeySession::new(GCM, layout(), ParticipantId(255)),
-        Err(KeyError::SenderIndexOutOfRange),
+        Err(SessionKeyError::ParticipantOutOfRange(ParticipantId(255))),
     );
     t.row(
         "SenderKeySession for participant 254 with S = 8",
@@ -232,12 +234,12 @@ fn key_rows(t: &mut Table) {
     t.row(
         "session: ratchet before a send key",
         s.ratchet(),
-        Err(KeyError::NoSendKey),
+        Err(RatchetError::NoSendKey),
     );
     t.row(
         "session: set_send_key generation 2^48 with R = S = 8",
         s.set_send_key(1 << 48, key()),
-        Err(KeyError::GenerationOutOfRange),
+        Err(RatchetError::GenerationOutOfRange),
     );
     t.row(
         "session: set_send_key generation 2^48 - 1 with R = S = 8",
@@ -247,7 +249,7 @@ fn key_rows(t: &mut Table) {
     t.row(
         "session: set_send_key after the last generation",
         s.set_send_key(1, key()),
-        Err(KeyError::NotNewer),
+        Err(RatchetError::NotNewer),
     );
 
     let a = alice(FrameFormat::Rfc9605, &Policy::default(), 1);
@@ -256,22 +258,22 @@ fn key_rows(t: &mut Table) {
     t.row(
         "session: add_participant with my own participant",
         b.add_participant(BOB, SenderKeyId::new((1 << 8) | 3, 0), alice_key),
-        Err(KeyError::SenderIndexOutOfRange),
+        Err(SessionKeyError::OwnParticipant),
     );
     t.row(
         "session: add_participant, Alice's key as participant 3's",
         b.add_participant(ParticipantId(3), alice_id, alice_key),
-        Err(KeyError::SenderIndexOutOfRange),
+        Err(SessionKeyError::ForeignKeyId(KID)),
     );
     t.row(
         "session: add_participant, generation 2^56 with R = 8",
         b.add_participant(ALICE, SenderKeyId::new(1 << 56, 0), alice_key),
-        Err(KeyError::GenerationOutOfRange),
+        Err(SessionKeyError::Ratchet(RatchetError::GenerationOutOfRange)),
     );
     t.row(
         "session: add_participant, Alice's key again",
         b.add_participant(ALICE, alice_id, alice_key),
-        Err(KeyError::DuplicateKeyId(KID)),
+        Err(SessionKeyError::Ratchet(RatchetError::DuplicateKeyId(KID))),
     );
     assert_eq!(
         b.participants().collect::<Vec<_>>(),
@@ -283,19 +285,19 @@ fn key_rows(t: &mut Table) {
         t.row(
             format!("MlsSession::new(E = {e})"),
             MlsSession::new(GCM, e, 0),
-            Err(KeyError::MlsBits),
+            Err(MlsError::Bits),
         );
     }
     let mut mls = MlsSession::new(GCM, 4, 0).unwrap();
     t.row(
         "MLS session: group of 0",
         mls.install_epoch(1, 0, 0, key()),
-        Err(KeyError::GroupSize),
+        Err(MlsError::GroupSize),
     );
     t.row(
         "MLS session: own index 2 in a group of 2",
         mls.install_epoch(1, 2, 2, key()),
-        Err(KeyError::SenderIndexOutOfRange),
+        Err(MlsError::SenderIndexOutOfRange),
     );
     t.row(
         "MLS session: epoch 1",
@@ -305,7 +307,7 @@ fn key_rows(t: &mut Table) {
     t.row(
         "MLS session: epoch 1 again",
         mls.install_epoch(1, 2, 0, key()),
-        Err(KeyError::NotNewer),
+        Err(MlsError::NotNewer),
     );
 }
 
