@@ -10,7 +10,7 @@
 )]
 
 use secure_frame::mls::MlsExporter;
-use secure_frame::{CipherSuite, MlsSession};
+use secure_frame::{CipherSuite, Encryptor, MAX_TAG_LEN, MlsSession};
 
 /// Not MLS: a hash of the epoch number, standing in for `MLS-Exporter` so the example needs no
 /// MLS stack. Every member computes the same bytes for the same epoch, as MLS guarantees.
@@ -51,9 +51,13 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 );
             }
         }
-        let mut frame = b"frame from member 2".to_vec();
-        members[2].protect(b"", &mut frame)?;
+        // Encrypted in place: room for the header before the frame, for the tag after it.
+        let text = b"frame from member 2";
+        let mut room = vec![0; Encryptor::HEADER_ROOM + text.len() + MAX_TAG_LEN];
+        room[Encryptor::HEADER_ROOM..][..text.len()].copy_from_slice(text);
+        let end = Encryptor::HEADER_ROOM + text.len() + members[2].suite().tag_len();
         let kid = members[2].send_key_id().expect("installed");
+        let mut frame = members[2].protect_in_room(b"", &mut room[..end])?.to_vec();
         let opened = members[0]
             .unprotect(b"", &mut frame)?
             .decrypted()

@@ -23,8 +23,13 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     let frames: [&[u8]; 3] = [b"keyframe: IDR slice", b"delta frame 1", b"delta frame 2"];
     let mut wire = Vec::new();
+    // One buffer for every frame, laid out [header room][frame][tag room]: the frame is
+    // encrypted where it lies, and the header lands right in front of it.
+    let mut room = vec![0; Encryptor::HEADER_ROOM + 64 + suite.tag_len()];
     for frame in frames {
-        let ciphertext = alice.encrypt_to_vec(b"", frame)?;
+        let end = Encryptor::HEADER_ROOM + frame.len() + suite.tag_len();
+        room[Encryptor::HEADER_ROOM..][..frame.len()].copy_from_slice(frame);
+        let ciphertext = alice.encrypt_in_room(b"", &mut room[..end])?.to_vec();
         println!(
             "sent     {:>2} bytes -> {:>2} bytes  header {:02x?}",
             frame.len(),

@@ -170,9 +170,7 @@ use core::fmt;
 use core::ops::Range;
 
 use crate::aead::Aad;
-use crate::codec::{
-    self, ClearRanges, Codec, FramePlan, Framing, Plan, PlanBuffers, Policy, leb128,
-};
+use crate::codec::{self, ClearRanges, Codec, Framing, Plan, PlanBuffers, Policy, leb128};
 use crate::decryptor::{Ciphertext, DecryptError, ErrorKind, KeyLease, ReceiveKeys};
 use crate::encryptor::EncryptError;
 use crate::encryptor::Encryptor;
@@ -240,9 +238,10 @@ pub struct CompatEncryptor {
     scratch: SealScratch,
 }
 
-/// Plans `frame` with `buffers` and seals it with `encryptor` into `out`; the plan's buffers
-/// go back to `buffers`. `Ok(None)` for a frame that passes through. The sender of both
-/// [`CompatEncryptor`] and the session: after the first frames it allocates nothing.
+/// Plans `frame` and seals it with `encryptor` into `out` (replacing what it held); the plan's
+/// buffers go back to `scratch`. `Ok(None)` for a frame that passes through. The copying
+/// sender of [`CompatEncryptor::encrypt`] and the session's `protect_into`: after the first
+/// frames it allocates nothing.
 pub(crate) fn plan_and_seal(
     encryptor: &mut Encryptor,
     codec: Codec,
@@ -257,18 +256,68 @@ pub(crate) fn plan_and_seal(
     match codec::plan_reusing(codec, frame, policy, buffers)? {
         Plan::PassThrough => Ok(None),
         Plan::Protect(plan) => {
-            let sealed = seal_planned(
+            out.extend_from_slice(plan.frame());
+            let sealed = seal_in_buffer(
                 encryptor,
-                &plan,
+                plan.clear(),
+                plan.framing(),
+                plan.keyframe(),
                 policy.max_attempts,
                 metadata,
                 out,
                 scratch,
             );
             scratch.plan = plan.into_buffers();
+            if sealed.is_err() {
+                out.clear();
+            }
             sealed.map(Some)
         }
     }
+}
+
+/// Plans `frame` and seals it where it lies: its opaque bytes are encrypted in place and the
+/// trailer is appended, so the payload never moves (a frame that normalization rewrites is
+/// replaced by its normalized form, whose buffer is swapped in). `Ok(None)` for a frame that
+/// passes through. On error `frame` holds the plaintext it held. After the first frames it
+/// allocates nothing when `frame` has room for the trailer.
+pub(crate) fn plan_and_seal_in_place(
+    encryptor: &mut Encryptor,
+    codec: Codec,
+    policy: &Policy,
+    metadata: &[u8],
+    frame: &mut Vec<u8>,
+    scratch: &mut SealScratch,
+) -> Result<Option<Sealed>, CompatEncryptError> {
+    let buffers = core::mem::take(&mut scratch.plan);
+    let plan = match codec::plan_reusing(codec, frame, policy, buffers)? {
+        Plan::PassThrough => return Ok(None),
+        Plan::Protect(plan) => plan,
+    };
+    let (framing, keyframe) = (plan.framing(), plan.keyframe());
+    let (rewritten, mut buffers) = plan.into_rewritten();
+    // The input, when normalization rewrote it: kept to be given back on error.
+    let mut original = rewritten.map(|normalized| core::mem::replace(frame, normalized));
+    let sealed = seal_in_buffer(
+        encryptor,
+        buffers.clear(),
+        framing,
+        keyframe,
+        policy.max_attempts,
+        metadata,
+        frame,
+        scratch,
+    );
+    if let Some(input) = original.as_mut()
+        && sealed.is_err()
+    {
+        core::mem::swap(frame, input);
+    }
+    if let Some(spare) = original {
+        buffers.set_spare(spare);
+    }
+    scratch.plan = buffers;
+    sealed.map(Some)
 }
 
 /// What [`CompatEncryptor::encrypt`] did with a frame.
@@ -369,6 +418,36 @@ impl CompatEncryptor {
         }))
     }
 
+    /// Protects `frame` where it lies: its opaque bytes are encrypted in place and the trailer
+    /// is appended, so the payload never moves (give `frame` spare capacity for the trailer,
+    /// [`MAX_TRAILER_LEN`] covers any, and nothing is allocated after the first frames). A
+    /// frame that normalization rewrites ([`FramePlan::is_rewritten`](codec::FramePlan::is_rewritten):
+    /// 3-byte start codes, AV1 size fields) is replaced by its normalized form. A 0-byte audio,
+    /// VP8 or VP9 frame passes through unchanged ([`Sealed::header`] is `None`).
+    ///
+    /// # Errors
+    ///
+    /// As [`encrypt`](Self::encrypt). On every error `frame` holds the plaintext it held.
+    pub fn encrypt_in_place(
+        &mut self,
+        metadata: &[u8],
+        frame: &mut Vec<u8>,
+    ) -> Result<Sealed, CompatEncryptError> {
+        let sealed = plan_and_seal_in_place(
+            &mut self.encryptor,
+            self.codec,
+            &self.policy,
+            metadata,
+            frame,
+            &mut self.scratch,
+        )?;
+        Ok(sealed.unwrap_or(Sealed {
+            header: None,
+            attempts: 0,
+            keyframe: None,
+        }))
+    }
+
     /// Protects `frame` into a new `Vec`.
     ///
     /// # Errors
@@ -408,35 +487,29 @@ pub(crate) struct SealScratch {
     work: Vec<u8>,
 }
 
-/// Protects a planned frame with `encryptor` into `out`; on error `out` is empty. The door for
-/// holders of an [`Encryptor`] shared with RFC-mode streams (the session).
-pub(crate) fn seal_planned(
+/// Seals the normalized frame `buf` (of `clear` ranges) in place: encrypts its opaque bytes
+/// under the next counter, appends the trailer and, for H.264/H.265, checks the wire for start
+/// code emulation, retrying under the next counter up to `max_attempts` times. Between
+/// attempts the plaintext comes back by opening the attempt's own ciphertext, so nothing is
+/// copied aside. On error `buf` is the plaintext again (or, were its own tag ever refused, an
+/// invariant no input reaches, its opaque bytes are zero: never ciphertext sent half-done).
+#[expect(
+    clippy::too_many_arguments,
+    reason = "the plan's parts and the sender's state"
+)]
+fn seal_in_buffer(
     encryptor: &mut Encryptor,
-    plan: &FramePlan<'_>,
+    clear: &ClearRanges,
+    framing: Framing,
+    keyframe: Option<bool>,
     max_attempts: u8,
     metadata: &[u8],
-    out: &mut Vec<u8>,
+    buf: &mut Vec<u8>,
     scratch: &mut SealScratch,
 ) -> Result<Sealed, CompatEncryptError> {
-    let result = seal_attempts(encryptor, plan, max_attempts, metadata, out, scratch);
-    if result.is_err() {
-        out.clear();
-    }
-    result
-}
-
-fn seal_attempts(
-    encryptor: &mut Encryptor,
-    plan: &FramePlan<'_>,
-    max_attempts: u8,
-    metadata: &[u8],
-    out: &mut Vec<u8>,
-    scratch: &mut SealScratch,
-) -> Result<Sealed, CompatEncryptError> {
-    let frame = plan.frame();
-    let clear = plan.clear();
-    let annexb = plan.framing() == Framing::AnnexB;
-    let wrapped = plan.framing() == Framing::Av1Obu;
+    let inner_len = buf.len();
+    let annexb = framing == Framing::AnnexB;
+    let wrapped = framing == Framing::Av1Obu;
 
     scratch.map.clear();
     clear.encode_map(&mut scratch.map);
@@ -447,14 +520,12 @@ fn seal_attempts(
         &[0; Encryptor::HEADER_ROOM],
         &scratch.map,
         map_len,
-        frame,
+        buf,
         clear,
         metadata,
     );
 
-    out.clear();
-    out.extend_from_slice(frame);
-    let single_run = single_opaque_run(clear, frame.len());
+    let single_run = single_opaque_run(clear, inner_len);
     let allowed = if annexb { max_attempts.max(1) } else { 1 };
     let mut attempts: u8 = 0;
     while attempts < allowed {
@@ -471,43 +542,70 @@ fn seal_attempts(
 
         let mut tag = [0u8; MAX_TAG_LEN];
         let header = if let Some(run) = &single_run {
-            // One opaque run: encrypt it where it is (after a failed attempt, from the plaintext
-            // again).
-            // A run outside the frame would leave plaintext under a valid trailer: fail closed.
-            let broken = EncryptError::BufferTooSmall { needed: run.end };
-            let slot = out.get_mut(run.clone()).ok_or(broken)?;
-            if attempts > 0 {
-                slot.copy_from_slice(frame.get(run.clone()).ok_or(broken)?);
-            }
+            // One opaque run: encrypted where it is. A run outside the frame would leave
+            // plaintext under a valid trailer: fail closed.
+            let slot = buf
+                .get_mut(run.clone())
+                .ok_or(EncryptError::BufferTooSmall { needed: run.end })?;
             encryptor.seal_detached(&mut scratch.aad, slot, &mut tag)?
         } else {
-            // Several runs (or none): gather, encrypt, scatter.
-            gather(&mut scratch.work, frame, clear);
+            // Several runs (or none): gather, encrypt, scatter. Every opaque byte must be
+            // replaced by ciphertext, or nothing is emitted.
+            gather(&mut scratch.work, buf, clear);
             let header = encryptor.seal_detached(&mut scratch.aad, &mut scratch.work, &mut tag)?;
-            // Every opaque byte must be replaced by ciphertext, or nothing is emitted.
-            let broken = EncryptError::BufferTooSmall {
-                needed: frame.len(),
-            };
-            let inner = out.get_mut(..frame.len()).ok_or(broken)?;
-            if !scatter(&scratch.work, clear, inner) {
-                return Err(broken.into());
+            if !scatter(&scratch.work, clear, buf) {
+                return Err(EncryptError::BufferTooSmall { needed: inner_len }.into());
             }
             header
         };
         attempts = attempts.saturating_add(1);
-
-        out.truncate(frame.len());
         let tag = tag.get(..encryptor.tag_len()).unwrap_or_default();
-        layout.write(&escaped, tag, &scratch.map, out);
-        if !annexb || !emulates_start_code(out, clear, frame.len()) {
+        layout.write(&escaped, tag, &scratch.map, buf);
+        if !annexb || !emulates_start_code(buf, clear, inner_len) {
             return Ok(Sealed {
                 header: Some(header),
                 attempts,
-                keyframe: plan.keyframe(),
+                keyframe,
             });
+        }
+        // Not sent: take the trailer off and the plaintext back.
+        buf.truncate(inner_len);
+        if !restore_plaintext(
+            encryptor,
+            header,
+            tag,
+            clear,
+            buf,
+            scratch,
+            single_run.as_ref(),
+        ) {
+            return Err(CompatEncryptError::AnnexBEmulation { attempts });
         }
     }
     Err(CompatEncryptError::AnnexBEmulation { attempts })
+}
+
+/// Opens the ciphertext of an attempt that was not sent, giving `buf` its plaintext back.
+/// Returns false (with zero opaque bytes) if the attempt's own tag did not verify.
+fn restore_plaintext(
+    encryptor: &Encryptor,
+    header: Header,
+    tag: &[u8],
+    clear: &ClearRanges,
+    buf: &mut [u8],
+    scratch: &mut SealScratch,
+    single_run: Option<&Range<usize>>,
+) -> bool {
+    if let Some(run) = single_run {
+        let Some(slot) = buf.get_mut(run.clone()) else {
+            return false;
+        };
+        encryptor.unseal_detached(header, &scratch.aad, slot, tag)
+    } else {
+        let opened = encryptor.unseal_detached(header, &scratch.aad, &mut scratch.work, tag);
+        // The zeros of a failed open overwrite the ciphertext too.
+        scatter(&scratch.work, clear, buf) && opened
+    }
 }
 
 /// Writes `prefix ‖ A` to `aad`: the received header, or room for the header to come.

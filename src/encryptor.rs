@@ -174,6 +174,34 @@ impl Encryptor {
         Ok(header)
     }
 
+    /// The inverse of [`seal_detached`](Self::seal_detached), for the compat sender only: opens
+    /// `payload`, sealed under `header` (this encryptor's own KID and an earlier counter) with
+    /// `aad` = `[HEADER_ROOM bytes ending in the header][metadata]` and `tag`, in place, to get
+    /// the plaintext back after an attempt that was not sent (the counter stays used). Returns
+    /// whether the tag verified, which it always does for what `seal_detached` made; if not,
+    /// the payload is zero.
+    #[cfg(feature = "alloc")]
+    #[must_use]
+    pub(crate) fn unseal_detached(
+        &self,
+        header: Header,
+        aad: &[u8],
+        payload: &mut [u8],
+        tag: &[u8],
+    ) -> bool {
+        let Some(joined) = aad.get(Self::HEADER_ROOM - header.encoded_len()..) else {
+            payload.fill(0);
+            return false;
+        };
+        let aad = Aad {
+            header: joined,
+            metadata: &[],
+        };
+        self.key
+            .open(&self.salt.nonce(header.counter().0), aad, payload, tag)
+            .is_ok()
+    }
+
     /// Encrypts `plaintext` into `out` and returns the SFrame ciphertext, a prefix of `out` of
     /// [`ciphertext_len`](Self::ciphertext_len) bytes. Copies the plaintext once; see
     /// [`encrypt_in_room`](Self::encrypt_in_room) for the copy-free form.

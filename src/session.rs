@@ -980,9 +980,14 @@ impl<S: KeyScheme> Session<S> {
         self.keys.encryptor()
     }
 
-    /// Encrypts `frame` in place, growing it to the protected frame. In RFC 9605 format the
-    /// payload moves by the header length; [`protect_in_room`](Self::protect_in_room) avoids
-    /// even that.
+    /// Encrypts `frame` in place, growing it to the protected frame.
+    ///
+    /// In the codec-aware format the payload does not move: the opaque bytes are encrypted
+    /// where they lie and the trailer is appended (give `frame` spare capacity for it —
+    /// [`compat::MAX_TRAILER_LEN`] covers any — and nothing is allocated). A frame that
+    /// normalization rewrites (3-byte start codes, AV1 size fields) is replaced by its
+    /// normalized form. In RFC 9605 format the payload moves by the header length;
+    /// [`protect_in_room`](Self::protect_in_room) avoids even that.
     ///
     /// # Errors
     ///
@@ -994,11 +999,7 @@ impl<S: KeyScheme> Session<S> {
         let encryptor = self.keys.encryptor().ok_or(ProtectError::NoSendKey)?;
         match &mut self.framing {
             Framing::Rfc9605 => encryptor.encrypt_in_place(metadata, frame)?,
-            Framing::CodecAware(c) => {
-                if c.seal(encryptor, metadata, frame)? {
-                    core::mem::swap(frame, &mut c.sealed);
-                }
-            }
+            Framing::CodecAware(c) => c.seal_in_place(encryptor, metadata, frame)?,
         }
         self.protected();
         Ok(())
@@ -1013,8 +1014,8 @@ impl<S: KeyScheme> Session<S> {
     /// # Errors
     ///
     /// [`ProtectError::NoSendKey`]; [`ProtectError::WrongFormat`] in the codec-aware format
-    /// (its frames are normalized and grow by a trailer: use [`protect`](Self::protect)); as
-    /// [`Encryptor::encrypt_in_room`].
+    /// (its frames are normalized and grow by a trailer at the end: [`protect`](Self::protect)
+    /// is in place there); as [`Encryptor::encrypt_in_room`].
     pub fn protect_in_room<'b>(
         &mut self,
         metadata: &[u8],
@@ -1242,6 +1243,25 @@ impl CodecAware {
             &mut self.scratch,
         )?;
         Ok(sealed.is_some())
+    }
+
+    /// Plans `frame` and seals it where it lies (the trailer appended). A frame that passes
+    /// through stays as it is.
+    fn seal_in_place(
+        &mut self,
+        encryptor: &mut Encryptor,
+        metadata: &[u8],
+        frame: &mut Vec<u8>,
+    ) -> Result<(), ProtectError> {
+        compat::plan_and_seal_in_place(
+            encryptor,
+            self.codec,
+            &self.policy,
+            metadata,
+            frame,
+            &mut self.scratch,
+        )?;
+        Ok(())
     }
 }
 

@@ -79,7 +79,7 @@ fn no_heap_allocation_per_frame() {
 
 /// Eight participants keyed as the docs say (everyone at generation 0): the KID names the
 /// sender, so participant 0 opens each frame with one key, and neither protect (in room for
-/// RFC 9605, into reused buffers for the codec-aware format) nor unprotect allocates.
+/// RFC 9605, in the frame's own buffer for the codec-aware format) nor unprotect allocates.
 fn session_receives_without_allocating(suite: CipherSuite, len: usize, format: FrameFormat) {
     let layout = SenderKeyLayout::default();
     let mut sessions: Vec<SenderKeySession> = (0..8)
@@ -114,8 +114,7 @@ fn session_receives_without_allocating(suite: CipherSuite, len: usize, format: F
     let mut room = vec![0u8; Encryptor::HEADER_ROOM + plaintext.len() + MAX_TAG_LEN];
     let mut wires: Vec<Vec<u8>> = vec![Vec::new(); senders.len()];
     for round in 0..3 {
-        // The first rounds grow every buffer (the session swaps its output buffer with the
-        // caller's frame, so both have grown after two); the last must not allocate.
+        // The first rounds grow every buffer; the last must not allocate.
         for (sender, wire) in senders.iter_mut().zip(&mut wires) {
             let region = Region::new(GLOBAL);
             if format == FrameFormat::Rfc9605 {
@@ -127,7 +126,20 @@ fn session_receives_without_allocating(suite: CipherSuite, len: usize, format: F
             } else {
                 wire.clear();
                 wire.extend_from_slice(&plaintext);
+                let at = wire.as_ptr();
                 sender.protect(&metadata, wire).unwrap();
+                if round == 2 {
+                    // Encrypted where it lay, the trailer appended in the spare capacity.
+                    assert_eq!(wire.as_ptr(), at, "protect moved the frame");
+                    // VP8 keeps its first byte clear, H.264 the start code, NAL and slice header.
+                    let clear = if format == FrameFormat::CodecAware(Codec::Vp8) {
+                        1
+                    } else {
+                        6
+                    };
+                    assert_eq!(wire[..clear], plaintext[..clear], "clear bytes in place");
+                    assert_ne!(wire[clear], plaintext[clear], "the rest encrypted");
+                }
             }
             let stats = region.change();
             if round == 2 {

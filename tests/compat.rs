@@ -384,6 +384,7 @@ impl Model {
 // ---------------------------------------------------------------------------------------------
 
 struct Pair {
+    suite: CipherSuite,
     codec: Codec,
     policy: Policy,
     sender: CompatEncryptor,
@@ -398,6 +399,7 @@ fn pair(suite: CipherSuite, kid: u64, codec: Codec, policy: &Policy) -> Pair {
     keys.add_key(KeyId(kid), &BaseKey::new(BASE_KEY).unwrap())
         .unwrap();
     Pair {
+        suite,
         codec,
         policy: policy.clone(),
         sender: CompatEncryptor::new(encryptor, codec, policy.clone()),
@@ -437,7 +439,36 @@ impl Pair {
         assert_eq!(header.key_id(), KeyId(self.model.kid));
         assert_eq!(read_header(&wire), Ok(header));
         check_wire(self.codec, &n, &clear, &wire);
+        self.check_in_place(start, frame, metadata, &wire);
         (wire, n.len())
+    }
+
+    /// `encrypt_in_place` from the same counter gives the same wire frame, in the frame's own
+    /// buffer when normalization did not rewrite it (and it had the capacity).
+    fn check_in_place(&self, start: u64, frame: &[u8], metadata: &[u8], wire: &[u8]) {
+        let mut e = Encryptor::new(
+            self.suite,
+            KeyId(self.model.kid),
+            &BaseKey::new(BASE_KEY).unwrap(),
+        );
+        e.advance_counter_to(Counter(start)).unwrap();
+        let mut twin = CompatEncryptor::new(e, self.codec, self.policy.clone());
+        let mut buf = Vec::with_capacity(frame.len() + MAX_TRAILER_LEN);
+        buf.extend_from_slice(frame);
+        let at = buf.as_ptr();
+        let rewritten = match plan(self.codec, frame, &self.policy).unwrap() {
+            Plan::Protect(p) => p.is_rewritten(),
+            Plan::PassThrough => false,
+        };
+        twin.encrypt_in_place(metadata, &mut buf).unwrap();
+        assert_eq!(buf, wire, "in place");
+        assert_eq!(
+            twin.encryptor().next_counter(),
+            self.sender.encryptor().next_counter()
+        );
+        if !rewritten {
+            assert_eq!(buf.as_ptr(), at, "sealed in the frame's own buffer");
+        }
     }
 
     /// [`Pair::seal`], then decrypts and checks the normalized frame comes back.
@@ -1310,6 +1341,14 @@ fn exhausted_attempts_emit_nothing() {
             Some(Counter(BIG_HITS[1] + 1)),
             "used up"
         );
+        // In place: the frame is the plaintext again, opened back from the attempt.
+        let mut sender = sender_at(BIG_HITS[1], &policy);
+        let mut frame = big_slice();
+        assert_eq!(
+            sender.encrypt_in_place(b"", &mut frame),
+            Err(CompatEncryptError::AnnexBEmulation { attempts: 1 })
+        );
+        assert_eq!(frame, big_slice(), "plaintext kept");
     }
     // Two attempts, both emulating (the model says so), then a clean third counter.
     let model = Model::new(GCM, KID, BASE_KEY);
@@ -1327,6 +1366,20 @@ fn exhausted_attempts_emit_nothing() {
     );
     assert!(out.is_empty());
     assert_eq!(sender.encryptor().next_counter(), Some(Counter(start + 2)));
+    // In place, from a frame with a 3-byte start code (normalization rewrites it): the input
+    // comes back as it was given.
+    let mut sender = sender_at(start, &policy);
+    let mut three = big_slice();
+    three.remove(0);
+    let mut frame = three.clone();
+    assert_eq!(
+        sender.encrypt_in_place(b"", &mut frame),
+        Err(CompatEncryptError::AnnexBEmulation { attempts: 2 })
+    );
+    assert_eq!(frame, three, "the input, not its normalized form");
+    // And once more from the third counter: the normalized frame, sealed.
+    sender.encrypt_in_place(b"", &mut frame).unwrap();
+    assert_eq!(read_header(&frame).unwrap().counter(), Counter(start + 2));
 }
 
 #[test]

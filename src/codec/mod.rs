@@ -287,6 +287,16 @@ impl PlanBuffers {
         Self::default()
     }
 
+    /// The clear ranges of the last plan ([`FramePlan::into_rewritten`]).
+    pub(crate) fn clear(&self) -> &ClearRanges {
+        &self.clear
+    }
+
+    /// Makes `spare` the normalization buffer of the next plan.
+    pub(crate) fn set_spare(&mut self, spare: Vec<u8>) {
+        self.frame = spare;
+    }
+
     /// The two buffers, emptied, for a planner.
     fn take(self) -> (ClearRanges, Vec<u8>) {
         let Self {
@@ -316,6 +326,29 @@ impl<'a> FramePlan<'a> {
             spare,
             framing,
             keyframe,
+        }
+    }
+
+    /// Splits the plan for sealing in place: the normalized frame when normalization rewrote
+    /// it (`None`: the input already is the normalized frame), and the plan's storage with the
+    /// clear ranges still in it ([`PlanBuffers::clear`]) and the spare normalization buffer,
+    /// if the plan had one.
+    pub(crate) fn into_rewritten(self) -> (Option<Vec<u8>>, PlanBuffers) {
+        match self.frame {
+            Cow::Owned(frame) => (
+                Some(frame),
+                PlanBuffers {
+                    clear: self.clear,
+                    frame: Vec::new(),
+                },
+            ),
+            Cow::Borrowed(_) => (
+                None,
+                PlanBuffers {
+                    clear: self.clear,
+                    frame: self.spare,
+                },
+            ),
         }
     }
 
