@@ -43,6 +43,8 @@ pub mod codec;
 pub mod compat;
 mod decryptor;
 mod encryptor;
+#[cfg(feature = "external-aead")]
+pub mod external;
 #[cfg(feature = "hazmat")]
 pub mod hazmat;
 mod header;
