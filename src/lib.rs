@@ -7,6 +7,8 @@
 //! | `std` | yes | `std::error::Error` through `core::error::Error`; implies `alloc` |
 //! | `alloc` | with `std` | the multi-KID [`Decryptor`], the MLS epoch store, the [`Session`], `Vec` conveniences |
 //! | `ring` | yes | AES-GCM through ring (about 2–3× RustCrypto's `aes-gcm` on x86-64); everything else stays on RustCrypto |
+//! | `aws-lc` | no | AES-GCM through aws-lc-rs (AWS-LC; faster than ring on large frames where AVX-512/VAES are present); takes precedence over `ring`; needs `std` and a C compiler |
+//! | `external-aead` | no | [`external`]: split seal and open for an AEAD outside the library (WebCrypto in a browser worker) |
 //! | `draft-iana-256` | no | nothing any more: suites 6–8 are always built; kept for one release so that dependents that name it still build |
 //! | `agreement` | no | [`agreement`]: P-256 ECDH pairwise keys, HPKE sender-key envelopes, verification codes (not RFC 9605; needs an allocator and Rust 1.87) |
 //! | `getrandom` | no | [`os_rng`], the operating system's generator, and `BaseKey::random` |
