@@ -12,6 +12,7 @@
 
 #![expect(
     clippy::indexing_slicing,
+    clippy::needless_range_loop,
     reason = "indices into the fixed lists of participants and streams, bounded by their loops"
 )]
 
@@ -44,6 +45,9 @@ const OPUS: &[u8] = include_bytes!("../../test-data/media/opus.ogg");
 
 /// Where the call leaves Carol out: after this many video frames.
 const LEAVE_AT: usize = 5;
+
+/// An injected frame: what it is, its bytes, the refusal expected.
+type Injected = (&'static str, Vec<u8>, fn(&UnprotectError) -> bool);
 
 /// One stream a participant sends.
 struct Stream {
@@ -493,12 +497,13 @@ fn inject(
     let alice = people[0].id;
     let bob = &mut people[1];
     let session = &mut bob.streams[0].session;
-    let mut cases: Vec<(&str, Vec<u8>, fn(&UnprotectError) -> bool)> = Vec::new();
+    let mut cases: Vec<Injected> = Vec::new();
     if replay {
         cases.push(("replayed frame", wire.to_vec(), |e| {
             matches!(e, UnprotectError::Replay(_))
         }));
-        return run_injected(session, alice, cases, checks, &mut bob.tally);
+        run_injected(session, alice, cases, checks, &mut bob.tally);
+        return Ok(());
     }
     let mut opaque = wire.to_vec();
     let mid = opaque.len() / 2;
@@ -511,17 +516,18 @@ fn inject(
     cases.push(("forged clear codec byte", clear, |e| {
         matches!(e, UnprotectError::Authentication(_))
     }));
-    run_injected(session, alice, cases, checks, &mut bob.tally)
+    run_injected(session, alice, cases, checks, &mut bob.tally);
+    Ok(())
 }
 
 /// Offers each injected frame to `session` and checks it is refused as expected.
 fn run_injected(
     session: &mut SenderKeySession,
     alice: ParticipantId,
-    cases: Vec<(&str, Vec<u8>, fn(&UnprotectError) -> bool)>,
+    cases: Vec<Injected>,
     checks: &mut Checks,
     tally: &mut Tally,
-) -> anyhow::Result<()> {
+) {
     for (what, mut frame, expected) in cases {
         let result = session.unprotect_from(alice, b"", &mut frame);
         let (ok, shown) = match &result {
@@ -534,12 +540,12 @@ fn run_injected(
             tally.refused_injected += 1;
         }
     }
-    Ok(())
 }
 
 /// Participant `leaver` leaves: the others remove it and start a new generation sealed to
 /// those who stay. The first frame of Alice's new video key reaches Bob before its envelope
 /// does: buffered, then released.
+#[expect(clippy::too_many_lines, reason = "the leave, in the order it happens")]
 fn leave(
     people: &mut [Participant],
     leaver: usize,
@@ -726,15 +732,13 @@ impl SfuView {
             .map(|(b, _)| *b)
             .collect();
         match codec {
-            Codec::Vp8 => {
-                // RFC 6386 §9.1: a key frame has bit 0 of byte 0 clear; width and height follow the
-                // start code, all in the clear 10 bytes.
-                if clear_bytes.first().is_some_and(|b| b & 1 == 0) {
-                    if let Some(dims) = clear_bytes.get(6..10) {
-                        let w = u16::from_le_bytes([dims[0], dims[1]]) & 0x3fff;
-                        let h = u16::from_le_bytes([dims[2], dims[3]]) & 0x3fff;
-                        self.vp8_keyframes.push((w, h));
-                    }
+            // RFC 6386 §9.1: a key frame has bit 0 of byte 0 clear; width and height follow
+            // the start code, all in the clear 10 bytes.
+            Codec::Vp8 if clear_bytes.first().is_some_and(|b| b & 1 == 0) => {
+                if let Some(dims) = clear_bytes.get(6..10) {
+                    let w = u16::from_le_bytes([dims[0], dims[1]]) & 0x3fff;
+                    let h = u16::from_le_bytes([dims[2], dims[3]]) & 0x3fff;
+                    self.vp8_keyframes.push((w, h));
                 }
             }
             Codec::H264 => {

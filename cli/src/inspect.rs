@@ -227,7 +227,6 @@ fn read_trailer(frame: &[u8], info: &mut FrameInfo) -> Result<(), &'static str> 
 #[must_use]
 pub fn frame_info(index: usize, frame: &[u8], mode: InspectMode) -> FrameInfo {
     match mode {
-        InspectMode::Rfc => rfc(index, frame),
         InspectMode::CodecAware => codec_aware(index, frame),
         InspectMode::Auto if has_trailer_magic(frame) => {
             let info = codec_aware(index, frame);
@@ -237,7 +236,7 @@ pub fn frame_info(index: usize, frame: &[u8], mode: InspectMode) -> FrameInfo {
                 info
             }
         }
-        InspectMode::Auto => rfc(index, frame),
+        InspectMode::Rfc | InspectMode::Auto => rfc(index, frame),
     }
 }
 

@@ -8,7 +8,7 @@ use std::path::Path;
 /// A container format, from `--format` or the file's extension.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
 pub enum Format {
-    /// IVF (VP8, VP9, AV1 by FourCC).
+    /// IVF (VP8, VP9, AV1 by `FourCC`).
     Ivf,
     /// Annex B H.264, one access unit per frame.
     H264,
@@ -164,7 +164,7 @@ impl Container {
         }
     }
 
-    /// The IVF FourCC.
+    /// The IVF `FourCC`.
     #[must_use]
     pub fn fourcc(&self) -> Option<[u8; 4]> {
         match self {
@@ -222,7 +222,7 @@ pub fn write(
                 Ok(frames.concat())
             }
         }
-        Container::Ogg(layout) => write_ogg(layout, frames),
+        Container::Ogg(layout) => Ok(write_ogg(layout, frames)),
     }
 }
 
@@ -247,7 +247,7 @@ impl<'a> Reader<'a> {
 
 const IVF: &str = "an IVF file";
 
-/// IVF: a header (`DKIF`, version u16, header length u16, FourCC, width u16, height u16, rate
+/// IVF: a header (`DKIF`, version u16, header length u16, `FourCC`, width u16, height u16, rate
 /// u32, scale u32, frame count u32, unused u32; little-endian), then per frame a 12-byte header
 /// (size u32, timestamp u64) and the frame.
 fn read_ivf(data: &[u8]) -> Result<Media, MediaError> {
@@ -484,6 +484,10 @@ pub fn ogg_crc(bytes: &[u8]) -> u32 {
 }
 
 /// Reads a single-stream Ogg Opus file (RFC 3533, RFC 7845), checking every page's CRC.
+#[expect(
+    clippy::too_many_lines,
+    reason = "one pass over the pages, in the order of RFC 3533"
+)]
 fn read_ogg(data: &[u8]) -> Result<Media, MediaError> {
     let mut r = Reader { rest: data };
     let mut packets: Vec<Vec<u8>> = Vec::new();
@@ -615,7 +619,7 @@ fn read_ogg(data: &[u8]) -> Result<Media, MediaError> {
 /// granule position). A group too long for one page is split over several; a split page on
 /// which packets end gets a granule position interpolated by packet count (exact for the
 /// constant frame duration of real-time Opus), one on which none ends gets -1 (RFC 3533).
-fn write_ogg(layout: &OggLayout, frames: &[Vec<u8>]) -> Result<Vec<u8>, MediaError> {
+fn write_ogg(layout: &OggLayout, frames: &[Vec<u8>]) -> Vec<u8> {
     let mut w = OggWriter {
         out: Vec::new(),
         serial: layout.serial,
@@ -652,7 +656,7 @@ fn write_ogg(layout: &OggLayout, frames: &[Vec<u8>]) -> Result<Vec<u8>, MediaErr
     if !rest.is_empty() {
         w.group(&rest, previous_granule, previous_granule, 0, true);
     }
-    Ok(w.out)
+    w.out
 }
 
 struct OggWriter {

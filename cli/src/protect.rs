@@ -110,7 +110,7 @@ fn read_input(path: &Path, format: Format, rfc_protected: bool) -> anyhow::Resul
 ///
 /// # Errors
 ///
-/// An IVF FourCC other than VP8, VP9 or AV1.
+/// An IVF `FourCC` other than VP8, VP9 or AV1.
 pub fn codec_of(container: &Container) -> anyhow::Result<Codec> {
     Ok(match container {
         Container::Ivf { .. } => match container.fourcc().as_ref().map(<[u8; 4]>::as_slice) {

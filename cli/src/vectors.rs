@@ -320,13 +320,13 @@ fn aead_entry(v: &Value, c: &mut Check) {
             c.bytes("auth_key", key.get(nka..).unwrap_or_default(), &want);
         }
     }
-    let aead = match RawAead::new(suite, &key) {
+    let cipher = match RawAead::new(suite, &key) {
         Ok(a) => a,
         Err(e) => return c.fail(format!("key: {e}")),
     };
     let mut buf = pt.clone();
     let mut tag = vec![0; suite.tag_len()];
-    match aead.seal(&nonce, &aad, &mut buf, &mut tag) {
+    match cipher.seal(&nonce, &aad, &mut buf, &mut tag) {
         Ok(()) => c.bytes("encrypt: ct", &[buf, tag].concat(), &ct),
         Err(e) => c.fail(format!("encrypt: {e}")),
     }
@@ -334,7 +334,7 @@ fn aead_entry(v: &Value, c: &mut Check) {
         return c.fail("ct: shorter than pt");
     };
     let mut buf = body.to_vec();
-    match aead.open(&nonce, &aad, &mut buf, tag) {
+    match cipher.open(&nonce, &aad, &mut buf, tag) {
         Ok(()) => c.bytes("decrypt: pt", &buf, &pt),
         Err(e) => c.fail(format!("decrypt: {e}")),
     }
@@ -342,20 +342,20 @@ fn aead_entry(v: &Value, c: &mut Check) {
     for bad in flipped(&ct) {
         let (body, tag) = bad.split_at(pt.len());
         let mut buf = body.to_vec();
-        if aead.open(&nonce, &aad, &mut buf, tag).is_ok() || buf.iter().any(|&b| b != 0) {
+        if cipher.open(&nonce, &aad, &mut buf, tag).is_ok() || buf.iter().any(|&b| b != 0) {
             accepted += 1;
         }
     }
     for bad in flipped(&aad) {
         let mut buf = body.to_vec();
-        if aead.open(&nonce, &bad, &mut buf, tag).is_ok() {
+        if cipher.open(&nonce, &bad, &mut buf, tag).is_ok() {
             accepted += 1;
         }
     }
     for bad in flipped(&nonce) {
         let mut buf = body.to_vec();
         let bad: [u8; 12] = bad.try_into().unwrap_or_default();
-        if aead.open(&bad, &aad, &mut buf, tag).is_ok() {
+        if cipher.open(&bad, &aad, &mut buf, tag).is_ok() {
             accepted += 1;
         }
     }
@@ -532,7 +532,7 @@ fn c_num(v: &Value, field: &str) -> u64 {
     c.num(v, field)
 }
 
-/// RFC 9605 §5.2: KID = context << (S+E) | sender_index << E | epoch mod 2^E, both ways.
+/// RFC 9605 §5.2: `KID = context << (S+E) | sender_index << E | epoch mod 2^E`, both ways.
 fn mls_kid_entry(v: &Value, c: &mut Check) {
     let (e, s) = (c.num(v, "epoch_bits"), c.num(v, "sender_bits"));
     let (context, index, epoch, kid) = (
@@ -566,7 +566,7 @@ fn mls_kid_entry(v: &Value, c: &mut Check) {
     c.num_eq("decoded epoch bits", back.epoch, epoch & mask);
 }
 
-/// RFC 9605 §5.2: the smallest S with group_size <= 2^S.
+/// RFC 9605 §5.2: the smallest `S` with `group_size <= 2^S`.
 fn mls_sender_bits_entry(v: &Value, c: &mut Check) {
     let (size, bits) = (c.num(v, "group_size"), c.num(v, "sender_bits"));
     match u32::try_from(size).map(MlsKidLayout::sender_bits_for) {
@@ -659,7 +659,7 @@ fn pairwise_entry(v: &Value, c: &mut Check) {
     let shared = c.hex(v, "shared_secret");
     let i2r = c.hex(v, "initiator_to_responder");
     let r2i = c.hex(v, "responder_to_initiator");
-    let n = suite.hash_len();
+    let nh = suite.hash_len();
     c.bytes(
         "initiator_to_responder from shared_secret",
         &hkdf(
@@ -667,7 +667,7 @@ fn pairwise_entry(v: &Value, c: &mut Check) {
             Some(&th),
             &shared,
             b"secure-frame 1.0 initiator to responder",
-            n,
+            nh,
         ),
         &i2r,
     );
@@ -678,29 +678,30 @@ fn pairwise_entry(v: &Value, c: &mut Check) {
             Some(&th),
             &shared,
             b"secure-frame 1.0 responder to initiator",
-            n,
+            nh,
         ),
         &r2i,
     );
-    let (a, b) = match (
+    let (ours_i, ours_r) = match (
         agree(&initiator, Role::Initiator, responder.public_key(), suite),
         agree(&responder, Role::Responder, initiator.public_key(), suite),
     ) {
-        (Ok(a), Ok(b)) => (a, b),
+        (Ok(i), Ok(r)) => (i, r),
         (Err(e), _) | (_, Err(e)) => return c.fail(format!("agree: {e}")),
     };
-    c.bytes("initiator send", a.send().expose_secret(), &i2r);
-    c.bytes("initiator receive", a.receive().expose_secret(), &r2i);
-    c.bytes("responder send", b.send().expose_secret(), &r2i);
-    c.bytes("responder receive", b.receive().expose_secret(), &i2r);
-    c.bytes("library transcript_hash", a.transcript_hash(), &th);
+    c.bytes("initiator send", ours_i.send().expose_secret(), &i2r);
+    c.bytes("initiator receive", ours_i.receive().expose_secret(), &r2i);
+    c.bytes("responder send", ours_r.send().expose_secret(), &r2i);
+    c.bytes("responder receive", ours_r.receive().expose_secret(), &i2r);
+    c.bytes("library transcript_hash", ours_i.transcript_hash(), &th);
     let code = v
         .get("verification_code")
         .and_then(Value::as_str)
         .unwrap_or("");
     c.that(
         "verification_code",
-        a.verification_code().to_string() == code && b.verification_code().to_string() == code,
+        ours_i.verification_code().to_string() == code
+            && ours_r.verification_code().to_string() == code,
     );
 }
 
