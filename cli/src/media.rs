@@ -92,6 +92,22 @@ pub enum MediaError {
     Truncated(&'static str, usize),
     /// Something else is wrong at frame or page `index`.
     Corrupt(&'static str, usize, &'static str),
+    /// An Ogg file ends inside `page`, which holds audio frame `frame`.
+    OggTruncated {
+        /// The page index.
+        page: usize,
+        /// The audio frame (packet after `OpusHead` and `OpusTags`) it holds.
+        frame: usize,
+    },
+    /// Something is wrong with Ogg `page`, which holds audio frame `frame`.
+    OggCorrupt {
+        /// The page index.
+        page: usize,
+        /// The audio frame it holds.
+        frame: usize,
+        /// What.
+        why: &'static str,
+    },
     /// A container this tool reads but a codec it does not handle.
     UnsupportedCodec(String),
     /// A frame too large for the container's length field.
@@ -113,7 +129,16 @@ impl fmt::Display for MediaError {
             ),
             Self::NotContainer(what, why) => write!(f, "not {what}: {why}"),
             Self::Truncated(what, i) => write!(f, "{what} truncated at frame {i}"),
-            Self::Corrupt(what, i, why) => write!(f, "corrupt {what} at frame {i}: {why}"),
+            Self::Corrupt(what, i, why) => write!(f, "{what} corrupt at frame {i}: {why}"),
+            Self::OggTruncated { page, frame } => {
+                write!(f, "{OGG} truncated in page {page} (frames from {frame} on)")
+            }
+            Self::OggCorrupt { page, frame, why } => {
+                write!(
+                    f,
+                    "{OGG} corrupt in page {page} (frames from {frame} on): {why}"
+                )
+            }
             Self::UnsupportedCodec(c) => write!(f, "unsupported codec {c}"),
             Self::TooLarge(i) => write!(f, "frame {i} too large for its container"),
         }
@@ -483,6 +508,21 @@ pub fn ogg_crc(bytes: &[u8]) -> u32 {
     crc
 }
 
+fn truncated(page: usize, packets: usize) -> MediaError {
+    MediaError::OggTruncated {
+        page,
+        frame: packets.saturating_sub(2),
+    }
+}
+
+fn corrupt(page: usize, packets: usize, why: &'static str) -> MediaError {
+    MediaError::OggCorrupt {
+        page,
+        frame: packets.saturating_sub(2),
+        why,
+    }
+}
+
 /// Reads a single-stream Ogg Opus file (RFC 3533, RFC 7845), checking every page's CRC.
 #[expect(
     clippy::too_many_lines,
@@ -498,17 +538,17 @@ fn read_ogg(data: &[u8]) -> Result<Media, MediaError> {
     let mut page_index = 0;
     while !r.rest.is_empty() {
         let start = r.rest;
-        let fixed: [u8; 27] = r.array().ok_or(MediaError::Truncated(OGG, page_index))?;
+        let fixed: [u8; 27] = r.array().ok_or(truncated(page_index, packets.len()))?;
         if fixed.get(..4) != Some(b"OggS") {
             return Err(if page_index == 0 {
                 MediaError::NotContainer(OGG, "no OggS capture pattern")
             } else {
-                MediaError::Corrupt(OGG, page_index, "no OggS capture pattern")
+                corrupt(page_index, packets.len(), "no OggS capture pattern")
             });
         }
         let field = |range: std::ops::Range<usize>| fixed.get(range).unwrap_or_default();
         if field(4..5) != [0] {
-            return Err(MediaError::Corrupt(OGG, page_index, "unknown Ogg version"));
+            return Err(corrupt(page_index, packets.len(), "unknown Ogg version"));
         }
         let flags = field(5..6).first().copied().unwrap_or(0);
         let granule = u64::from_le_bytes(field(6..14).try_into().unwrap_or_default());
@@ -524,18 +564,18 @@ fn read_ogg(data: &[u8]) -> Result<Media, MediaError> {
         }
         let lacing = r
             .take(segments)
-            .ok_or(MediaError::Truncated(OGG, page_index))?;
+            .ok_or(truncated(page_index, packets.len()))?;
         let body_len: usize = lacing.iter().map(|&l| usize::from(l)).sum();
         let mut body = r
             .take(body_len)
-            .ok_or(MediaError::Truncated(OGG, page_index))?;
+            .ok_or(truncated(page_index, packets.len()))?;
         let page_len = 27 + segments + body_len;
         let mut page = start.get(..page_len).unwrap_or_default().to_vec();
         if let Some(c) = page.get_mut(22..26) {
             c.fill(0);
         }
         if ogg_crc(&page) != crc {
-            return Err(MediaError::Corrupt(OGG, page_index, "CRC mismatch"));
+            return Err(corrupt(page_index, packets.len(), "CRC mismatch"));
         }
         if (flags & OGG_CONTINUED != 0) != current.is_some() {
             return Err(MediaError::Corrupt(
@@ -548,7 +588,7 @@ fn read_ogg(data: &[u8]) -> Result<Media, MediaError> {
         for &len in lacing {
             let (segment, after) = body
                 .split_at_checked(usize::from(len))
-                .ok_or(MediaError::Truncated(OGG, page_index))?;
+                .ok_or(truncated(page_index, packets.len()))?;
             current
                 .get_or_insert_with(Vec::new)
                 .extend_from_slice(segment);
@@ -566,7 +606,7 @@ fn read_ogg(data: &[u8]) -> Result<Media, MediaError> {
         page_index += 1;
     }
     if current.is_some() {
-        return Err(MediaError::Truncated(OGG, packets.len()));
+        return Err(truncated(page_index, packets.len()));
     }
     let mut packets = packets.into_iter();
     let head = packets
@@ -593,11 +633,7 @@ fn read_ogg(data: &[u8]) -> Result<Media, MediaError> {
     for page in pages {
         if header_left > 0 {
             if page.packets > header_left {
-                return Err(MediaError::Corrupt(
-                    OGG,
-                    0,
-                    "audio on the page of a header packet",
-                ));
+                return Err(corrupt(0, 0, "audio on the page of a header packet"));
             }
             header_left -= page.packets;
             continue;
