@@ -108,15 +108,20 @@ fn vectors_rfc_file_passes_all_297() {
 #[test]
 fn vectors_default_directory_passes() {
     let o = sframe(&["vectors"]);
-    assert_eq!(code(&o), 0, "{}{}", stdout(&o), stderr(&o));
     let out = stdout(&o);
     for group in ["ratchet", "pairwise", "sender_keys", "sframe"] {
         assert!(out.contains(group), "{group}: {out}");
     }
-    assert!(
-        out.lines().last().unwrap().ends_with(" passed, 0 failed"),
-        "{out}"
-    );
+    let last = out.lines().last().unwrap();
+    if cfg!(feature = "draft-iana-256") {
+        assert_eq!(code(&o), 0, "{out}{}", stderr(&o));
+        assert_eq!(last, "637 passed, 0 failed", "{out}");
+    } else {
+        // Suites 6-8 are not in this build: their entries cannot be checked, so they fail.
+        assert_eq!(code(&o), 1, "{out}");
+        assert_eq!(last, "634 passed, 3 failed", "{out}");
+        assert!(out.contains("cipher suite 6: not in this build"), "{out}");
+    }
 }
 
 #[test]
@@ -126,8 +131,14 @@ fn vectors_shared_drafts_pass_where_present() {
         return;
     }
     let o = sframe(&["vectors", p(&drafts)]);
-    assert_eq!(code(&o), 0, "{}", stdout(&o));
-    assert_eq!(stdout(&o).lines().last(), Some("11 passed, 0 failed"));
+    let last = stdout(&o).lines().last().map(str::to_owned);
+    if cfg!(feature = "draft-iana-256") {
+        assert_eq!(code(&o), 0, "{}", stdout(&o));
+        assert_eq!(last.as_deref(), Some("11 passed, 0 failed"));
+    } else {
+        assert_eq!(code(&o), 1, "{}", stdout(&o));
+        assert_eq!(last.as_deref(), Some("8 passed, 3 failed"));
+    }
 }
 
 #[test]
