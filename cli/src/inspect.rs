@@ -253,12 +253,12 @@ pub fn run(args: &InspectArgs) -> anyhow::Result<bool> {
         let Some(path) = &args.file else {
             return Err(UsageError("a FILE or --hex is needed".into()).into());
         };
-        let format = match args.format {
-            Some(f) => f,
-            None => Format::from_path(path).with_context(|| path.display().to_string())?,
-        };
         let data =
             std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+        let format = match args.format {
+            Some(f) => f,
+            None => Format::of_file(path, &data).with_context(|| path.display().to_string())?,
+        };
         let sfab = data.starts_with(media::SFAB_MAGIC);
         let m = media::read(format, &data, sfab).with_context(|| path.display().to_string())?;
         let what = format!("{}: {}", path.display(), m.container.describe());
@@ -282,7 +282,11 @@ pub fn run(args: &InspectArgs) -> anyhow::Result<bool> {
 #[must_use]
 pub fn table(what: &str, infos: &[FrameInfo]) -> String {
     use std::fmt::Write as _;
-    let mut out = format!("{what}, {} frames\n", infos.len());
+    let mut out = if infos.len() == 1 {
+        format!("{what}\n")
+    } else {
+        format!("{what}, {} frames\n", infos.len())
+    };
     let _ = writeln!(
         out,
         "{:>5} {:>6}  {:<11} {:>6} {:>6} {:>3}  overhead and clear bytes by tag length (suites)",

@@ -19,6 +19,27 @@ pub enum Format {
 }
 
 impl Format {
+    /// The format of a file: the one its extension names; for `.sfab` the codec its `SFAB`
+    /// header names.
+    ///
+    /// # Errors
+    ///
+    /// [`MediaError::UnknownExtension`]; [`MediaError::NotContainer`] for an `.sfab` file
+    /// without a valid header.
+    pub fn of_file(path: &Path, data: &[u8]) -> Result<Self, MediaError> {
+        let sfab = path
+            .extension()
+            .is_some_and(|e| e.eq_ignore_ascii_case("sfab"));
+        if !sfab {
+            return Self::from_path(path);
+        }
+        match (data.get(..4), data.get(5)) {
+            (Some(magic), Some(1)) if magic == SFAB_MAGIC => Ok(Self::H264),
+            (Some(magic), Some(2)) if magic == SFAB_MAGIC => Ok(Self::H265),
+            _ => Err(MediaError::NotContainer(SFAB, "no SFAB header")),
+        }
+    }
+
     /// The format a file name's extension names.
     ///
     /// # Errors
@@ -36,6 +57,7 @@ impl Format {
             "h265" | "hevc" | "265" => Ok(Self::H265),
             "ogg" | "opus" => Ok(Self::Ogg),
             _ => Err(MediaError::UnknownExtension(ext)),
+            // `.sfab` needs the file's header: `of_file`.
         }
     }
 }

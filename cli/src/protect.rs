@@ -91,18 +91,14 @@ pub fn suite_and_key(common: &Common) -> anyhow::Result<(CipherSuite, BaseKey)> 
     Ok((suite, key))
 }
 
-fn format_of(common: &Common) -> anyhow::Result<Format> {
-    match common.format {
-        Some(f) => Ok(f),
-        None => {
-            Ok(Format::from_path(&common.input)
-                .with_context(|| common.input.display().to_string())?)
-        }
-    }
-}
-
-fn read_input(path: &Path, format: Format, rfc_protected: bool) -> anyhow::Result<Media> {
+/// Reads the input as `--format` or its name says.
+fn read_input(common: &Common, rfc_protected: bool) -> anyhow::Result<Media> {
+    let path = &common.input;
     let data = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let format = match common.format {
+        Some(f) => f,
+        None => Format::of_file(path, &data).with_context(|| path.display().to_string())?,
+    };
     media::read(format, &data, rfc_protected).with_context(|| path.display().to_string())
 }
 
@@ -142,8 +138,7 @@ fn write_output(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
 pub fn encrypt(args: &EncryptArgs) -> anyhow::Result<bool> {
     let c = &args.common;
     let (suite, key) = suite_and_key(c)?;
-    let format = format_of(c)?;
-    let input = read_input(&c.input, format, false)?;
+    let input = read_input(c, false)?;
     let codec = codec_of(&input.container)?;
     let kid = KeyId(args.kid);
     let encryptor = Encryptor::new(suite, kid, &key);
@@ -209,8 +204,7 @@ fn mode_name(mode: Mode) -> &'static str {
 pub fn decrypt(args: &DecryptArgs) -> anyhow::Result<bool> {
     let c = &args.common;
     let (suite, key) = suite_and_key(c)?;
-    let format = format_of(c)?;
-    let input = read_input(&c.input, format, c.mode == Mode::Rfc)?;
+    let input = read_input(c, c.mode == Mode::Rfc)?;
     let codec = codec_of(&input.container)?;
     let mut keys = Decryptor::new(suite);
     let mut frames = Vec::with_capacity(input.frames.len());

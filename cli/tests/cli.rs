@@ -719,3 +719,19 @@ fn demo_holds_every_check() {
         "{out}"
     );
 }
+
+#[test]
+fn sfab_files_name_their_codec() {
+    let dir = scratch("sfab");
+    let enc = dir.path().join("clip.sfab");
+    let o = encrypt("rfc", &media_path("h265.h265"), &enc);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    let dec = dir.path().join("clip.h265");
+    let o = decrypt("rfc", KEY, &enc, &dec, &[]);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    assert!(stdout(&o).contains("H.265 in SFAB"), "{}", stdout(&o));
+    assert_eq!(std::fs::read(dec).unwrap(), std::fs::read(media_path("h265.h265")).unwrap());
+    let o = sframe(&["inspect", p(&enc)]);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    assert!(stdout(&o).contains("rfc9605"), "{}", stdout(&o));
+}
