@@ -730,7 +730,10 @@ fn sfab_files_name_their_codec() {
     let o = decrypt("rfc", KEY, &enc, &dec, &[]);
     assert_eq!(code(&o), 0, "{}", stderr(&o));
     assert!(stdout(&o).contains("H.265 in SFAB"), "{}", stdout(&o));
-    assert_eq!(std::fs::read(dec).unwrap(), std::fs::read(media_path("h265.h265")).unwrap());
+    assert_eq!(
+        std::fs::read(dec).unwrap(),
+        std::fs::read(media_path("h265.h265")).unwrap()
+    );
     let o = sframe(&["inspect", p(&enc)]);
     assert_eq!(code(&o), 0, "{}", stderr(&o));
     assert!(stdout(&o).contains("rfc9605"), "{}", stdout(&o));
