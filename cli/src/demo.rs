@@ -691,13 +691,15 @@ impl SfuView {
     fn observe(&mut self, codec: Codec, suite: CipherSuite, wire: &[u8], plaintext: &[u8]) {
         self.frames += 1;
         self.bytes += u64::try_from(wire.len()).unwrap_or(0);
+        // The header through the library's first receive phase; the clear ranges from the
+        // trailer's range map, read with `inspect`'s parser of the documented v1 layout.
+        if secure_frame::compat::read_header(wire).is_ok() {
+            self.headers_read += 1;
+        }
         let info = inspect::codec_aware(0, wire);
         let Some(reading) = info.by_tag.iter().find(|t| t.tag_len == suite.tag_len()) else {
             return;
         };
-        if info.kid.is_some() {
-            self.headers_read += 1;
-        }
         let ranges = reading.clear.clone().unwrap_or_default();
         let inner = wire.len().saturating_sub(reading.overhead);
         let mut clear_mask = vec![false; inner];
