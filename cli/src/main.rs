@@ -1,0 +1,4 @@
+//! The `sframe` command.
+fn main() -> std::process::ExitCode {
+    sframe_cli::main()
+}
