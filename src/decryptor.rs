@@ -531,12 +531,16 @@ mod store {
     /// its own replay window.
     ///
     /// KIDs are kept sorted in their own contiguous array, apart from the keys, so a lookup is a
-    /// binary search over 8 bytes per key (1 000 KIDs: 10 comparisons within 8 KB).
+    /// binary search over 8 bytes per key (1 000 KIDs: 10 comparisons within 8 KB). The keys
+    /// themselves (about 1 KiB each) never move when another is added: installing one with
+    /// 10 000 installed shifts the 16-byte index entries, not 10 MB of keys.
     pub struct Decryptor {
         suite: CipherSuite,
         window: ReplayWindow,
-        /// Sorted, unique; `keys[i]` is the key of `kids[i]`.
+        /// Sorted, unique; `keys[slots[i]]` is the key of `kids[i]`.
         kids: Vec<KeyId>,
+        slots: Vec<usize>,
+        /// In no order.
         keys: Vec<ReceiveKey>,
     }
 
@@ -554,13 +558,20 @@ mod store {
                 suite,
                 window,
                 kids: Vec::new(),
+                slots: Vec::new(),
                 keys: Vec::new(),
             }
         }
 
-        pub(crate) fn find_mut(&mut self, kid: KeyId) -> Option<&mut ReceiveKey> {
+        /// Where the key of `kid` is in `keys`.
+        fn slot(&self, kid: KeyId) -> Option<usize> {
             let index = self.kids.binary_search(&kid).ok()?;
-            self.keys.get_mut(index)
+            self.slots.get(index).copied()
+        }
+
+        pub(crate) fn find_mut(&mut self, kid: KeyId) -> Option<&mut ReceiveKey> {
+            let slot = self.slot(kid)?;
+            self.keys.get_mut(slot)
         }
 
         /// The cipher suite of keys added with [`add_key`](Self::add_key).
@@ -594,7 +605,8 @@ mod store {
                 Ok(_) => Err(KeyError::DuplicateKeyId(kid)),
                 Err(index) => {
                     self.kids.insert(index, kid);
-                    self.keys.insert(index, key);
+                    self.slots.insert(index, self.keys.len());
+                    self.keys.push(key);
                     Ok(())
                 }
             }
@@ -604,7 +616,19 @@ mod store {
         pub fn remove_key(&mut self, kid: KeyId) -> Option<ReceiveKey> {
             let index = self.kids.binary_search(&kid).ok()?;
             self.kids.remove(index);
-            Some(self.keys.remove(index))
+            let slot = self.slots.remove(index);
+            if slot >= self.keys.len() {
+                return None; // `slots` always names a key: unreachable
+            }
+            let removed = self.keys.swap_remove(slot);
+            // The last key moved into `slot`: point its index entry there.
+            if let Some(moved) = self.keys.get(slot).map(ReceiveKey::key_id)
+                && let Ok(at) = self.kids.binary_search(&moved)
+                && let Some(entry) = self.slots.get_mut(at)
+            {
+                *entry = slot;
+            }
+            Some(removed)
         }
 
         /// Whether a key for `kid` is installed.
@@ -616,8 +640,7 @@ mod store {
         /// The installed key for `kid`.
         #[must_use]
         pub fn get(&self, kid: KeyId) -> Option<&ReceiveKey> {
-            let index = self.kids.binary_search(&kid).ok()?;
-            self.keys.get(index)
+            self.keys.get(self.slot(kid)?)
         }
 
         /// The number of installed keys.

@@ -5,7 +5,7 @@
 use proptest::prelude::*;
 use secure_frame::BaseKey;
 use secure_frame::{
-    CipherSuite, Counter, DecryptError, Encryptor, FrameView, Header, KeyId, ReceiveKey,
+    CipherSuite, Counter, DecryptError, Decryptor, Encryptor, FrameView, Header, KeyId, ReceiveKey,
     ReplayWindow,
 };
 
@@ -163,6 +163,42 @@ proptest! {
                 accepted.insert(ctr);
             }
             prop_assert_eq!(window.highest(), accepted.last().copied());
+        }
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+
+    /// Any sequence of adds and removes leaves the store holding exactly the model's KIDs, each
+    /// opening its own frames and only those: the index and the unordered key array agree.
+    #[test]
+    fn decryptor_store_matches_a_model(ops in proptest::collection::vec((any::<bool>(), 0u64..40), 0..120)) {
+        use std::collections::BTreeSet;
+        let suite = CipherSuite::AesCtr128HmacSha256_32;
+        let base = |kid: u64| BaseKey::new(&[u8::try_from(kid).unwrap() + 1; 16]).unwrap();
+        let mut store = Decryptor::new(suite);
+        let mut model = BTreeSet::new();
+        for (add, kid) in ops {
+            if add {
+                let added = store.add_key(KeyId(kid), &base(kid)).is_ok();
+                prop_assert_eq!(added, model.insert(kid));
+            } else {
+                let removed = store.remove_key(KeyId(kid)).map(|k| ReceiveKey::key_id(&k));
+                prop_assert_eq!(removed, model.remove(&kid).then_some(KeyId(kid)));
+            }
+            prop_assert_eq!(store.len(), model.len());
+            prop_assert!(store.key_ids().map(|k| k.0).eq(model.iter().copied()));
+        }
+        for kid in 0..40u64 {
+            prop_assert_eq!(store.get(KeyId(kid)).map(ReceiveKey::key_id), model.contains(&kid).then_some(KeyId(kid)));
+            let mut frame = Encryptor::new(suite, KeyId(kid), &base(kid)).encrypt_to_vec(b"", b"x").unwrap();
+            let opened = store.decrypt_in_place(b"", &mut frame).map(|p| p.to_vec());
+            if model.contains(&kid) {
+                prop_assert_eq!(opened, Ok(b"x".to_vec()));
+            } else {
+                prop_assert_eq!(opened, Err(DecryptError::UnknownKeyId(KeyId(kid))));
+            }
         }
     }
 }
