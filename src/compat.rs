@@ -799,18 +799,22 @@ fn emulates_in_trailer(bytes: &[u8]) -> bool {
     })
 }
 
-/// Whether `bytes` contains `00 00 00`, `00 00 01`, `00 00 02` or `00 00 03`.
+/// Whether `bytes` contains `00 00 00`, `00 00 01`, `00 00 02` or `00 00 03`: `memchr`
+/// finds each `00` (vectorized; ciphertext holds one in 256 bytes), then the two after it are
+/// checked.
 fn has_start_code_prefix(bytes: &[u8]) -> bool {
-    let mut i = 0;
-    while let Some(&third) = bytes.get(i + 2) {
-        if third > 3 {
-            // No pattern can hold byte i + 2, so none starts at i, i + 1 or i + 2.
-            i += 3;
-        } else if bytes.get(i) == Some(&0) && bytes.get(i + 1) == Some(&0) {
+    let mut at = 0;
+    while let Some(rest) = bytes.get(at..) {
+        let Some(found) = memchr::memchr(0, rest) else {
+            return false;
+        };
+        let zero = at + found;
+        if let Some(&[0, third]) = bytes.get(zero + 1..zero + 3)
+            && third <= 3
+        {
             return true;
-        } else {
-            i += 1;
         }
+        at = zero + 1;
     }
     false
 }
