@@ -5,3 +5,6 @@ pub mod rfc9605 {}
 
 #[doc = include_str!("security.md")]
 pub mod security {}
+
+#[doc = include_str!("interop.md")]
+pub mod interop {}
