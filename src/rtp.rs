@@ -57,8 +57,8 @@ pub const STREAM_LABEL: &[u8] = b"SFrame 1.0 RTP Stream";
 // draft-ietf-avtcore-rtp-sframe §7
 // ssrc_key = HKDF-Expand(HKDF-Extract(SSRC, base_key), "SFrame 1.0 RTP Stream", CipherSuite.Nh)
 /// The base key of one RTP stream: `base_key` derived for `ssrc` (big-endian, the HKDF salt)
-/// with the suite's hash, `Nh` bytes. It is what [`derive_key_salt`](crate::hazmat) and the
-/// §5.1 ratchet of that stream start from.
+/// with the suite's hash, `Nh` bytes. It is the base key the stream's SFrame keys are derived
+/// from (RFC 9605 §4.4.2) and the start of its §5.1 ratchet.
 #[must_use]
 pub fn stream_base_key(suite: CipherSuite, base_key: &BaseKey, ssrc: u32) -> BaseKey {
     let salt = ssrc.to_be_bytes();

@@ -115,9 +115,9 @@ pub fn rtp_depacketize(data: &[u8]) {
         }
     }
     assert_eq!(frames.len(), 1, "one frame: {frames:?}");
-    let Some(Ok(group)) = frames.pop() else {
-        panic!("the frame reassembles");
-    };
+    let group = frames.pop().and_then(Result::ok);
+    assert!(group.is_some(), "the frame reassembles");
+    let Some(group) = group else { return };
     assert_eq!(group.data, frame);
     assert_eq!(group.origin, origin);
     assert_eq!(group.packets, payloads.len());

@@ -17,6 +17,7 @@
 
 use std::collections::hash_map::DefaultHasher;
 use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::fmt::Write as _;
 use std::hash::{Hash, Hasher};
 use std::time::{Duration, Instant};
 
@@ -242,7 +243,7 @@ impl Clip {
                         );
                         expected.push(p.frame().to_vec());
                     }
-                    other => panic!("{kind:?}: frame not protected: {other:?}"),
+                    other @ Plan::PassThrough => panic!("{kind:?}: frame not protected: {other:?}"),
                 }
             } else {
                 clear.push(0);
@@ -264,10 +265,10 @@ impl Clip {
             let runs: Vec<std::ops::Range<usize>> = if mode == Mode::CodecAware {
                 match plan(kind.codec(), f, &Policy::default()).expect("plan") {
                     Plan::Protect(p) => p.opaque().collect(),
-                    _ => Vec::new(),
+                    Plan::PassThrough => Vec::new(),
                 }
             } else {
-                vec![0..f.len()]
+                std::iter::once(0..f.len()).collect()
             };
             for r in runs {
                 if r.len() >= 32 {
@@ -448,8 +449,10 @@ fn pt_for(rtc: &Rtc, kind: Kind) -> Pt {
         .params()
         .iter()
         .find(|p| p.spec().codec == codec)
-        .map(|p| p.pt())
-        .unwrap_or_else(|| panic!("no PT for {codec:?}"))
+        .map_or_else(
+            || panic!("no PT for {codec:?}"),
+            str0m::format::PayloadParams::pt,
+        )
 }
 
 /// Adds `a=sframe` after every `a=mid:` line (draft §6).
@@ -631,7 +634,7 @@ impl Call {
                     writer
                         .payload_params()
                         .find(|pp| pp.spec().codec == codec)
-                        .map(|pp| pp.pt())
+                        .map(str0m::format::PayloadParams::pt)
                         .expect("pt")
                 };
                 let mut api = p.ep.rtc.direct_api();
@@ -1328,8 +1331,9 @@ impl Call {
         let mut out = String::new();
         for p in &self.participants {
             let s = &p.stats;
-            out.push_str(&format!(
-                "  p{}: sent {} received {} decrypted {} (released from buffer {}) failed {:?} depacketizer {:?} relay-readable {} of {} media bytes\n",
+            let _ = writeln!(
+                out,
+                "  p{}: sent {} received {} decrypted {} (released from buffer {}) failed {:?} depacketizer {:?} relay-readable {} of {} media bytes",
                 p.id,
                 s.sent,
                 s.received,
@@ -1339,18 +1343,19 @@ impl Call {
                 s.depacketize_errors,
                 s.clear_bytes,
                 s.clear_bytes + s.opaque_bytes,
-            ));
+            );
         }
         let r = &self.sfu.relay;
-        out.push_str(&format!(
-            "  relay: forwarded {} packets ({} bytes), dropped {}, reordered {}, duplicated {}, corrupted {}\n",
+        let _ = writeln!(
+            out,
+            "  relay: forwarded {} packets ({} bytes), dropped {}, reordered {}, duplicated {}, corrupted {}",
             r.forwarded,
             r.forwarded_bytes,
             r.dropped,
             r.reordered,
             r.duplicated,
             r.corrupted.len()
-        ));
+        );
         out
     }
 }

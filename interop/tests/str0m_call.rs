@@ -11,6 +11,8 @@
     clippy::unwrap_used,
     clippy::indexing_slicing,
     clippy::panic,
+    clippy::as_conversions,
+    clippy::cast_possible_truncation,
     reason = "test code"
 )]
 
@@ -224,7 +226,7 @@ fn codec_aware_three_peers_rotation_leave_rejoin() {
 
 fn rtp_call(mode: Mode, kinds: Vec<Kind>, impairments: Impairments) -> Call {
     let first = kinds[0];
-    let exact = impairments.drop == 0.0;
+    let exact = impairments.drop < f64::EPSILON;
     let mut call = Call::new(CallConfig {
         mode,
         kinds,
