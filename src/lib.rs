@@ -13,6 +13,7 @@
 //! | `agreement` | no | [`agreement`]: P-256 ECDH pairwise keys, HPKE sender-key envelopes, verification codes (not RFC 9605; needs an allocator and Rust 1.87) |
 //! | `getrandom` | no | [`os_rng`], the operating system's generator, and `BaseKey::random` |
 //! | `hazmat` | no | [`hazmat`]: raw key-schedule outputs and the raw AEAD, for test vectors and audits |
+//! | `rtp` | no | [`rtp`]: the RTP payload format for SFrame (draft-ietf-avtcore-rtp-sframe, not RFC 9605): descriptor, per-frame and per-packet packetization, per-SSRC keys; needs an allocator |
 //!
 //! Features are additive; with none at all the crate builds for bare-metal targets with no
 //! allocator.
@@ -55,6 +56,8 @@ pub mod manual;
 pub mod mls;
 pub mod ratchet;
 mod replay;
+#[cfg(feature = "rtp")]
+pub mod rtp;
 mod secret;
 #[cfg(feature = "alloc")]
 pub mod session;

@@ -29,6 +29,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use secure_frame::codec::{ClearRanges, CodecError, RangeMapError};
 use secure_frame::compat::{CompatDecryptError, CompatEncryptError, TrailerError};
 use secure_frame::hazmat::RawAead;
+#[cfg(feature = "rtp")]
+use secure_frame::rtp::{DepacketizeError, PacketizeError};
 #[cfg(feature = "agreement")]
 use secure_frame::{AgreementError, EnvelopeError};
 use secure_frame::{
@@ -43,6 +45,8 @@ mod agreement;
 mod codec;
 #[path = "malformed/compat.rs"]
 mod compat;
+#[path = "malformed/rtp.rs"]
+mod rtp;
 #[path = "malformed/session.rs"]
 mod session;
 
@@ -92,6 +96,10 @@ errors!(
     Agreement(AgreementError),
     #[cfg(feature = "agreement")]
     Envelope(EnvelopeError),
+    #[cfg(feature = "rtp")]
+    Packetize(PacketizeError),
+    #[cfg(feature = "rtp")]
+    Depacketize(DepacketizeError),
 );
 
 impl Error {
@@ -1249,6 +1257,7 @@ fn table() -> Table {
     compat::rows(&mut t);
     session::rows(&mut t);
     agreement::rows(&mut t);
+    rtp::rows(&mut t);
     t
 }
 
@@ -1326,6 +1335,8 @@ const ENUMS: &[(&str, &str)] = &[
     ("src/session.rs", "UnprotectError"),
     ("src/agreement/mod.rs", "AgreementError"),
     ("src/agreement/mod.rs", "EnvelopeError"),
+    ("src/rtp.rs", "PacketizeError"),
+    ("src/rtp.rs", "DepacketizeError"),
 ];
 
 /// The receive errors: those with a W3C class.
@@ -1350,6 +1361,9 @@ fn every_error_variant_has_a_row() {
     for (_, enum_name) in ENUMS {
         if !cfg!(feature = "agreement") && ["AgreementError", "EnvelopeError"].contains(enum_name) {
             continue; // Their rows need the `agreement` feature.
+        }
+        if !cfg!(feature = "rtp") && ["PacketizeError", "DepacketizeError"].contains(enum_name) {
+            continue; // Their rows need the `rtp` feature.
         }
         declared_all.extend(declared(enum_name));
     }

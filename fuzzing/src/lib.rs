@@ -26,6 +26,7 @@
 //! | `envelope_parse` | [`envelope_parse`](fn@envelope_parse) | `agreement::Envelope::parse` of any bytes never panics; an accepted envelope re-serializes from its fields to the input, borrows them at the layout's offsets, and every strict prefix is `Truncated`, one more byte `TrailingBytes` |
 //! | `epoch_sequence` | [`epoch_sequence`](fn@epoch_sequence) | installs, rollovers, removals, resolves and genuine, replayed, forged, mutated and arbitrary frames against a [`secure_frame::mls::MlsEpochStore`]: live epochs and cached key counts equal a model's after every step (within `max_epochs`, one per low `E` bits); a frame opens exactly when its epoch is live, its sender a member (not this one), its counter new to the sender's window, and it authenticates; refusals follow the failure contract and change nothing |
 //! | `envelope_open` | [`envelope_open`](fn@envelope_open) | `agreement::open_sender_key` of arbitrary bytes and of genuine envelopes (sealed once from fixed key pairs), unaltered or with bytes flipped or cut, by the recipient, another recipient, against another sender key or identity: exactly the parser's error, `WrongSender`, `Open`, or (only the unaltered envelope at its recipient) the sealed key; `install_into` a receiver refuses another suite or `R` and generations not newer (`Stale`) without moving it, and otherwise moves it to the envelope's KID, whose frames it opens |
+//! | `rtp_depacketize` | [`rtp_depacketize`](fn@rtp_depacketize) | the SFrame RTP depacketizer (draft-ietf-avtcore-rtp-sframe, feature `rtp`) never panics on arbitrary packets, keeps to its byte, frame and packet bounds, holds nothing after `flush`; a genuine frame's fragments in any order, with duplicates, reassemble to it exactly once, duplicates refused |
 //!
 //! Adding a target (`fuzz/README.md` has the checklist): a module here with a
 //! `pub fn name(data: &[u8])` (and a `*Case` if its input is structured) listed in
@@ -43,6 +44,7 @@ mod header;
 mod input;
 mod ratchet_sequence;
 mod roundtrip;
+mod rtp_depacketize;
 mod sequence;
 
 pub use codec_plan::{CODECS, codec_control, codec_plan, codec_policy};
@@ -57,6 +59,7 @@ pub use header::{header_decode, slow_decode, slow_encode};
 pub use input::{Input, Output};
 pub use ratchet_sequence::{RatchetCase, RatchetEvent, ratchet_sequence};
 pub use roundtrip::{EncryptEntry, RoundTripCase, roundtrip};
+pub use rtp_depacketize::rtp_depacketize;
 pub use sequence::{CtrChoice, Event, SequenceCase, receiver_sequence};
 
 use secure_frame::CipherSuite;
@@ -77,6 +80,7 @@ pub const TARGETS: &[(&str, Target)] = &[
     ("envelope_parse", envelope_parse),
     ("epoch_sequence", epoch_sequence),
     ("envelope_open", envelope_open),
+    ("rtp_depacketize", rtp_depacketize),
 ];
 
 /// `CipherSuite::ALL[index % len]`: every byte names a suite this build implements.

@@ -104,6 +104,7 @@ fn seeds() -> BTreeMap<(&'static str, String), Vec<u8>> {
             [epoch_seeds(), epoch_window_seeds(), epoch_more_seeds()].concat(),
         ),
         ("envelope_open", envelope_open_seeds()),
+        ("rtp_depacketize", rtp_depacketize_seeds()),
     ];
     for (target, files) in targets {
         for (name, bytes) in files {
@@ -1163,6 +1164,60 @@ fn corpus(kind: &str) -> Vec<(String, PathBuf)> {
     }
     files.sort();
     files
+}
+
+/// `rtp_depacketize`: no arbitrary packets then genuine frames of one and several fragments in
+/// order, reversed and with duplicates; arbitrary packets of every descriptor shape.
+fn rtp_depacketize_seeds() -> Vec<(String, Vec<u8>)> {
+    let genuine = |len: u8, max_payload: u8, origin: u8, shuffle: &[u8], dups: &[u8]| {
+        let mut out = vec![0x12, 0x34, 0]; // start sequence number, no arbitrary packets
+        out.extend_from_slice(&[len - 1, max_payload - 2, origin]);
+        out.extend_from_slice(shuffle);
+        out.push(u8::try_from(dups.len()).unwrap());
+        out.extend_from_slice(dups);
+        out
+    };
+    let mut arbitrary = vec![0xff, 0xf0, 12];
+    for (i, descriptor) in [
+        0x80u8, 0x00, 0x40, 0xc0, 0xa0, 0x60, 0x20, 0xe0, 0x80, 0x40, 0x00, 0xff,
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let step = u8::try_from(i % 5).unwrap() + 1;
+        arbitrary.extend_from_slice(&[
+            step,
+            u8::try_from(i * 37 % 256).unwrap(),
+            5,
+            descriptor,
+            1,
+            2,
+            3,
+            4,
+        ]);
+    }
+    vec![
+        (
+            "genuine-one-fragment".to_string(),
+            genuine(10, 60, 0, &[], &[]),
+        ),
+        (
+            "genuine-in-order".to_string(),
+            genuine(100, 20, 0, &[0; 5], &[]),
+        ),
+        (
+            "genuine-rotated-packetized".to_string(),
+            genuine(100, 20, 1, &[0, 0, 0, 0, 0], &[1, 3]),
+        ),
+        (
+            "genuine-tiny-fragments-duplicated".to_string(),
+            genuine(7, 2, 0, &[3, 1, 4, 1, 5, 2], &[0, 6, 3]),
+        ),
+        (
+            "arbitrary-descriptors-across-the-wrap".to_string(),
+            arbitrary,
+        ),
+    ]
 }
 
 /// Held by the tests that read or write `fuzz/seeds/`, so that regenerating the seeds never
