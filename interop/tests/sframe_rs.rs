@@ -268,3 +268,102 @@ fn rust_crypto_1_4_authenticates_metadata_first() {
         );
     }
 }
+
+/// RFC 9605 §5.2 with sframe-rs 2.1 (ring, suites 4–5): its `MlsKeyId` packs the KIDs ours
+/// packs, its `derive_from_mls` asks the exporter for what our `epoch_base_key` asks for, and
+/// the frames are the same bytes both ways; a frame of its member opens in our
+/// `MlsEpochStore`. Unlike cisco's `MLSContext`, no extra per-sender step.
+#[test]
+fn mls_agrees_with_ring() {
+    use secure_frame::mls::{MlsEpochStore, MlsKeyId, MlsKidLayout, epoch_base_key};
+    use sframe::frame::{MediaFrameView, MonotonicCounter};
+    use sframe::key::EncryptionKey;
+    use sframe::mls::{MlsKeyId as TheirKeyId, MlsKeyIdBitRange};
+
+    /// One fake exporter, for both libraries: the label, context and length go into the
+    /// secret, so both must ask for the same thing to get the same key.
+    struct Exporter;
+    fn export(label: &str, context: &[u8], len: usize) -> Vec<u8> {
+        let seed: Vec<u8> = [label.as_bytes(), context].concat();
+        (0..len)
+            .map(|i| {
+                seed[i % seed.len()] ^ u8::try_from(i % 256).unwrap() ^ u8::try_from(len).unwrap()
+            })
+            .collect()
+    }
+    impl secure_frame::mls::MlsExporter for Exporter {
+        type Error = core::convert::Infallible;
+        fn export(&self, label: &str, context: &[u8], out: &mut [u8]) -> Result<(), Self::Error> {
+            out.copy_from_slice(&export(label, context, out.len()));
+            Ok(())
+        }
+    }
+    impl sframe::mls::MlsExporter for Exporter {
+        type BaseKey = Vec<u8>;
+        type Error = core::convert::Infallible;
+        fn export_secret(
+            &self,
+            label: &str,
+            context: &[u8],
+            key_length: usize,
+        ) -> Result<Vec<u8>, Self::Error> {
+            Ok(export(label, context, key_length))
+        }
+    }
+
+    let mut checked = 0;
+    for &suite in CipherSuite::ALL {
+        let Some(theirs) = ring::suite(suite) else {
+            continue;
+        };
+        for (e, s) in [(1u8, 1u8), (4, 6), (8, 8), (16, 20)] {
+            for (epoch, sender, context) in
+                [(0u64, 0u32, 0u64), (5, 1, 0), (1000, 3, 2), (17, 0, 9)]
+            {
+                let sender = sender.min((1 << s) - 1);
+                let layout = MlsKidLayout::new(e, s).unwrap();
+                let ours_kid = MlsKeyId {
+                    context,
+                    sender_index: sender,
+                    epoch,
+                }
+                .to_key_id(layout)
+                .unwrap();
+                let their_kid = TheirKeyId::try_new(
+                    context,
+                    epoch,
+                    u64::from(sender),
+                    MlsKeyIdBitRange::new(e, s),
+                )
+                .unwrap();
+                assert_eq!(u64::from(their_kid), ours_kid.0, "E {e} S {s}");
+
+                let their_key =
+                    EncryptionKey::derive_from_mls(theirs, &Exporter, their_kid).unwrap();
+                let mut counter = MonotonicCounter::with_start_value(0, u64::MAX);
+                let their_frame = MediaFrameView::try_with_meta_data(&mut counter, b"mls", b"md")
+                    .unwrap()
+                    .encrypt(&their_key)
+                    .unwrap()
+                    .sframe_cipher_text()
+                    .to_vec();
+                let base_key = epoch_base_key(&Exporter, suite).unwrap();
+                let our_frame = Encryptor::new(suite, ours_kid, &base_key)
+                    .encrypt_to_vec(b"md", b"mls")
+                    .unwrap();
+                assert_eq!(their_frame, our_frame, "{suite} E {e} S {s}");
+
+                if context == 0 {
+                    let mut store = MlsEpochStore::new(suite, e).unwrap();
+                    store.install_epoch(epoch, 1 << s, None, base_key).unwrap();
+                    let mut copy = their_frame.clone();
+                    let opened = store.decrypt_in_place(b"md", &mut copy).unwrap();
+                    assert_eq!(&*opened.plaintext, b"mls");
+                    assert_eq!(opened.sender.sender_index, sender);
+                }
+                checked += 1;
+            }
+        }
+    }
+    assert_eq!(checked, 32);
+}
