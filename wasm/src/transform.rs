@@ -1,0 +1,362 @@
+//! What an encoded-transform worker does to each frame, in plain Rust (not RFC 9605: how a
+//! browser transform applies it). The wasm-bindgen classes are a thin layer over these two
+//! types, which the host tests drive directly.
+
+use secure_frame::codec::{Codec, Policy};
+use secure_frame::compat::{
+    CompatDecryptError, CompatDecryptor, CompatEncryptError, CompatEncryptor,
+};
+use secure_frame::{
+    BaseKey, CipherSuite, DecryptError, Decryptor, EncryptError, Encryptor, ErrorKind, KeyError,
+    KeyId,
+};
+
+/// How frames are laid out on the wire.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum Format {
+    /// RFC 9605 over the whole frame: what native SFrame sends. Survives the browser's
+    /// packetizers for VP9 and Opus only, and for every codec with raw packetization.
+    #[default]
+    Rfc,
+    /// The library's codec-aware container (`secure_frame::compat`): the bytes a packetizer
+    /// reads stay clear, so VP8, H.264 and AV1 survive the default packetizers.
+    Codec,
+}
+
+impl Format {
+    /// `"rfc"` or `"codec"`.
+    #[must_use]
+    pub fn parse(name: &str) -> Option<Self> {
+        match name {
+            "rfc" => Some(Self::Rfc),
+            "codec" => Some(Self::Codec),
+            _ => None,
+        }
+    }
+
+    /// The name [`parse`](Self::parse) reads.
+    #[must_use]
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Rfc => "rfc",
+            Self::Codec => "codec",
+        }
+    }
+}
+
+/// The cipher suite for a W3C `SFrameCipherSuite` name (`"AES_128_GCM_SHA256_128"`, …).
+#[must_use]
+pub fn suite_by_name(name: &str) -> Option<CipherSuite> {
+    CipherSuite::ALL.iter().copied().find(|s| s.name() == name)
+}
+
+/// Why a frame was not sent.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum SendError {
+    /// No encryption key has been set.
+    #[error("no encryption key set")]
+    NoKey,
+    /// Codec-aware mode needs a codec the library knows (the frame's `mimeType`).
+    #[error("codec-aware mode does not know this mimeType")]
+    UnknownCodec,
+    /// The RFC 9605 core refused.
+    #[error(transparent)]
+    Encrypt(#[from] EncryptError),
+    /// The codec-aware container refused.
+    #[error(transparent)]
+    Compat(#[from] CompatEncryptError),
+}
+
+enum SendKey {
+    Rfc(Encryptor),
+    Codec(CompatEncryptor),
+}
+
+/// The sending side: one active key, as the W3C encrypter (`setEncryptionKey` replaces it).
+pub struct Sender {
+    suite: CipherSuite,
+    format: Format,
+    key: Option<SendKey>,
+    buf: Vec<u8>,
+    frames: u64,
+}
+
+impl core::fmt::Debug for Sender {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Sender")
+            .field("suite", &self.suite)
+            .field("format", &self.format)
+            .field("key_id", &self.key_id())
+            .field("frames", &self.frames)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Sender {
+    /// A sender with no key yet.
+    #[must_use]
+    pub fn new(suite: CipherSuite, format: Format) -> Self {
+        Self {
+            suite,
+            format,
+            key: None,
+            buf: Vec::new(),
+            frames: 0,
+        }
+    }
+
+    /// Makes `base_key` under `kid` the key every following frame is sent with.
+    ///
+    /// # Errors
+    ///
+    /// [`KeyError::BaseKeyLength`] for an empty or over-long key; the previous key stays.
+    pub fn set_key(&mut self, kid: KeyId, base_key: &[u8]) -> Result<(), KeyError> {
+        let base_key = BaseKey::new(base_key)?;
+        let encryptor = Encryptor::new(self.suite, kid, &base_key);
+        self.key = Some(SendKey::Rfc(encryptor));
+        Ok(())
+    }
+
+    /// The KID frames are sent under, if a key is set.
+    #[must_use]
+    pub fn key_id(&self) -> Option<KeyId> {
+        match self.key.as_ref()? {
+            SendKey::Rfc(e) => Some(e.key_id()),
+            SendKey::Codec(c) => Some(c.encryptor().key_id()),
+        }
+    }
+
+    /// Frames protected so far.
+    #[must_use]
+    pub fn frames(&self) -> u64 {
+        self.frames
+    }
+
+    /// The wire format.
+    #[must_use]
+    pub fn format(&self) -> Format {
+        self.format
+    }
+
+    /// Protects one frame whose metadata says `mime_type`; returns the wire frame, valid until
+    /// the next call.
+    ///
+    /// # Errors
+    ///
+    /// [`SendError`]: drop the frame.
+    pub fn protect(&mut self, mime_type: &str, frame: &[u8]) -> Result<&[u8], SendError> {
+        let key = self.key.take().ok_or(SendError::NoKey)?;
+        let (key, result) = match self.format {
+            Format::Rfc => {
+                let mut encryptor = match key {
+                    SendKey::Rfc(e) => e,
+                    SendKey::Codec(c) => c.into_encryptor(),
+                };
+                let room = Encryptor::HEADER_ROOM;
+                self.buf.clear();
+                self.buf.resize(room + frame.len() + encryptor.tag_len(), 0);
+                let result = match self.buf.get_mut(room..room + frame.len()) {
+                    Some(payload) => {
+                        payload.copy_from_slice(frame);
+                        encryptor
+                            .encrypt_in_room(&[], &mut self.buf)
+                            .map(|wire| wire.len())
+                            .map_err(SendError::from)
+                    }
+                    None => Err(SendError::NoKey),
+                };
+                (SendKey::Rfc(encryptor), result)
+            }
+            Format::Codec => match Codec::from_mime(mime_type) {
+                None => (key, Err(SendError::UnknownCodec)),
+                Some(codec) => {
+                    let mut compat = match key {
+                        SendKey::Codec(c) if c.codec() == codec => c,
+                        SendKey::Codec(c) => {
+                            CompatEncryptor::new(c.into_encryptor(), codec, Policy::default())
+                        }
+                        SendKey::Rfc(e) => CompatEncryptor::new(e, codec, Policy::default()),
+                    };
+                    self.buf.clear();
+                    self.buf.extend_from_slice(frame);
+                    let result = compat
+                        .encrypt_in_place(&[], &mut self.buf)
+                        .map(|_| self.buf.len())
+                        .map_err(SendError::from);
+                    (SendKey::Codec(compat), result)
+                }
+            },
+        };
+        self.key = Some(key);
+        let len = result?;
+        self.frames += 1;
+        let start = self.buf.len() - len;
+        Ok(self.buf.get(start..).unwrap_or_default())
+    }
+}
+
+/// Why a received frame was dropped, as the W3C error event reports it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Failure {
+    /// `errorType`.
+    pub kind: ErrorKind,
+    /// The parsed KID, for [`ErrorKind::KeyId`].
+    pub key_id: Option<KeyId>,
+    /// An `authentication` error that is a replayed or too old counter, not a failed tag
+    /// (beyond the W3C error types: a browser that hands a transform a frame twice).
+    pub replay: bool,
+}
+
+impl From<DecryptError> for Failure {
+    fn from(e: DecryptError) -> Self {
+        Self {
+            kind: e.kind(),
+            key_id: match e {
+                DecryptError::UnknownKeyId(kid) => Some(kid),
+                _ => None,
+            },
+            replay: e == DecryptError::Replay,
+        }
+    }
+}
+
+impl From<CompatDecryptError> for Failure {
+    fn from(e: CompatDecryptError) -> Self {
+        Self {
+            kind: e.kind(),
+            key_id: match e {
+                CompatDecryptError::UnknownKeyId(kid) => Some(kid),
+                _ => None,
+            },
+            replay: e == CompatDecryptError::Replay,
+        }
+    }
+}
+
+/// Frames decrypted and dropped, by W3C error type.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Counts {
+    /// Authenticated and decrypted.
+    pub decrypted: u64,
+    /// Dropped as `syntax`.
+    pub syntax: u64,
+    /// Dropped as `keyID`.
+    pub key_id: u64,
+    /// Dropped as `authentication`.
+    pub authentication: u64,
+    /// Of those, replayed or too old counters.
+    pub replay: u64,
+}
+
+/// The receiving side: any number of keys by KID, as the W3C decrypter.
+pub struct Receiver {
+    keys: Decryptor,
+    format: Format,
+    compat: CompatDecryptor,
+    compat_codec: Option<Codec>,
+    counts: Counts,
+}
+
+impl core::fmt::Debug for Receiver {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Receiver")
+            .field("keys", &self.keys)
+            .field("format", &self.format)
+            .field("counts", &self.counts)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Receiver {
+    /// A receiver with no keys.
+    #[must_use]
+    pub fn new(suite: CipherSuite, format: Format) -> Self {
+        Self {
+            keys: Decryptor::new(suite),
+            format,
+            compat: CompatDecryptor::new(),
+            compat_codec: None,
+            counts: Counts::default(),
+        }
+    }
+
+    /// Installs `base_key` under `kid`, replacing a key already under that KID (with a fresh
+    /// replay window).
+    ///
+    /// # Errors
+    ///
+    /// [`KeyError::BaseKeyLength`]; the previous key for `kid`, if any, stays.
+    pub fn add_key(&mut self, kid: KeyId, base_key: &[u8]) -> Result<(), KeyError> {
+        let base_key = BaseKey::new(base_key)?;
+        self.keys.remove_key(kid);
+        self.keys.add_key(kid, &base_key)
+    }
+
+    /// Removes the key for `kid`; whether there was one.
+    pub fn remove_key(&mut self, kid: KeyId) -> bool {
+        self.keys.remove_key(kid).is_some()
+    }
+
+    /// Whether a key for `kid` is installed.
+    #[must_use]
+    pub fn has_key(&self, kid: KeyId) -> bool {
+        self.keys.contains_key(kid)
+    }
+
+    /// The counts so far.
+    #[must_use]
+    pub fn counts(&self) -> Counts {
+        self.counts
+    }
+
+    /// The wire format.
+    #[must_use]
+    pub fn format(&self) -> Format {
+        self.format
+    }
+
+    /// Authenticates and decrypts one frame in place; returns the plaintext, a sub-slice of
+    /// `frame`.
+    ///
+    /// # Errors
+    ///
+    /// The [`Failure`] to report; the frame must be dropped.
+    pub fn unprotect<'f>(
+        &mut self,
+        mime_type: &str,
+        frame: &'f mut [u8],
+    ) -> Result<&'f [u8], Failure> {
+        let result = match self.format {
+            Format::Rfc => self
+                .keys
+                .decrypt_in_place(&[], frame)
+                .map(|plain| &*plain)
+                .map_err(Failure::from),
+            Format::Codec => {
+                let codec = Codec::from_mime(mime_type);
+                if codec != self.compat_codec {
+                    self.compat =
+                        codec.map_or_else(CompatDecryptor::new, CompatDecryptor::for_codec);
+                    self.compat_codec = codec;
+                }
+                self.compat
+                    .decrypt_in_place(&mut self.keys, &[], frame)
+                    .map(|opened| &*opened.into_frame())
+                    .map_err(Failure::from)
+            }
+        };
+        match &result {
+            Ok(_) => self.counts.decrypted += 1,
+            Err(f) => match f.kind {
+                ErrorKind::KeyId => self.counts.key_id += 1,
+                ErrorKind::Authentication => {
+                    self.counts.authentication += 1;
+                    self.counts.replay += u64::from(f.replay);
+                }
+                ErrorKind::Syntax => self.counts.syntax += 1,
+            },
+        }
+        result
+    }
+}
