@@ -342,7 +342,7 @@ impl Sealed {
         self.attempts
     }
 
-    /// The codec layer's key frame hint ([`FramePlan::keyframe`]).
+    /// The codec layer's key frame hint ([`FramePlan::keyframe`](codec::FramePlan::keyframe)).
     #[must_use]
     pub fn keyframe(&self) -> Option<bool> {
         self.keyframe

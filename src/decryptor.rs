@@ -401,6 +401,68 @@ impl ReceiveKey {
         out.get(..body.len()).ok_or(DecryptError::Authentication)
     }
 
+    /// The first half of opening a frame with an AEAD outside the library (feature
+    /// `external-aead`; see [`external`](crate::external)): decodes the header and checks
+    /// the KID, the metadata, the length and the replay window, as
+    /// [`decrypt_in_place`](Self::decrypt_in_place) does before it authenticates. Changes
+    /// nothing.
+    ///
+    /// # Errors
+    ///
+    /// [`DecryptError::Header`]; [`DecryptError::UnknownKeyId`] when the frame carries another
+    /// KID; [`DecryptError::MetadataTooLong`], [`DecryptError::TooShort`],
+    /// [`DecryptError::Replay`].
+    #[cfg(feature = "external-aead")]
+    pub fn begin_open(
+        &self,
+        metadata: &[u8],
+        frame: &[u8],
+    ) -> Result<crate::external::OpenRequest, DecryptError> {
+        let (header, header_len) = Header::decode(frame)?;
+        if header.key_id() != self.kid {
+            return Err(DecryptError::UnknownKeyId(header.key_id()));
+        }
+        if metadata.len() > MAX_METADATA_LEN {
+            return Err(DecryptError::MetadataTooLong);
+        }
+        if frame.len() < header_len + self.suite.tag_len() {
+            return Err(DecryptError::TooShort);
+        }
+        let ctr = header.counter().0;
+        self.replay.check(ctr)?;
+        Ok(crate::external::OpenRequest::new(
+            self.suite,
+            header,
+            header_len,
+            self.salt.nonce(ctr),
+        ))
+    }
+
+    /// The second half, once the external AEAD verified the frame's tag: moves the replay
+    /// window. Never call it for a frame whose tag did not verify.
+    ///
+    /// # Errors
+    ///
+    /// [`DecryptError::UnknownKeyId`] for a request of another KID; [`DecryptError::Replay`]
+    /// when a frame with the same counter was committed since `begin_open` (drop this one).
+    #[cfg(feature = "external-aead")]
+    #[expect(
+        clippy::needless_pass_by_value,
+        reason = "taken so that a request is committed at most once"
+    )]
+    pub fn commit_open(
+        &mut self,
+        request: crate::external::OpenRequest,
+    ) -> Result<(), DecryptError> {
+        if request.key_id() != self.kid {
+            return Err(DecryptError::UnknownKeyId(request.key_id()));
+        }
+        let ctr = request.counter().0;
+        self.replay.check(ctr)?;
+        self.replay.accept(ctr);
+        Ok(())
+    }
+
     // RFC 9605 §4.4.4
     // def decrypt(metadata, sframe_ciphertext):
     //   KID, CTR, header, ciphertext = parse_ciphertext(sframe_ciphertext)

@@ -174,6 +174,28 @@ impl Encryptor {
         Ok(header)
     }
 
+    /// Reserves the next counter for a frame sealed by an AEAD outside the library (feature
+    /// `external-aead`; see [`external`](crate::external)): returns its header and nonce. The
+    /// counter is used up whether or not the frame is sealed.
+    ///
+    /// # Errors
+    ///
+    /// [`EncryptError::CounterExhausted`]; [`EncryptError::MetadataTooLong`] for metadata no
+    /// receiver of this library accepts. On error the counter is unchanged.
+    #[cfg(feature = "external-aead")]
+    pub fn begin_seal(
+        &mut self,
+        metadata: &[u8],
+    ) -> Result<crate::external::SealRequest, EncryptError> {
+        let (ctr, header) = self.next_header(metadata)?;
+        self.next = ctr.checked_add(1);
+        Ok(crate::external::SealRequest::new(
+            self.suite(),
+            header,
+            self.salt.nonce(ctr),
+        ))
+    }
+
     /// The inverse of [`seal_detached`](Self::seal_detached), for the compat sender only: opens
     /// `payload`, sealed under `header` (this encryptor's own KID and an earlier counter) with
     /// `aad` = `[HEADER_ROOM bytes ending in the header][metadata]` and `tag`, in place, to get

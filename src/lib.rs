@@ -7,7 +7,7 @@
 //! | `std` | yes | `std::error::Error` through `core::error::Error`; implies `alloc` |
 //! | `alloc` | with `std` | the multi-KID [`Decryptor`], the MLS epoch store, the [`Session`], `Vec` conveniences |
 //! | `ring` | yes | AES-GCM through ring (about 2–3× RustCrypto's `aes-gcm` on x86-64); everything else stays on RustCrypto |
-//! | `draft-iana-256` | no | the AES-256-CTR-HMAC-SHA512 suites of draft-barnes-sframe-iana-256 (not RFC 9605; provisional code points) |
+//! | `draft-iana-256` | no | nothing any more: suites 6–8 are always built; kept for one release so that dependents that name it still build |
 //! | `agreement` | no | [`agreement`]: P-256 ECDH pairwise keys, HPKE sender-key envelopes, verification codes (not RFC 9605; needs an allocator and Rust 1.87) |
 //! | `getrandom` | no | [`os_rng`], the operating system's generator, and `BaseKey::random` |
 //! | `hazmat` | no | [`hazmat`]: raw key-schedule outputs and the raw AEAD, for test vectors and audits |
@@ -43,6 +43,8 @@ pub mod codec;
 pub mod compat;
 mod decryptor;
 mod encryptor;
+#[cfg(feature = "external-aead")]
+pub mod external;
 #[cfg(feature = "hazmat")]
 pub mod hazmat;
 mod header;

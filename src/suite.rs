@@ -6,7 +6,9 @@ use crate::secret::KeyError;
 
 /// An SFrame cipher suite (RFC 9605 §4.5, Table 2 of §8.1).
 ///
-/// All five RFC 9605 suites are implemented. The AES-CTR+HMAC suites with 64- and 32-bit tags
+/// Every suite of the IANA SFrame registry is implemented: the five of RFC 9605 and suites 6–8
+/// (AES-256-CTR-HMAC-SHA512, draft-barnes-sframe-iana-256-06). The AES-CTR+HMAC suites with
+/// 64- and 32-bit tags
 /// (`_64`, `_32`) trade forgery resistance for bytes: an attacker succeeds with probability
 /// `attempts / 2^(8 * tag_len)` (RFC 9605 §7.5). Prefer [`CipherSuite::AesGcm128Sha256`] or
 /// [`CipherSuite::AesCtr128HmacSha256_80`] unless every byte counts and the channel is
@@ -24,15 +26,15 @@ pub enum CipherSuite {
     AesGcm128Sha256,
     /// `AES_256_GCM_SHA512_128` (0x0005): AES-256-GCM, 16-byte tag, HKDF-SHA-512.
     AesGcm256Sha512,
-    /// `AES_256_CTR_HMAC_SHA512_80` (0x0006), draft-barnes-sframe-iana-256: not RFC 9605, and
-    /// its code point is provisional.
-    #[cfg(feature = "draft-iana-256")]
+    /// `AES_256_CTR_HMAC_SHA512_80` (0x0006): AES-256-CTR + HMAC-SHA-512, 10-byte tag. In the
+    /// IANA SFrame registry (Recommended), specified by draft-barnes-sframe-iana-256-06, not by
+    /// RFC 9605 itself.
     AesCtr256HmacSha512_80,
-    /// `AES_256_CTR_HMAC_SHA512_64` (0x0007), draft-barnes-sframe-iana-256 (provisional).
-    #[cfg(feature = "draft-iana-256")]
+    /// `AES_256_CTR_HMAC_SHA512_64` (0x0007): as above, 8-byte tag (IANA registry,
+    /// draft-barnes-sframe-iana-256-06).
     AesCtr256HmacSha512_64,
-    /// `AES_256_CTR_HMAC_SHA512_32` (0x0008), draft-barnes-sframe-iana-256 (provisional).
-    #[cfg(feature = "draft-iana-256")]
+    /// `AES_256_CTR_HMAC_SHA512_32` (0x0008): as above, 4-byte tag (IANA registry,
+    /// draft-barnes-sframe-iana-256-06).
     AesCtr256HmacSha512_32,
 }
 
@@ -51,11 +53,8 @@ impl CipherSuite {
         Self::AesCtr128HmacSha256_32,
         Self::AesGcm128Sha256,
         Self::AesGcm256Sha512,
-        #[cfg(feature = "draft-iana-256")]
         Self::AesCtr256HmacSha512_80,
-        #[cfg(feature = "draft-iana-256")]
         Self::AesCtr256HmacSha512_64,
-        #[cfg(feature = "draft-iana-256")]
         Self::AesCtr256HmacSha512_32,
     ];
 
@@ -68,11 +67,8 @@ impl CipherSuite {
             Self::AesCtr128HmacSha256_32 => 0x0003,
             Self::AesGcm128Sha256 => 0x0004,
             Self::AesGcm256Sha512 => 0x0005,
-            #[cfg(feature = "draft-iana-256")]
             Self::AesCtr256HmacSha512_80 => 0x0006,
-            #[cfg(feature = "draft-iana-256")]
             Self::AesCtr256HmacSha512_64 => 0x0007,
-            #[cfg(feature = "draft-iana-256")]
             Self::AesCtr256HmacSha512_32 => 0x0008,
         }
     }
@@ -99,11 +95,8 @@ impl CipherSuite {
             Self::AesCtr128HmacSha256_32 => "AES_128_CTR_HMAC_SHA256_32",
             Self::AesGcm128Sha256 => "AES_128_GCM_SHA256_128",
             Self::AesGcm256Sha512 => "AES_256_GCM_SHA512_128",
-            #[cfg(feature = "draft-iana-256")]
             Self::AesCtr256HmacSha512_80 => "AES_256_CTR_HMAC_SHA512_80",
-            #[cfg(feature = "draft-iana-256")]
             Self::AesCtr256HmacSha512_64 => "AES_256_CTR_HMAC_SHA512_64",
-            #[cfg(feature = "draft-iana-256")]
             Self::AesCtr256HmacSha512_32 => "AES_256_CTR_HMAC_SHA512_32",
         }
     }
@@ -129,7 +122,6 @@ impl CipherSuite {
             | Self::AesCtr128HmacSha256_32 => 48,
             Self::AesGcm128Sha256 => 16,
             Self::AesGcm256Sha512 => 32,
-            #[cfg(feature = "draft-iana-256")]
             Self::AesCtr256HmacSha512_80
             | Self::AesCtr256HmacSha512_64
             | Self::AesCtr256HmacSha512_32 => 96,
@@ -145,7 +137,6 @@ impl CipherSuite {
             | Self::AesCtr128HmacSha256_64
             | Self::AesCtr128HmacSha256_32 => Some(16),
             Self::AesGcm128Sha256 | Self::AesGcm256Sha512 => None,
-            #[cfg(feature = "draft-iana-256")]
             Self::AesCtr256HmacSha512_80
             | Self::AesCtr256HmacSha512_64
             | Self::AesCtr256HmacSha512_32 => Some(32),
@@ -164,16 +155,10 @@ impl CipherSuite {
     #[must_use]
     pub const fn tag_len(self) -> usize {
         match self {
-            Self::AesCtr128HmacSha256_80 => 10,
-            Self::AesCtr128HmacSha256_64 => 8,
-            Self::AesCtr128HmacSha256_32 => 4,
+            Self::AesCtr128HmacSha256_80 | Self::AesCtr256HmacSha512_80 => 10,
+            Self::AesCtr128HmacSha256_64 | Self::AesCtr256HmacSha512_64 => 8,
+            Self::AesCtr128HmacSha256_32 | Self::AesCtr256HmacSha512_32 => 4,
             Self::AesGcm128Sha256 | Self::AesGcm256Sha512 => 16,
-            #[cfg(feature = "draft-iana-256")]
-            Self::AesCtr256HmacSha512_80 => 10,
-            #[cfg(feature = "draft-iana-256")]
-            Self::AesCtr256HmacSha512_64 => 8,
-            #[cfg(feature = "draft-iana-256")]
-            Self::AesCtr256HmacSha512_32 => 4,
         }
     }
 
@@ -183,9 +168,8 @@ impl CipherSuite {
             | Self::AesCtr128HmacSha256_64
             | Self::AesCtr128HmacSha256_32
             | Self::AesGcm128Sha256 => Hash::Sha256,
-            Self::AesGcm256Sha512 => Hash::Sha512,
-            #[cfg(feature = "draft-iana-256")]
-            Self::AesCtr256HmacSha512_80
+            Self::AesGcm256Sha512
+            | Self::AesCtr256HmacSha512_80
             | Self::AesCtr256HmacSha512_64
             | Self::AesCtr256HmacSha512_32 => Hash::Sha512,
         }

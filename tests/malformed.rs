@@ -1044,18 +1044,13 @@ fn setup_rows(t: &mut Table) {
         CipherSuite::try_from(0),
         Err(KeyError::UnsupportedCipherSuite(0)),
     );
-    let draft = CipherSuite::from_id(0x0006);
-    if cfg!(feature = "draft-iana-256") {
+    for id in 6..=8 {
         t.row(
-            "CipherSuite::from_id(0x0006) with draft-iana-256",
-            draft,
+            format!(
+                "CipherSuite::from_id({id:#06x}) (IANA registry, draft-barnes-sframe-iana-256)"
+            ),
+            CipherSuite::from_id(id),
             OK,
-        );
-    } else {
-        t.row(
-            "CipherSuite::from_id(0x0006) without draft-iana-256",
-            draft,
-            Err(KeyError::UnsupportedCipherSuite(6)),
         );
     }
 

@@ -258,7 +258,6 @@ fn sframe_vectors() {
     }
 }
 
-#[cfg(feature = "draft-iana-256")]
 #[test]
 fn draft_aes_256_ctr_hmac_vectors() {
     let vectors = load("draft-barnes-sframe-iana-256.json");

@@ -61,14 +61,14 @@ pub(crate) enum AeadError {
 }
 
 /// An installed AEAD key of one suite.
-#[expect(
+#[allow(
     clippy::large_enum_variant,
-    reason = "one key per KID, stored inline so the core needs no allocator"
+    reason = "one key per KID, stored inline so the core needs no allocator; which variant is \
+              the large one depends on the providers a build enables"
 )]
 pub(crate) enum AeadKey {
     CtrHmac128(ctr_hmac::CtrHmac<aes::Aes128, sha2::Sha256>),
     Gcm(gcm::Gcm),
-    #[cfg(feature = "draft-iana-256")]
     CtrHmac256(ctr_hmac::CtrHmac<aes::Aes256, sha2::Sha512>),
 }
 
@@ -103,7 +103,6 @@ impl AeadKey {
             CipherSuite::AesGcm128Sha256 | CipherSuite::AesGcm256Sha512 => {
                 gcm::Gcm::new(key).map(Self::Gcm)
             }
-            #[cfg(feature = "draft-iana-256")]
             CipherSuite::AesCtr256HmacSha512_80
             | CipherSuite::AesCtr256HmacSha512_64
             | CipherSuite::AesCtr256HmacSha512_32 => {
@@ -124,7 +123,6 @@ impl AeadKey {
         match self {
             Self::CtrHmac128(k) => k.seal(nonce, aad, in_out, tag),
             Self::Gcm(k) => k.seal(nonce, aad, in_out, tag),
-            #[cfg(feature = "draft-iana-256")]
             Self::CtrHmac256(k) => k.seal(nonce, aad, in_out, tag),
         }
     }
@@ -141,7 +139,6 @@ impl AeadKey {
         let result = match self {
             Self::CtrHmac128(k) => k.open(nonce, aad, in_out, tag),
             Self::Gcm(k) => k.open(nonce, aad, in_out, tag),
-            #[cfg(feature = "draft-iana-256")]
             Self::CtrHmac256(k) => k.open(nonce, aad, in_out, tag),
         };
         zero_on_failure(result, in_out)
