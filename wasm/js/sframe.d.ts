@@ -26,6 +26,12 @@ export interface SFrameOptions {
   legacy?: boolean;
   /** Keep copies of the first N frames (plaintext and wire) for export. */
   captureFrames?: number;
+  /** Where the AES-GCM of a frame runs (RFC format): by size (default), always wasm, always WebCrypto. */
+  aead?: 'hybrid' | 'wasm' | 'webcrypto';
+  /** Frames of at least this many bytes are sealed by WebCrypto in hybrid mode (default 1024). */
+  sealThreshold?: number;
+  /** Frames of at least this many bytes are opened by WebCrypto in hybrid mode (default 768). */
+  openThreshold?: number;
   /** Emit `wire` events with the first bytes of a wire frame twice a second. */
   tapWire?: boolean;
 }

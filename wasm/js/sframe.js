@@ -13,8 +13,9 @@
 // legacy createEncodedStreams exists, call `attach(senderOrReceiver)` instead of assigning.
 //
 // Beyond the standard: `format: 'codec'` (the library's codec-aware container: VP8, H.264 and
-// AV1 survive the default packetizers) and frames with a not-yet-installed KID held until
-// `addDecryptionKey` delivers it (for up to 1 s).
+// AV1 survive the default packetizers); frames with a not-yet-installed KID held until
+// `addDecryptionKey` delivers it (for up to 1 s); `aead: 'hybrid' | 'wasm' | 'webcrypto'`
+// (sframe-aead.js: large AES-GCM frames through WebCrypto, the rest in wasm).
 
 const WORKER_URL = new URL('./sframe-worker.js', import.meta.url);
 const TWO_POW_64 = 1n << 64n;
@@ -72,6 +73,9 @@ class SFrameTransform extends Base {
       holdUnknownKeyID: options.holdUnknownKeyID ?? true,
       captureFrames: options.captureFrames ?? 0,
       tapWire: options.tapWire ?? false,
+      aead: options.aead ?? 'hybrid',
+      sealThreshold: options.sealThreshold,
+      openThreshold: options.openThreshold,
       port: channel.port2,
     };
     const legacy = !hasScriptTransform || options.legacy === true;

@@ -6,7 +6,9 @@ use js_sys::{ArrayBuffer, BigInt, Error, RangeError, Reflect, TypeError, Uint8Ar
 use secure_frame::{CipherSuite, KeyId};
 use wasm_bindgen::prelude::*;
 
-use crate::transform::{Failure, Format, Receiver, Sender, suite_by_name};
+use crate::transform::{
+    Failure, Format, Receiver, Sender, external_aead_key, external_aead_supported, suite_by_name,
+};
 
 /// 2^64, the first number that is not a valid `CryptoKeyID`.
 const TWO_POW_64: f64 = 18_446_744_073_709_551_616.0;
@@ -96,11 +98,58 @@ fn count(n: u64) -> u32 {
     u32::try_from(n).unwrap_or(u32::MAX)
 }
 
+/// The derived AES-GCM key for a WebCrypto import, once per key.
+fn aead_key_bytes(
+    suite: CipherSuite,
+    key: &JsValue,
+    key_id_value: &JsValue,
+) -> Result<Uint8Array, JsValue> {
+    if !external_aead_supported(suite) {
+        return Err(TypeError::new("only the AES-GCM suites have an external AEAD path").into());
+    }
+    let kid = key_id(key_id_value)?;
+    let bytes = key_bytes(key)?;
+    let key =
+        external_aead_key(suite, kid, &bytes).map_err(|e| invalid_modification(&e.to_string()))?;
+    Ok(Uint8Array::from(key.expose_secret()))
+}
+
+/// A received frame whose header, key and replay window were checked, waiting for an external
+/// AEAD (`SFrameDecrypter.beginOpen`); give it back to `commitOpen` once the tag verified.
+#[wasm_bindgen]
+#[derive(Debug)]
+pub struct OpenTicket {
+    inner: secure_frame::external::OpenRequest,
+}
+
+#[wasm_bindgen]
+impl OpenTicket {
+    /// The AES-GCM nonce (12 bytes).
+    #[wasm_bindgen(getter)]
+    pub fn nonce(&self) -> Uint8Array {
+        Uint8Array::from(&self.inner.nonce()[..])
+    }
+
+    /// The header's length: the associated data is the frame's first `headerLength` bytes,
+    /// the rest is ciphertext ‖ tag.
+    #[wasm_bindgen(getter, js_name = headerLength)]
+    pub fn header_length(&self) -> u32 {
+        count(u64::try_from(self.inner.header_len()).unwrap_or(u64::MAX))
+    }
+
+    /// The frame's KID (a `bigint`).
+    #[wasm_bindgen(getter, js_name = keyID)]
+    pub fn key_id(&self) -> BigInt {
+        BigInt::from(self.inner.key_id().0)
+    }
+}
+
 /// The sending half: `setEncryptionKey(key, keyID)`, then `encrypt(data, mimeType)` per frame.
 #[wasm_bindgen]
 #[derive(Debug)]
 pub struct SFrameEncrypter {
     inner: Sender,
+    suite: CipherSuite,
 }
 
 #[wasm_bindgen]
@@ -115,7 +164,42 @@ impl SFrameEncrypter {
         let (suite, format) = options(opts)?;
         Ok(Self {
             inner: Sender::new(suite, format),
+            suite,
         })
+    }
+
+    /// Whether frames can be sealed by WebCrypto (`beginSeal`): RFC format, an AES-GCM suite.
+    #[wasm_bindgen(getter, js_name = externalAeadSupported)]
+    pub fn external_aead_supported(&self) -> bool {
+        external_aead_supported(self.suite) && self.inner.format() == Format::Rfc
+    }
+
+    /// The AES-GCM key derived from `key` under `keyID` (RFC 9605 §4.4.2), to import once as a
+    /// non-extractable WebCrypto key; zero it after the import.
+    ///
+    /// # Errors
+    ///
+    /// As `setEncryptionKey`, and a `TypeError` for a suite that is not AES-GCM.
+    #[wasm_bindgen(js_name = aeadKey)]
+    pub fn aead_key(&self, key: &JsValue, key_id_value: &JsValue) -> Result<Uint8Array, JsValue> {
+        aead_key_bytes(self.suite, key, key_id_value)
+    }
+
+    /// Reserves the next counter for a frame WebCrypto seals: returns `nonce (12 bytes) ‖
+    /// header`. The frame is `header ‖ AES-GCM(key, nonce, additionalData = header, data)`.
+    ///
+    /// # Errors
+    ///
+    /// An `Error` without a key, in codec-aware mode, or when the counter is exhausted.
+    #[wasm_bindgen(js_name = beginSeal)]
+    pub fn begin_seal(&mut self) -> Result<Uint8Array, JsValue> {
+        let request = self
+            .inner
+            .begin_seal()
+            .map_err(|e| JsValue::from(Error::new(&e.to_string())))?;
+        let mut out = request.nonce().to_vec();
+        out.extend_from_slice(request.header());
+        Ok(Uint8Array::from(&out[..]))
     }
 
     /// Makes `key` (the base key) under `keyID` the key every following frame is sent with.
@@ -177,6 +261,7 @@ impl SFrameEncrypter {
 #[derive(Debug)]
 pub struct SFrameDecrypter {
     inner: Receiver,
+    suite: CipherSuite,
     last: Option<Failure>,
 }
 
@@ -192,8 +277,65 @@ impl SFrameDecrypter {
         let (suite, format) = options(opts)?;
         Ok(Self {
             inner: Receiver::new(suite, format),
+            suite,
             last: None,
         })
+    }
+
+    /// Whether frames can be opened by WebCrypto (`beginOpen`): RFC format, an AES-GCM suite.
+    #[wasm_bindgen(getter, js_name = externalAeadSupported)]
+    pub fn external_aead_supported(&self) -> bool {
+        external_aead_supported(self.suite) && self.inner.format() == Format::Rfc
+    }
+
+    /// As `SFrameEncrypter.aeadKey`.
+    ///
+    /// # Errors
+    ///
+    /// As `SFrameEncrypter.aeadKey`.
+    #[wasm_bindgen(js_name = aeadKey)]
+    pub fn aead_key(&self, key: &JsValue, key_id_value: &JsValue) -> Result<Uint8Array, JsValue> {
+        aead_key_bytes(self.suite, key, key_id_value)
+    }
+
+    /// The first half of opening `data` with WebCrypto: the ticket (nonce, header length, KID),
+    /// or `undefined` with `errorType` set. Changes nothing.
+    #[wasm_bindgen(js_name = beginOpen)]
+    pub fn begin_open(&mut self, data: &[u8]) -> Option<OpenTicket> {
+        match self.inner.begin_open(data) {
+            Ok(inner) => Some(OpenTicket { inner }),
+            Err(failure) => {
+                self.last = Some(failure);
+                None
+            }
+        }
+    }
+
+    /// The second half, after WebCrypto verified the tag: commits the replay window. `false`
+    /// with `errorType` set when the counter was committed meanwhile (drop the frame).
+    #[wasm_bindgen(js_name = commitOpen)]
+    pub fn commit_open(&mut self, ticket: OpenTicket) -> bool {
+        match self.inner.commit_open(ticket.inner) {
+            Ok(()) => {
+                self.last = None;
+                true
+            }
+            Err(failure) => {
+                self.last = Some(failure);
+                false
+            }
+        }
+    }
+
+    /// Records that WebCrypto refused a frame's tag (`errorType` becomes `authentication`).
+    #[wasm_bindgen(js_name = externalAuthenticationFailed)]
+    pub fn external_authentication_failed(&mut self) {
+        self.inner.external_authentication_failed();
+        self.last = Some(Failure {
+            kind: secure_frame::ErrorKind::Authentication,
+            key_id: None,
+            replay: false,
+        });
     }
 
     /// Installs `key` under `keyID`, replacing the key that KID had.

@@ -6,10 +6,32 @@ use secure_frame::codec::{Codec, Policy};
 use secure_frame::compat::{
     CompatDecryptError, CompatDecryptor, CompatEncryptError, CompatEncryptor,
 };
+use secure_frame::external::{OpenRequest, SealRequest, aead_key};
 use secure_frame::{
     BaseKey, CipherSuite, DecryptError, Decryptor, EncryptError, Encryptor, ErrorKind, KeyError,
-    KeyId,
+    KeyId, SframeKey,
 };
+
+/// Whether the suite's AEAD is AES-GCM with a 128-bit tag, which WebCrypto's `AES-GCM`
+/// computes, so that [`Sender::begin_seal`] and [`Receiver::begin_open`] can hand it out.
+#[must_use]
+pub fn external_aead_supported(suite: CipherSuite) -> bool {
+    suite.enc_key_len().is_none()
+}
+
+/// The `sframe_key` for `kid` under `base_key` (RFC 9605 §4.4.2): what an external AEAD is
+/// keyed with, once per key.
+///
+/// # Errors
+///
+/// [`KeyError::BaseKeyLength`].
+pub fn external_aead_key(
+    suite: CipherSuite,
+    kid: KeyId,
+    base_key: &[u8],
+) -> Result<SframeKey, KeyError> {
+    Ok(aead_key(suite, kid, &BaseKey::new(base_key)?))
+}
 
 /// How frames are laid out on the wire.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
@@ -137,6 +159,26 @@ impl Sender {
     #[must_use]
     pub fn format(&self) -> Format {
         self.format
+    }
+
+    /// The first half of sending a frame through an external AEAD (RFC format only): reserves
+    /// the next counter and gives the header and nonce. The frame is `header ‖ AES-GCM(key,
+    /// nonce, aad = header, plaintext)`. A reserved counter is used up whether or not the frame
+    /// is sealed.
+    ///
+    /// # Errors
+    ///
+    /// [`SendError::NoKey`] (also in codec-aware mode, which has no external path) and
+    /// [`SendError::Encrypt`].
+    pub fn begin_seal(&mut self) -> Result<SealRequest, SendError> {
+        match (&mut self.key, self.format) {
+            (Some(SendKey::Rfc(encryptor)), Format::Rfc) => {
+                let request = encryptor.begin_seal(&[])?;
+                self.frames += 1;
+                Ok(request)
+            }
+            _ => Err(SendError::NoKey),
+        }
     }
 
     /// Protects one frame whose metadata says `mime_type`; returns the wire frame, valid until
@@ -316,6 +358,55 @@ impl Receiver {
         self.format
     }
 
+    /// The first half of opening a frame with an external AEAD (RFC format only): header
+    /// read, key found, replay window checked, nothing committed. A failure is counted.
+    ///
+    /// # Errors
+    ///
+    /// The [`Failure`] to report; the frame must be dropped (or held, for `keyID`).
+    pub fn begin_open(&mut self, frame: &[u8]) -> Result<OpenRequest, Failure> {
+        let result = self.keys.begin_open(&[], frame).map_err(Failure::from);
+        if let Err(failure) = result {
+            self.count(Err(failure));
+        }
+        result
+    }
+
+    /// The second half, after the external AEAD verified the tag: commits the replay window.
+    /// Counts the frame.
+    ///
+    /// # Errors
+    ///
+    /// A replay (another frame with this counter was committed meanwhile): drop the frame.
+    pub fn commit_open(&mut self, request: OpenRequest) -> Result<(), Failure> {
+        let result = self.keys.commit_open(request).map_err(Failure::from);
+        self.count(result);
+        result
+    }
+
+    /// Counts a frame whose tag the external AEAD refused.
+    pub fn external_authentication_failed(&mut self) {
+        self.count(Err(Failure {
+            kind: ErrorKind::Authentication,
+            key_id: None,
+            replay: false,
+        }));
+    }
+
+    fn count(&mut self, result: Result<(), Failure>) {
+        match result {
+            Ok(()) => self.counts.decrypted += 1,
+            Err(f) => match f.kind {
+                ErrorKind::KeyId => self.counts.key_id += 1,
+                ErrorKind::Authentication => {
+                    self.counts.authentication += 1;
+                    self.counts.replay += u64::from(f.replay);
+                }
+                ErrorKind::Syntax => self.counts.syntax += 1,
+            },
+        }
+    }
+
     /// Authenticates and decrypts one frame in place; returns the plaintext, a sub-slice of
     /// `frame`.
     ///
@@ -346,17 +437,7 @@ impl Receiver {
                     .map_err(Failure::from)
             }
         };
-        match &result {
-            Ok(_) => self.counts.decrypted += 1,
-            Err(f) => match f.kind {
-                ErrorKind::KeyId => self.counts.key_id += 1,
-                ErrorKind::Authentication => {
-                    self.counts.authentication += 1;
-                    self.counts.replay += u64::from(f.replay);
-                }
-                ErrorKind::Syntax => self.counts.syntax += 1,
-            },
-        }
+        self.count(result.as_ref().map(|_| ()).map_err(|f| *f));
         result
     }
 }

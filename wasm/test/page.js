@@ -4,6 +4,7 @@
 //   codec=VP8|VP9|H264|AV1  format=codec|rfc  raw=1 (raw packetization + dependency descriptor)
 //   rkey=right|wrong|missing  garbage=1  rotate=early|late  capture=N  seconds=S  suite=NAME
 import { SFrameEncrypter, SFrameDecrypter, toKeyID } from '../pkg/sframe.js';
+import { Opener } from '../pkg/sframe-aead.js';
 
 const q = new URLSearchParams(location.search);
 const P = {
@@ -16,6 +17,7 @@ const P = {
   capture: Number(q.get('capture') || 0),
   seconds: Number(q.get('seconds') || 6),
   suite: q.get('suite') || 'AES_128_GCM_SHA256_128',
+  aead: q.get('aead') || 'hybrid',
   demo: !q.has('scenario'),
 };
 const log = (...a) => console.log('[page]', ...a);
@@ -124,17 +126,22 @@ async function nativeFrames() {
   const fixture = await (await fetch('./native-frames.json')).json();
   const wasm = await import('../pkg/secure_frame_wasm.js');
   await wasm.default();
-  let ok = 0;
+  let ok = 0; let total = 0; let webcrypto = 0;
   const failures = [];
-  for (const f of fixture.frames) {
-    const d = new wasm.SFrameDecrypter({ cipherSuite: f.suite, format: f.format });
-    d.addDecryptionKey(fromHex(fixture.key), BigInt(f.keyID));
-    const out = d.decrypt(fromHex(f.wire), f.mime);
-    if (out && toHex(out) === f.plain) ok += 1;
-    else failures.push(`${f.suite}/${f.format}/${f.mime}: ${d.errorType}`);
-    d.free();
+  for (const aead of ['wasm', 'webcrypto']) {
+    for (const f of fixture.frames) {
+      const d = new wasm.SFrameDecrypter({ cipherSuite: f.suite, format: f.format });
+      const opener = new Opener(d, { aead });
+      await opener.addKey(fromHex(fixture.key), BigInt(f.keyID));
+      const r = await opener.open(fromHex(f.wire), f.mime);
+      total += 1;
+      if (r.plain && toHex(r.plain) === f.plain) ok += 1;
+      else failures.push(`${aead} ${f.suite}/${f.format}/${f.mime}: ${r.failure && r.failure.errorType}`);
+      webcrypto += opener.webcryptoFrames;
+      d.free();
+    }
   }
-  return { ok, total: fixture.frames.length, failures };
+  return { ok, total, webcrypto, failures };
 }
 
 async function main() {
@@ -145,7 +152,7 @@ async function main() {
   pc1.onicecandidate = (e) => e.candidate && pc2.addIceCandidate(e.candidate);
   pc2.onicecandidate = (e) => e.candidate && pc1.addIceCandidate(e.candidate);
 
-  const opts = { cipherSuite: P.suite, format: P.format };
+  const opts = { cipherSuite: P.suite, format: P.format, aead: P.aead };
   const sendWorker = new Worker(new URL('../pkg/sframe-worker.js', import.meta.url), { type: 'module' });
   const recvWorker = new Worker(new URL('../pkg/sframe-worker.js', import.meta.url), { type: 'module' });
   const vt = pc1.addTransceiver(src.video, { direction: 'sendonly' });

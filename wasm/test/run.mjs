@@ -71,8 +71,15 @@ add('rotate-key-late', 'codec=VP8&format=codec&rotate=late', check(decodes,
   (r) => (r.counts.rv.released > 0 ? [] : ['no frame held and released']),
   (r) => (r.counts.rv.decrypted >= r.counts.sv.encrypted - 2 && r.counts.ra.decrypted >= r.counts.sa.encrypted - 2 ? []
     : [`sent v${r.counts.sv.encrypted}/a${r.counts.sa.encrypted}, decrypted v${r.counts.rv.decrypted}/a${r.counts.ra.decrypted}`])));
-const native = (r) => (r.native && r.native.ok === r.native.total ? [] : [`native frames ${JSON.stringify(r.native)}`]);
-add('export-rfc', 'codec=VP9&format=rfc&capture=40', check(decodes, native));
+const native = (r) => (r.native && r.native.ok === r.native.total && r.native.webcrypto > 0 ? [] : [`native frames ${JSON.stringify(r.native)}`]);
+const bothPaths = (r) => {
+  const paths = new Set(['sent', 'received'].flatMap((d) => ['video', 'audio'].flatMap((k) => r.captured[d][k].map((f) => f.aead))));
+  return paths.has('wasm') && paths.has('webcrypto') ? [] : [`frames exported only from ${[...paths]}`];
+};
+add('rfc-raw-H264-webcrypto', 'codec=H264&format=rfc&raw=1&aead=webcrypto', check(decodes, errorsOnly(null)));
+add('rfc-raw-VP8-wasm', 'codec=VP8&format=rfc&raw=1&aead=wasm', check(decodes, errorsOnly(null)));
+add('wrong-key-rfc', 'codec=VP9&format=rfc&rkey=wrong', check(nothing, errorsOnly('authentication')));
+add('export-rfc', 'codec=VP9&format=rfc&capture=40', check(decodes, native, bothPaths));
 add('export-codec', 'codec=H264&format=codec&capture=40', check(decodes, native));
 
 const FLAGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
