@@ -46,7 +46,7 @@ mkdir -p "$site/pkg" "$site/test" "$out"
 wasm-bindgen --target web --out-dir "$site/pkg" \
   "$target/wasm32-unknown-unknown/release/secure_frame_wasm.wasm"
 cp wasm/package.json wasm/js/* "$site/pkg/"
-cp wasm/test/index.html wasm/test/page.js wasm/test/bench.html wasm/test/bench.js "$site/test/" 2>/dev/null || true
+cp wasm/test/index.html wasm/test/page.js wasm/test/bench.html wasm/test/bench-worker.js "$site/test/"
 cp wasm/tests/fixtures/native-frames.json "$site/test/"
 ls -l "$site/pkg" | awk 'NR > 1 { print $5, $9 }'
 
@@ -71,7 +71,9 @@ if [ -f "$out/codec-aware-VP8.png" ]; then
 fi
 
 step "native side: the frames the page exported, with the library on the host"
-if SFRAME_BROWSER_FRAMES="$out" cargo test -p secure-frame-wasm --test native_interop; then
+if ! ls "$out"/export-*.json >/dev/null 2>&1; then
+  echo "(no export scenario ran)"
+elif SFRAME_BROWSER_FRAMES="$out" cargo test -p secure-frame-wasm --test native_interop; then
   passed=$((passed + 1))
   echo "ok   native-interop"
 else
