@@ -66,8 +66,11 @@ set -e
 read -r passed failed < <(sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed$/\1 \2/p' "$out/run.log" | tail -1)
 passed="${passed:-0}"
 failed="${failed:-1}"
+# The README's screenshot: the demo page at the end of the codec-aware VP8 scenario
+# (UPDATE_SCREENSHOT=1 writes it to wasm/demo.png).
 if [ -f "$out/codec-aware-VP8.png" ]; then
   cp "$out/codec-aware-VP8.png" "$out/demo.png"
+  if [ -n "${UPDATE_SCREENSHOT:-}" ]; then cp "$out/demo.png" wasm/demo.png; fi
 fi
 
 step "native side: the frames the page exported, with the library on the host"
