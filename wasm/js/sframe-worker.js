@@ -105,7 +105,7 @@ function start(options, readable, writable) {
 
   const ensure = () => {
     if (sframe) return;
-    const opts = { cipherSuite: options.cipherSuite, format: options.format };
+    const opts = { cipherSuite: options.cipherSuite, format: options.format, ratchetBits: options.ratchetBits };
     sframe = side === 'encrypt' ? new SFrameEncrypter(opts) : new SFrameDecrypter(opts);
     path = side === 'encrypt' ? new Sealer(sframe, options) : new Opener(sframe, options);
   };
@@ -121,6 +121,7 @@ function start(options, readable, writable) {
           if (controller) releaseHeld();
           break;
         case 'removeDecryptionKey': path.removeKey(msg.keyID); break;
+        case 'ratchet': port.postMessage({ id: msg.id, ok: true, keyID: sframe.ratchet() }); return;
         case 'stats': break;
         case 'samples': port.postMessage({ id: msg.id, ok: true, samples: samples || [] }); return;
         case 'garbage': options.garbage = msg.on; break;

@@ -32,6 +32,8 @@ export interface SFrameOptions {
   sealThreshold?: number;
   /** Frames of at least this many bytes are opened by WebCrypto in hybrid mode (default 768). */
   openThreshold?: number;
+  /** The RFC 9605 §5.1 sender-key ratchet with R step bits (1–63): keyIDs are generation << R at step 0. */
+  ratchetBits?: number;
   /** Emit `wire` events with the first bytes of a wire frame twice a second. */
   tapWire?: boolean;
 }
@@ -64,6 +66,8 @@ declare class SFrameTransform extends RTCRtpScriptTransform {
 export declare class SFrameEncrypter extends SFrameTransform {
   constructor(options?: SFrameOptions);
   setEncryptionKey(key: SFrameKey, keyID?: CryptoKeyID): Promise<void>;
+  /** With `ratchetBits`: one §5.1 ratchet step; resolves to the new KID. */
+  ratchet(): Promise<bigint>;
 }
 
 export declare class SFrameDecrypter extends SFrameTransform {

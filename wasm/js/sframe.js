@@ -15,7 +15,8 @@
 // Beyond the standard: `format: 'codec'` (the library's codec-aware container: VP8, H.264 and
 // AV1 survive the default packetizers); frames with a not-yet-installed KID held until
 // `addDecryptionKey` delivers it (for up to 1 s); `aead: 'hybrid' | 'wasm' | 'webcrypto'`
-// (sframe-aead.js: large AES-GCM frames through WebCrypto, the rest in wasm).
+// (sframe-aead.js: large AES-GCM frames through WebCrypto, the rest in wasm); `ratchetBits: R`
+// (the RFC 9605 §5.1 sender-key ratchet: `encrypter.ratchet()`, receivers follow by themselves).
 
 const WORKER_URL = new URL('./sframe-worker.js', import.meta.url);
 const TWO_POW_64 = 1n << 64n;
@@ -74,6 +75,7 @@ class SFrameTransform extends Base {
       captureFrames: options.captureFrames ?? 0,
       tapWire: options.tapWire ?? false,
       aead: options.aead ?? 'hybrid',
+      ratchetBits: options.ratchetBits,
       sealThreshold: options.sealThreshold,
       openThreshold: options.openThreshold,
       port: channel.port2,
@@ -156,6 +158,12 @@ export class SFrameEncrypter extends SFrameTransform {
     const bytes = await toKeyBytes(key);
     await this._call('setEncryptionKey', { key: bytes, keyID: kid }, [bytes]);
   }
+
+  /**
+   * Beyond the standard, with option `ratchetBits`: ratchets the send key one step forward
+   * (RFC 9605 §5.1); resolves to the new KID. Receivers follow without a key message.
+   */
+  async ratchet() { return (await this._call('ratchet')).keyID; }
 }
 
 /** The receiver side: `new SFrameDecrypter({ cipherSuite, format })`. */

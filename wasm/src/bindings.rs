@@ -3,7 +3,7 @@
 //! transform worker: keys as `Uint8Array` or `ArrayBuffer`, key IDs as `number` or `bigint`.
 
 use js_sys::{ArrayBuffer, BigInt, Error, RangeError, Reflect, TypeError, Uint8Array};
-use secure_frame::{CipherSuite, KeyId};
+use secure_frame::{CipherSuite, KeyId, RatchetBits};
 use wasm_bindgen::prelude::*;
 
 use crate::transform::{
@@ -50,6 +50,23 @@ fn invalid_modification(message: &str) -> JsValue {
     let error = Error::new(message);
     error.set_name("InvalidModificationError");
     error.into()
+}
+
+/// `{ ratchetBits }`: the RFC 9605 §5.1 ratchet with that many step bits (1–63), or none.
+fn ratchet_option(options: &JsValue) -> Result<Option<RatchetBits>, JsValue> {
+    if !options.is_object() {
+        return Ok(None);
+    }
+    let bits = Reflect::get(options, &JsValue::from_str("ratchetBits"))?;
+    if bits.is_undefined() || bits.is_null() {
+        return Ok(None);
+    }
+    let bad = || JsValue::from(RangeError::new("ratchetBits must be an integer in 1..63"));
+    let n = bits.as_f64().filter(|n| n.fract() == 0.0).ok_or_else(bad)?;
+    let n = (1u8..=63)
+        .find(|&b| (f64::from(b) - n).abs() < 0.5)
+        .ok_or_else(bad)?;
+    RatchetBits::new(n).map(Some).map_err(|_| bad())
 }
 
 /// `{ cipherSuite, format }`: the suite by its W3C name or its RFC 9605 number (default
@@ -162,16 +179,33 @@ impl SFrameEncrypter {
     #[wasm_bindgen(constructor)]
     pub fn new(opts: &JsValue) -> Result<SFrameEncrypter, JsValue> {
         let (suite, format) = options(opts)?;
-        Ok(Self {
-            inner: Sender::new(suite, format),
-            suite,
-        })
+        let mut inner = Sender::new(suite, format);
+        if let Some(bits) = ratchet_option(opts)? {
+            inner = inner.with_ratchet(bits);
+        }
+        Ok(Self { inner, suite })
     }
 
-    /// Whether frames can be sealed by WebCrypto (`beginSeal`): RFC format, an AES-GCM suite.
+    /// Whether frames can be sealed by WebCrypto (`beginSeal`): RFC format, an AES-GCM suite,
+    /// no ratchet.
     #[wasm_bindgen(getter, js_name = externalAeadSupported)]
     pub fn external_aead_supported(&self) -> bool {
-        external_aead_supported(self.suite) && self.inner.format() == Format::Rfc
+        external_aead_supported(self.suite)
+            && self.inner.format() == Format::Rfc
+            && !self.inner.ratchets()
+    }
+
+    /// With `ratchetBits`: ratchets the send key one step forward (RFC 9605 §5.1) and returns
+    /// the new KID (a `bigint`); receivers follow without a key message.
+    ///
+    /// # Errors
+    ///
+    /// An `InvalidModificationError` without the ratchet option or a key.
+    pub fn ratchet(&mut self) -> Result<BigInt, JsValue> {
+        self.inner
+            .ratchet()
+            .map(|kid| BigInt::from(kid.0))
+            .map_err(|e| invalid_modification(&e.to_string()))
     }
 
     /// The AES-GCM key derived from `key` under `keyID` (RFC 9605 §4.4.2), to import once as a
@@ -275,17 +309,24 @@ impl SFrameDecrypter {
     #[wasm_bindgen(constructor)]
     pub fn new(opts: &JsValue) -> Result<SFrameDecrypter, JsValue> {
         let (suite, format) = options(opts)?;
+        let mut inner = Receiver::new(suite, format);
+        if let Some(bits) = ratchet_option(opts)? {
+            inner = inner.with_ratchet(bits);
+        }
         Ok(Self {
-            inner: Receiver::new(suite, format),
+            inner,
             suite,
             last: None,
         })
     }
 
-    /// Whether frames can be opened by WebCrypto (`beginOpen`): RFC format, an AES-GCM suite.
+    /// Whether frames can be opened by WebCrypto (`beginOpen`): RFC format, an AES-GCM suite,
+    /// no ratchet.
     #[wasm_bindgen(getter, js_name = externalAeadSupported)]
     pub fn external_aead_supported(&self) -> bool {
-        external_aead_supported(self.suite) && self.inner.format() == Format::Rfc
+        external_aead_supported(self.suite)
+            && self.inner.format() == Format::Rfc
+            && !self.inner.ratchets()
     }
 
     /// As `SFrameEncrypter.aeadKey`.

@@ -9,8 +9,22 @@ use secure_frame::compat::{
 use secure_frame::external::{OpenRequest, SealRequest, aead_key};
 use secure_frame::{
     BaseKey, CipherSuite, DecryptError, Decryptor, EncryptError, Encryptor, ErrorKind, KeyError,
-    KeyId, SframeKey,
+    KeyId, RatchetBits, RatchetError, RatchetReceiver, RatchetSender, ReceiveKeys, SenderKeyId,
+    SframeKey, open_in_place,
 };
+
+/// Why a key could not be installed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum KeyChangeError {
+    /// The base key.
+    #[error(transparent)]
+    Key(#[from] KeyError),
+    /// The §5.1 ratchet refused the KID (a step that is not 0 for a sender, an older
+    /// generation for a receiver, …).
+    #[error(transparent)]
+    Ratchet(#[from] RatchetError),
+}
 
 /// Whether the suite's AEAD is AES-GCM with a 128-bit tag, which WebCrypto's `AES-GCM`
 /// computes, so that [`Sender::begin_seal`] and [`Receiver::begin_open`] can hand it out.
@@ -100,6 +114,7 @@ pub struct Sender {
     suite: CipherSuite,
     format: Format,
     key: Option<SendKey>,
+    ratchet: Option<(RatchetBits, Option<RatchetSender>)>,
     buf: Vec<u8>,
     frames: u64,
 }
@@ -123,21 +138,72 @@ impl Sender {
             suite,
             format,
             key: None,
+            ratchet: None,
             buf: Vec::new(),
             frames: 0,
         }
+    }
+
+    /// Sends with the RFC 9605 §5.1 sender-key ratchet, `bits` low KID bits for the step:
+    /// [`set_key`](Self::set_key) takes the KID of a generation at step 0, and
+    /// [`ratchet`](Self::ratchet) moves one step forward.
+    #[must_use]
+    pub fn with_ratchet(mut self, bits: RatchetBits) -> Self {
+        self.ratchet = Some((bits, None));
+        self
+    }
+
+    /// Whether the §5.1 ratchet is on.
+    #[must_use]
+    pub fn ratchets(&self) -> bool {
+        self.ratchet.is_some()
     }
 
     /// Makes `base_key` under `kid` the key every following frame is sent with.
     ///
     /// # Errors
     ///
-    /// [`KeyError::BaseKeyLength`] for an empty or over-long key; the previous key stays.
-    pub fn set_key(&mut self, kid: KeyId, base_key: &[u8]) -> Result<(), KeyError> {
+    /// [`KeyError::BaseKeyLength`] for an empty or over-long key; with the ratchet,
+    /// [`RatchetError::GenerationOutOfRange`] and, for a KID whose step is not 0,
+    /// [`RatchetError::NotNewer`]. The previous key stays.
+    pub fn set_key(&mut self, kid: KeyId, base_key: &[u8]) -> Result<(), KeyChangeError> {
         let base_key = BaseKey::new(base_key)?;
+        if let Some((bits, sender)) = &mut self.ratchet {
+            let id = SenderKeyId::from_key_id(kid, *bits);
+            if id.ratchet_step != 0 {
+                return Err(RatchetError::NotNewer.into());
+            }
+            let next = RatchetSender::new(self.suite, *bits, id.generation, base_key)?;
+            self.key = Some(SendKey::Rfc(Encryptor::new(
+                self.suite,
+                kid,
+                next.base_key(),
+            )));
+            *sender = Some(next);
+            return Ok(());
+        }
         let encryptor = Encryptor::new(self.suite, kid, &base_key);
         self.key = Some(SendKey::Rfc(encryptor));
         Ok(())
+    }
+
+    /// Ratchets the send key one step forward (RFC 9605 §5.1); returns the new KID. Receivers
+    /// follow on their own.
+    ///
+    /// # Errors
+    ///
+    /// [`RatchetError::NoSendKey`] without the ratchet or a key, [`RatchetError::Exhausted`].
+    pub fn ratchet(&mut self) -> Result<KeyId, RatchetError> {
+        let Some((_, Some(sender))) = &mut self.ratchet else {
+            return Err(RatchetError::NoSendKey);
+        };
+        let kid = sender.ratchet()?;
+        self.key = Some(SendKey::Rfc(Encryptor::new(
+            self.suite,
+            kid,
+            sender.base_key(),
+        )));
+        Ok(kid)
     }
 
     /// The KID frames are sent under, if a key is set.
@@ -294,6 +360,7 @@ pub struct Counts {
 /// The receiving side: any number of keys by KID, as the W3C decrypter.
 pub struct Receiver {
     keys: Decryptor,
+    ratchet: Option<(RatchetBits, Option<RatchetReceiver>)>,
     format: Format,
     compat: CompatDecryptor,
     compat_codec: Option<Codec>,
@@ -316,6 +383,7 @@ impl Receiver {
     pub fn new(suite: CipherSuite, format: Format) -> Self {
         Self {
             keys: Decryptor::new(suite),
+            ratchet: None,
             format,
             compat: CompatDecryptor::new(),
             compat_codec: None,
@@ -323,27 +391,70 @@ impl Receiver {
         }
     }
 
+    /// Receives from one sender that uses the RFC 9605 §5.1 ratchet with `bits` step bits:
+    /// [`add_key`](Self::add_key) installs the sender's key (a later generation replaces
+    /// it), and frames of the following steps are followed without any key message.
+    #[must_use]
+    pub fn with_ratchet(mut self, bits: RatchetBits) -> Self {
+        self.ratchet = Some((bits, None));
+        self
+    }
+
+    /// Whether the §5.1 ratchet is on.
+    #[must_use]
+    pub fn ratchets(&self) -> bool {
+        self.ratchet.is_some()
+    }
+
     /// Installs `base_key` under `kid`, replacing a key already under that KID (with a fresh
-    /// replay window).
+    /// replay window). With the ratchet: the sender's key at `kid` (its generation and step),
+    /// a newer generation or step replacing the current one.
     ///
     /// # Errors
     ///
-    /// [`KeyError::BaseKeyLength`]; the previous key for `kid`, if any, stays.
-    pub fn add_key(&mut self, kid: KeyId, base_key: &[u8]) -> Result<(), KeyError> {
+    /// [`KeyError::BaseKeyLength`]; with the ratchet the [`RatchetError`] of
+    /// [`RatchetReceiver::install`]. The previous key for `kid`, if any, stays.
+    pub fn add_key(&mut self, kid: KeyId, base_key: &[u8]) -> Result<(), KeyChangeError> {
         let base_key = BaseKey::new(base_key)?;
+        if let Some((bits, receiver)) = &mut self.ratchet {
+            let id = SenderKeyId::from_key_id(kid, *bits);
+            match receiver {
+                Some(r) => r.install(id, base_key)?,
+                None => {
+                    *receiver = Some(RatchetReceiver::new(
+                        self.keys.suite(),
+                        *bits,
+                        id,
+                        base_key,
+                    )?);
+                }
+            }
+            return Ok(());
+        }
         self.keys.remove_key(kid);
-        self.keys.add_key(kid, &base_key)
+        Ok(self.keys.add_key(kid, &base_key)?)
     }
 
-    /// Removes the key for `kid`; whether there was one.
+    /// Removes the key for `kid`; whether there was one (with the ratchet: the sender's
+    /// current KID removes the sender).
     pub fn remove_key(&mut self, kid: KeyId) -> bool {
+        if let Some((_, receiver)) = &mut self.ratchet {
+            let current = receiver.as_ref().is_some_and(|r| r.key_id() == kid);
+            if current {
+                *receiver = None;
+            }
+            return current;
+        }
         self.keys.remove_key(kid).is_some()
     }
 
-    /// Whether a key for `kid` is installed.
+    /// Whether a key for `kid` is installed (with the ratchet: recognized).
     #[must_use]
     pub fn has_key(&self, kid: KeyId) -> bool {
-        self.keys.contains_key(kid)
+        match &self.ratchet {
+            Some((_, receiver)) => receiver.as_ref().is_some_and(|r| r.recognizes(kid)),
+            None => self.keys.contains_key(kid),
+        }
     }
 
     /// The counts so far.
@@ -358,8 +469,8 @@ impl Receiver {
         self.format
     }
 
-    /// The first half of opening a frame with an external AEAD (RFC format only): header
-    /// read, key found, replay window checked, nothing committed. A failure is counted.
+    /// The first half of opening a frame with an external AEAD (RFC format, no ratchet):
+    /// header read, key found, replay window checked, nothing committed. A failure is counted.
     ///
     /// # Errors
     ///
@@ -418,26 +529,37 @@ impl Receiver {
         mime_type: &str,
         frame: &'f mut [u8],
     ) -> Result<&'f [u8], Failure> {
-        let result = match self.format {
-            Format::Rfc => self
-                .keys
-                .decrypt_in_place(&[], frame)
-                .map(|plain| &*plain)
-                .map_err(Failure::from),
-            Format::Codec => {
-                let codec = Codec::from_mime(mime_type);
-                if codec != self.compat_codec {
-                    self.compat =
-                        codec.map_or_else(CompatDecryptor::new, CompatDecryptor::for_codec);
-                    self.compat_codec = codec;
-                }
-                self.compat
-                    .decrypt_in_place(&mut self.keys, &[], frame)
-                    .map(|opened| &*opened.into_frame())
-                    .map_err(Failure::from)
+        if self.format == Format::Codec {
+            let codec = Codec::from_mime(mime_type);
+            if codec != self.compat_codec {
+                self.compat = codec.map_or_else(CompatDecryptor::new, CompatDecryptor::for_codec);
+                self.compat_codec = codec;
             }
+        }
+        let result = match &mut self.ratchet {
+            Some((_, Some(receiver))) => open(self.format, &mut self.compat, receiver, frame),
+            // No sender key yet: the empty store reports the frame's KID.
+            _ => open(self.format, &mut self.compat, &mut self.keys, frame),
         };
         self.count(result.as_ref().map(|_| ()).map_err(|f| *f));
         result
+    }
+}
+
+/// One frame through any key store, in either format.
+fn open<'f, K: ReceiveKeys + ?Sized>(
+    format: Format,
+    compat: &mut CompatDecryptor,
+    keys: &mut K,
+    frame: &'f mut [u8],
+) -> Result<&'f [u8], Failure> {
+    match format {
+        Format::Rfc => open_in_place(keys, &[], frame)
+            .map(|(_, plain)| &*plain)
+            .map_err(Failure::from),
+        Format::Codec => compat
+            .decrypt_in_place(keys, &[], frame)
+            .map(|opened| &*opened.into_frame())
+            .map_err(Failure::from),
     }
 }

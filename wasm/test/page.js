@@ -18,6 +18,7 @@ const P = {
   seconds: Number(q.get('seconds') || 6),
   suite: q.get('suite') || 'AES_128_GCM_SHA256_128',
   aead: q.get('aead') || 'hybrid',
+  ratchet: q.get('ratchet') === '1',
   demo: !q.has('scenario'),
 };
 const log = (...a) => console.log('[page]', ...a);
@@ -152,7 +153,9 @@ async function main() {
   pc1.onicecandidate = (e) => e.candidate && pc2.addIceCandidate(e.candidate);
   pc2.onicecandidate = (e) => e.candidate && pc1.addIceCandidate(e.candidate);
 
-  const opts = { cipherSuite: P.suite, format: P.format, aead: P.aead };
+  const opts = { cipherSuite: P.suite, format: P.format, aead: P.aead, ...(P.ratchet ? { ratchetBits: 8 } : {}) };
+  // With the §5.1 ratchet (8 step bits) the first key is generation 1, step 0: KID 0x100.
+  const KID1 = P.ratchet ? 0x100 : 1;
   const sendWorker = new Worker(new URL('../pkg/sframe-worker.js', import.meta.url), { type: 'module' });
   const recvWorker = new Worker(new URL('../pkg/sframe-worker.js', import.meta.url), { type: 'module' });
   const vt = pc1.addTransceiver(src.video, { direction: 'sendonly' });
@@ -165,8 +168,8 @@ async function main() {
   };
   vt.sender.transform = enc.video;
   at.sender.transform = enc.audio;
-  await enc.video.setEncryptionKey(K1, 1);
-  await enc.audio.setEncryptionKey(K1.buffer.slice(0), 1n);
+  await enc.video.setEncryptionKey(K1, KID1);
+  await enc.audio.setEncryptionKey(K1.buffer.slice(0), BigInt(KID1));
   if (P.garbage) { await enc.video.sendGarbage(true); await enc.audio.sendGarbage(true); }
 
   const errors = { syntax: 0, keyID: 0, authentication: 0, replay: 0, lateReplay: 0, keyIDs: [], at: [] };
@@ -187,12 +190,12 @@ async function main() {
     dec[e.track.kind] = d;
     remote.addTrack(e.track);
     keysReady.push((async () => {
-      if (P.rkey === 'wrong') await d.addDecryptionKey(WRONG, 1);
+      if (P.rkey === 'wrong') await d.addDecryptionKey(WRONG, KID1);
       else if (P.rkey === 'missing') await d.addDecryptionKey(K2, 7);
       else {
         // An extractable CryptoKey, as the W3C API takes keys.
         const key = await crypto.subtle.importKey('raw', K1, { name: 'AES-GCM' }, true, ['encrypt']);
-        await d.addDecryptionKey(key, 1n);
+        await d.addDecryptionKey(key, BigInt(KID1));
       }
     })());
   };
@@ -265,9 +268,14 @@ async function main() {
   probe.width = 64; probe.height = 48;
   const before = await inbound(pc2);
   const samples = { pixel: 0, tone: 0, n: 0, hz: [] };
+  const result0 = {};
   const steps = Math.round(P.seconds * 2);
   for (let i = 0; i < steps; i++) {
     if (P.rotate && i === Math.floor(steps / 2)) await rotate(P.rotate === 'late');
+    if (P.ratchet && (i === Math.floor(steps / 3) || i === Math.floor((2 * steps) / 3))) {
+      // One §5.1 step on both senders; Bob gets no key message.
+      result0.ratchetedTo = [String(await enc.video.ratchet()), String(await enc.audio.ratchet())];
+    }
     await sleep(500);
     samples.n += 1;
     if (pixelCheck(video, probe)) samples.pixel += 1;
@@ -297,6 +305,7 @@ async function main() {
     errors,
     counts: c,
     senderKeyID: kid,
+    ...result0,
   };
   if (P.capture) {
     result.captured = {
