@@ -81,8 +81,18 @@ class SFrameTransform extends Base {
       port: channel.port2,
     };
     const legacy = !hasScriptTransform || options.legacy === true;
-    if (legacy) super();
-    else super(worker, config, [channel.port2]);
+    if (legacy) {
+      // Not a script transform (none exists, or the legacy API was asked for): a derived
+      // constructor may return its own object instead of calling super().
+      const self = Object.create(new.target.prototype);
+      self._setup(worker, config, channel, true);
+      return self;
+    }
+    super(worker, config, [channel.port2]);
+    this._setup(worker, config, channel, false);
+  }
+
+  _setup(worker, config, channel, legacy) {
     this._worker = worker;
     this._config = config;
     this._legacy = legacy;

@@ -19,6 +19,7 @@ const P = {
   suite: q.get('suite') || 'AES_128_GCM_SHA256_128',
   aead: q.get('aead') || 'hybrid',
   ratchet: q.get('ratchet') === '1',
+  legacy: q.get('legacy') === '1',
   demo: !q.has('scenario'),
 };
 const log = (...a) => console.log('[page]', ...a);
@@ -148,12 +149,15 @@ async function nativeFrames() {
 async function main() {
   const src = startSource();
   const api = apiChecks();
-  const pc1 = new RTCPeerConnection();
-  const pc2 = new RTCPeerConnection();
+  // The createEncodedStreams fallback needs encodedInsertableStreams on both connections.
+  const pcConfig = P.legacy ? { encodedInsertableStreams: true } : {};
+  const pc1 = new RTCPeerConnection(pcConfig);
+  const pc2 = new RTCPeerConnection(pcConfig);
   pc1.onicecandidate = (e) => e.candidate && pc2.addIceCandidate(e.candidate);
   pc2.onicecandidate = (e) => e.candidate && pc1.addIceCandidate(e.candidate);
 
-  const opts = { cipherSuite: P.suite, format: P.format, aead: P.aead, ...(P.ratchet ? { ratchetBits: 8 } : {}) };
+  const opts = { cipherSuite: P.suite, format: P.format, aead: P.aead, legacy: P.legacy, ...(P.ratchet ? { ratchetBits: 8 } : {}) };
+  const use = (target, transform) => { if (P.legacy) transform.attach(target); else target.transform = transform; };
   // With the §5.1 ratchet (8 step bits) the first key is generation 1, step 0: KID 0x100.
   const KID1 = P.ratchet ? 0x100 : 1;
   const sendWorker = new Worker(new URL('../pkg/sframe-worker.js', import.meta.url), { type: 'module' });
@@ -166,8 +170,8 @@ async function main() {
     video: new SFrameEncrypter({ ...opts, worker: sendWorker, captureFrames: P.capture, tapWire: true }),
     audio: new SFrameEncrypter({ ...opts, worker: sendWorker, captureFrames: P.capture }),
   };
-  vt.sender.transform = enc.video;
-  at.sender.transform = enc.audio;
+  use(vt.sender, enc.video);
+  use(at.sender, enc.audio);
   await enc.video.setEncryptionKey(K1, KID1);
   await enc.audio.setEncryptionKey(K1.buffer.slice(0), BigInt(KID1));
   if (P.garbage) { await enc.video.sendGarbage(true); await enc.audio.sendGarbage(true); }
@@ -179,7 +183,7 @@ async function main() {
   const keysReady = [];
   pc2.ontrack = (e) => {
     const d = new SFrameDecrypter({ ...opts, worker: recvWorker, captureFrames: P.capture });
-    e.receiver.transform = d;
+    use(e.receiver, d);
     d.addEventListener('error', (ev) => {
       errors[ev.errorType] += 1;
       if (ev.replay) errors.replay += 1;

@@ -84,6 +84,7 @@ add('rfc-raw-VP8-wasm', 'codec=VP8&format=rfc&raw=1&aead=wasm', check(decodes, e
 add('wrong-key-rfc', 'codec=VP9&format=rfc&rkey=wrong', check(nothing, errorsOnly('authentication')));
 add('ratchet', 'codec=VP8&format=codec&ratchet=1', check(decodes, errorsOnly(null),
   (r) => (r.ratchetedTo && r.ratchetedTo[0] === '258' ? [] : [`ratcheted to ${r.ratchetedTo}`])));
+add('legacy-createEncodedStreams', 'codec=VP8&format=codec&legacy=1', check(decodes, errorsOnly(null)));
 add('export-rfc', 'codec=VP9&format=rfc&capture=40', check(decodes, native, bothPaths));
 // The per-frame costs (BENCHMARKS.md): checked for completing with correct plaintexts; the
 // figures are printed, and the hybrid's goals reported, not enforced (a shared CI machine is
