@@ -1,0 +1,82 @@
+// Types of sframe.js: the W3C editor's draft shape (RTCRtpSFrameEncrypter /
+// RTCRtpSFrameDecrypter), done in a worker by the secure-frame library compiled to wasm.
+
+/** The W3C SFrameCipherSuite names (RFC 9605 §4.5, and 6–8 of draft-barnes-sframe-iana-256). */
+export type SFrameCipherSuite =
+  | 'AES_128_CTR_HMAC_SHA256_80'
+  | 'AES_128_CTR_HMAC_SHA256_64'
+  | 'AES_128_CTR_HMAC_SHA256_32'
+  | 'AES_128_GCM_SHA256_128'
+  | 'AES_256_GCM_SHA512_128';
+
+/** A CryptoKeyID: a number or a bigint in 0..2^64−1 (else RangeError). */
+export type CryptoKeyID = number | bigint;
+/** A base key: raw bytes or an extractable CryptoKey. */
+export type SFrameKey = Uint8Array | ArrayBuffer | CryptoKey;
+
+export interface SFrameOptions {
+  cipherSuite?: SFrameCipherSuite;
+  /** Beyond the standard: `"codec"` keeps what packetizers read clear (VP8, H.264, AV1). */
+  format?: 'rfc' | 'codec';
+  /** Share one worker between several transforms; by default each gets its own. */
+  worker?: Worker;
+  /** Hold frames with an unknown KID for up to 1 s until its key arrives (default true). */
+  holdUnknownKeyID?: boolean;
+  /** Use createEncodedStreams even where RTCRtpScriptTransform exists (then call attach()). */
+  legacy?: boolean;
+  /** Keep copies of the first N frames (plaintext and wire) for export. */
+  captureFrames?: number;
+  /** Where the AES-GCM of a frame runs (RFC format): by size (default), always wasm, always WebCrypto. */
+  aead?: 'hybrid' | 'wasm' | 'webcrypto';
+  /** Frames of at least this many bytes are sealed by WebCrypto in hybrid mode (default 1024). */
+  sealThreshold?: number;
+  /** Frames of at least this many bytes are opened by WebCrypto in hybrid mode (default 768). */
+  openThreshold?: number;
+  /** The RFC 9605 §5.1 sender-key ratchet with R step bits (1–63): keyIDs are generation << R at step 0. */
+  ratchetBits?: number;
+  /** Emit `wire` events with the first bytes of a wire frame twice a second. */
+  tapWire?: boolean;
+}
+
+export type SFrameErrorType = 'syntax' | 'keyID' | 'authentication';
+
+export interface SFrameCounts {
+  frames: number; encrypted: number; decrypted: number; dropped: number; held: number;
+  released: number; syntax: number; keyID: number; authentication: number; sendErrors: number;
+}
+
+export declare class SFrameErrorEvent extends Event {
+  readonly errorType: SFrameErrorType;
+  /** The frame's KID, for `keyID` errors. */
+  readonly keyID?: bigint;
+  readonly counts: SFrameCounts;
+}
+
+declare class SFrameTransform extends RTCRtpScriptTransform {
+  onerror: ((event: SFrameErrorEvent) => void) | null;
+  addEventListener(type: 'error', listener: (event: SFrameErrorEvent) => void): void;
+  addEventListener(type: string, listener: EventListenerOrEventListenerObject): void;
+  removeEventListener(type: string, listener: EventListenerOrEventListenerObject): void;
+  dispatchEvent(event: Event): boolean;
+  /** Where RTCRtpScriptTransform is missing: route the sender's or receiver's encoded streams. */
+  attach(target: RTCRtpSender | RTCRtpReceiver): void;
+  getStats(): Promise<SFrameCounts>;
+}
+
+export declare class SFrameEncrypter extends SFrameTransform {
+  constructor(options?: SFrameOptions);
+  setEncryptionKey(key: SFrameKey, keyID?: CryptoKeyID): Promise<void>;
+  /** With `ratchetBits`: one §5.1 ratchet step; resolves to the new KID. */
+  ratchet(): Promise<bigint>;
+}
+
+export declare class SFrameDecrypter extends SFrameTransform {
+  constructor(options?: SFrameOptions);
+  addDecryptionKey(key: SFrameKey, keyID: CryptoKeyID): Promise<void>;
+  removeDecryptionKey(keyID: CryptoKeyID): Promise<void>;
+}
+
+/** Throws RangeError (or TypeError) as the W3C API does; returns the bigint. */
+export declare function toKeyID(keyID: CryptoKeyID): bigint;
+/** The browser's own classes when it ships them, else null. */
+export declare function native(): { SFrameEncrypter: unknown; SFrameDecrypter: unknown } | null;

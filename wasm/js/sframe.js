@@ -1,0 +1,206 @@
+// SFrame (RFC 9605) for RTCRtpSender / RTCRtpReceiver, shaped as the W3C WebRTC Encoded
+// Transform editor's draft (RTCRtpSFrameEncrypter / RTCRtpSFrameDecrypter), done in a worker by
+// the secure-frame library compiled to WebAssembly. Where RTCRtpScriptTransform exists the
+// objects ARE script transforms:
+//
+//   sender.transform = new SFrameEncrypter({ cipherSuite: 'AES_128_GCM_SHA256_128' });
+//   await sender.transform.setEncryptionKey(keyBytesOrCryptoKey, 1n);
+//   receiver.transform = new SFrameDecrypter();
+//   await receiver.transform.addDecryptionKey(keyBytesOrCryptoKey, 1n);
+//   receiver.transform.addEventListener('error', (e) => console.log(e.errorType, e.keyID));
+//
+// so moving to a browser's native API is a constructor swap (see `native()`). Where only the
+// legacy createEncodedStreams exists, call `attach(senderOrReceiver)` instead of assigning.
+//
+// Beyond the standard: `format: 'codec'` (the library's codec-aware container: VP8, H.264 and
+// AV1 survive the default packetizers); frames with a not-yet-installed KID held until
+// `addDecryptionKey` delivers it (for up to 1 s); `aead: 'hybrid' | 'wasm' | 'webcrypto'`
+// (sframe-aead.js: large AES-GCM frames through WebCrypto, the rest in wasm); `ratchetBits: R`
+// (the RFC 9605 §5.1 sender-key ratchet: `encrypter.ratchet()`, receivers follow by themselves).
+
+const WORKER_URL = new URL('./sframe-worker.js', import.meta.url);
+const TWO_POW_64 = 1n << 64n;
+
+/** The W3C CryptoKeyID rules: a number or bigint in 0..2^64-1, else RangeError. */
+export function toKeyID(keyID) {
+  if (typeof keyID === 'bigint') {
+    if (keyID < 0n || keyID >= TWO_POW_64) throw new RangeError('keyID must be in 0..2^64-1');
+    return keyID;
+  }
+  if (typeof keyID === 'number') {
+    if (!Number.isInteger(keyID) || keyID < 0 || keyID >= 2 ** 64) {
+      throw new RangeError('keyID must be an integer in 0..2^64-1');
+    }
+    return BigInt(keyID);
+  }
+  throw new TypeError('keyID must be a number or a bigint');
+}
+
+/** Raw key bytes from a Uint8Array, an ArrayBuffer or an extractable CryptoKey. */
+export async function toKeyBytes(key) {
+  if (key instanceof ArrayBuffer) return key.slice(0);
+  if (ArrayBuffer.isView(key)) {
+    return key.buffer.slice(key.byteOffset, key.byteOffset + key.byteLength);
+  }
+  if (typeof CryptoKey !== 'undefined' && key instanceof CryptoKey) {
+    return crypto.subtle.exportKey('raw', key);
+  }
+  throw new TypeError('key must be a Uint8Array, an ArrayBuffer or an extractable CryptoKey');
+}
+
+/** The error event: `errorType` is "syntax", "keyID" or "authentication"; `keyID` for "keyID". */
+export class SFrameErrorEvent extends Event {
+  constructor(init) {
+    super('error');
+    this.errorType = init.errorType;
+    this.keyID = init.keyID;
+    this.counts = init.counts;
+    // Beyond the W3C event: an `authentication` error that is a replayed counter.
+    this.replay = init.replay === true;
+  }
+}
+
+const hasScriptTransform = typeof RTCRtpScriptTransform === 'function';
+const Base = hasScriptTransform ? RTCRtpScriptTransform : Object;
+
+class SFrameTransform extends Base {
+  constructor(side, options = {}) {
+    const worker = options.worker ?? new Worker(WORKER_URL, { type: 'module' });
+    const channel = new MessageChannel();
+    const config = {
+      side,
+      cipherSuite: options.cipherSuite ?? 'AES_128_GCM_SHA256_128',
+      format: options.format ?? 'rfc',
+      holdUnknownKeyID: options.holdUnknownKeyID ?? true,
+      captureFrames: options.captureFrames ?? 0,
+      tapWire: options.tapWire ?? false,
+      aead: options.aead ?? 'hybrid',
+      ratchetBits: options.ratchetBits,
+      sealThreshold: options.sealThreshold,
+      openThreshold: options.openThreshold,
+      port: channel.port2,
+    };
+    const legacy = !hasScriptTransform || options.legacy === true;
+    if (legacy) {
+      // Not a script transform (none exists, or the legacy API was asked for): a derived
+      // constructor may return its own object instead of calling super().
+      const self = Object.create(new.target.prototype);
+      self._setup(worker, config, channel, true);
+      return self;
+    }
+    super(worker, config, [channel.port2]);
+    this._setup(worker, config, channel, false);
+  }
+
+  _setup(worker, config, channel, legacy) {
+    this._worker = worker;
+    this._config = config;
+    this._legacy = legacy;
+    this._port = channel.port1;
+    this._events = new EventTarget();
+    this._next = 1;
+    this._calls = new Map();
+    this.onerror = null;
+    this._port.onmessage = (e) => this._onMessage(e.data);
+  }
+
+  _onMessage(msg) {
+    if (msg.event === 'error') {
+      const event = new SFrameErrorEvent(msg);
+      this._events.dispatchEvent(event);
+      if (typeof this.onerror === 'function') this.onerror(event);
+      return;
+    }
+    if (msg.event === 'wire') {
+      this._events.dispatchEvent(Object.assign(new Event('wire'), msg));
+      return;
+    }
+    if (msg.event) return;
+    const call = this._calls.get(msg.id);
+    if (!call) return;
+    this._calls.delete(msg.id);
+    if (msg.ok) call.resolve(msg);
+    else {
+      const error = msg.error.name === 'RangeError' ? new RangeError(msg.error.message)
+        : msg.error.name === 'TypeError' ? new TypeError(msg.error.message)
+          : new DOMException(msg.error.message, msg.error.name);
+      call.reject(error);
+    }
+  }
+
+  _call(op, fields = {}, transfer = []) {
+    const id = this._next++;
+    return new Promise((resolve, reject) => {
+      this._calls.set(id, { resolve, reject });
+      this._port.postMessage({ id, op, ...fields }, transfer);
+    });
+  }
+
+  /** Where RTCRtpScriptTransform is missing: route `target`'s encoded streams to the worker. */
+  attach(target) {
+    if (!this._legacy) throw new DOMException('assign to .transform instead', 'InvalidStateError');
+    const { readable, writable } = target.createEncodedStreams();
+    this._worker.postMessage({ sframe: this._config, readable, writable },
+      [readable, writable, this._config.port]);
+  }
+
+  addEventListener(...args) { this._events.addEventListener(...args); }
+  removeEventListener(...args) { this._events.removeEventListener(...args); }
+  dispatchEvent(event) { return this._events.dispatchEvent(event); }
+
+  /** Counts from the worker: frames, encrypted/decrypted, dropped, held, per error type. */
+  async getStats() { return (await this._call('stats')).counts; }
+
+  /** Frames captured for export (option captureFrames: N): `{ mime, keyID, plain, wire }`. */
+  async capturedFrames() { return (await this._call('samples')).samples; }
+
+  /** Test hook: send garbage instead of SFrame frames. */
+  async sendGarbage(on) { await this._call('garbage', { on }); }
+}
+
+/** The sender side: `new SFrameEncrypter({ cipherSuite, format })`. */
+export class SFrameEncrypter extends SFrameTransform {
+  constructor(options = {}) { super('encrypt', options); }
+
+  /** Makes `key` under `keyID` the key every following frame is sent with. */
+  async setEncryptionKey(key, keyID = 0n) {
+    const kid = toKeyID(keyID);
+    const bytes = await toKeyBytes(key);
+    await this._call('setEncryptionKey', { key: bytes, keyID: kid }, [bytes]);
+  }
+
+  /**
+   * Beyond the standard, with option `ratchetBits`: ratchets the send key one step forward
+   * (RFC 9605 §5.1); resolves to the new KID. Receivers follow without a key message.
+   */
+  async ratchet() { return (await this._call('ratchet')).keyID; }
+}
+
+/** The receiver side: `new SFrameDecrypter({ cipherSuite, format })`. */
+export class SFrameDecrypter extends SFrameTransform {
+  constructor(options = {}) { super('decrypt', options); }
+
+  /** Installs `key` under `keyID` (replacing that KID's key); held frames of that KID go on. */
+  async addDecryptionKey(key, keyID) {
+    const kid = toKeyID(keyID);
+    const bytes = await toKeyBytes(key);
+    await this._call('addDecryptionKey', { key: bytes, keyID: kid }, [bytes]);
+  }
+
+  /** Removes the key for `keyID`. */
+  async removeDecryptionKey(keyID) {
+    await this._call('removeDecryptionKey', { keyID: toKeyID(keyID) });
+  }
+}
+
+/**
+ * The browser's own SFrame classes when it ships them ({ SFrameEncrypter, SFrameDecrypter }
+ * bound to RTCRtpSFrameEncrypter / RTCRtpSFrameDecrypter), else null: the constructor swap.
+ */
+export function native() {
+  if (typeof RTCRtpSFrameEncrypter === 'function' && typeof RTCRtpSFrameDecrypter === 'function') {
+    // eslint-disable-next-line no-undef
+    return { SFrameEncrypter: RTCRtpSFrameEncrypter, SFrameDecrypter: RTCRtpSFrameDecrypter };
+  }
+  return null;
+}

@@ -1,0 +1,481 @@
+//! The JavaScript classes (wasm-bindgen), shaped as the W3C WebRTC Encoded Transform editor's
+//! draft (`RTCRtpSFrameEncrypter` / `RTCRtpSFrameDecrypter`), synchronous, for use inside a
+//! transform worker: keys as `Uint8Array` or `ArrayBuffer`, key IDs as `number` or `bigint`.
+
+use js_sys::{ArrayBuffer, BigInt, Error, RangeError, Reflect, TypeError, Uint8Array};
+use secure_frame::{CipherSuite, KeyId, RatchetBits};
+use wasm_bindgen::prelude::*;
+
+use crate::transform::{
+    Failure, Format, Receiver, Sender, external_aead_key, external_aead_supported, suite_by_name,
+};
+
+/// 2^64, the first number that is not a valid `CryptoKeyID`.
+const TWO_POW_64: f64 = 18_446_744_073_709_551_616.0;
+
+/// A W3C `CryptoKeyID`: a `number` or a `bigint` in 0..2^64−1, else a `RangeError`.
+fn key_id(value: &JsValue) -> Result<KeyId, JsValue> {
+    let out_of_range = || JsValue::from(RangeError::new("keyID must be an integer in 0..2^64-1"));
+    if let Some(n) = value.as_f64() {
+        if n.fract() != 0.0 || !(0.0..TWO_POW_64).contains(&n) {
+            return Err(out_of_range());
+        }
+        let big = BigInt::new(value).map_err(|_| out_of_range())?;
+        return u64::try_from(JsValue::from(big))
+            .map(KeyId)
+            .map_err(|_| out_of_range());
+    }
+    if value.is_bigint() {
+        return u64::try_from(value.clone())
+            .map(KeyId)
+            .map_err(|_| out_of_range());
+    }
+    Err(TypeError::new("keyID must be a number or a bigint").into())
+}
+
+fn key_bytes(key: &JsValue) -> Result<Vec<u8>, JsValue> {
+    if let Some(bytes) = key.dyn_ref::<Uint8Array>() {
+        return Ok(bytes.to_vec());
+    }
+    if key.is_instance_of::<ArrayBuffer>() {
+        return Ok(Uint8Array::new(key).to_vec());
+    }
+    Err(TypeError::new(
+        "key must be a Uint8Array or an ArrayBuffer (sframe.js exports an extractable CryptoKey first)",
+    )
+    .into())
+}
+
+fn invalid_modification(message: &str) -> JsValue {
+    let error = Error::new(message);
+    error.set_name("InvalidModificationError");
+    error.into()
+}
+
+/// `{ ratchetBits }`: the RFC 9605 §5.1 ratchet with that many step bits (1–63), or none.
+fn ratchet_option(options: &JsValue) -> Result<Option<RatchetBits>, JsValue> {
+    if !options.is_object() {
+        return Ok(None);
+    }
+    let bits = Reflect::get(options, &JsValue::from_str("ratchetBits"))?;
+    if bits.is_undefined() || bits.is_null() {
+        return Ok(None);
+    }
+    let bad = || JsValue::from(RangeError::new("ratchetBits must be an integer in 1..63"));
+    let n = bits.as_f64().filter(|n| n.fract() == 0.0).ok_or_else(bad)?;
+    let n = (1u8..=63)
+        .find(|&b| (f64::from(b) - n).abs() < 0.5)
+        .ok_or_else(bad)?;
+    RatchetBits::new(n).map(Some).map_err(|_| bad())
+}
+
+/// `{ cipherSuite, format }`: the suite by its W3C name or its RFC 9605 number (default
+/// `AES_128_GCM_SHA256_128`), the wire format `"rfc"` (default) or `"codec"`.
+fn options(options: &JsValue) -> Result<(CipherSuite, Format), JsValue> {
+    let get = |name: &str| {
+        if options.is_object() {
+            Reflect::get(options, &JsValue::from_str(name))
+        } else {
+            Ok(JsValue::UNDEFINED)
+        }
+    };
+    let suite = get("cipherSuite")?;
+    let suite = if suite.is_undefined() {
+        CipherSuite::AesGcm128Sha256
+    } else if let Some(name) = suite.as_string() {
+        suite_by_name(&name).ok_or_else(|| TypeError::new("unknown cipherSuite"))?
+    } else if let Some(id) = suite.as_f64() {
+        u16::try_from(
+            u64::try_from(
+                BigInt::new(&JsValue::from(id))
+                    .map_err(|_| TypeError::new("unknown cipherSuite"))?,
+            )
+            .unwrap_or(u64::MAX),
+        )
+        .ok()
+        .and_then(|id| CipherSuite::from_id(id).ok())
+        .ok_or_else(|| TypeError::new("unknown cipherSuite"))?
+    } else {
+        return Err(TypeError::new("unknown cipherSuite").into());
+    };
+    let format = get("format")?;
+    let format = if format.is_undefined() {
+        Format::Rfc
+    } else {
+        format
+            .as_string()
+            .as_deref()
+            .and_then(Format::parse)
+            .ok_or_else(|| TypeError::new("format must be \"rfc\" or \"codec\""))?
+    };
+    Ok((suite, format))
+}
+
+fn count(n: u64) -> u32 {
+    u32::try_from(n).unwrap_or(u32::MAX)
+}
+
+/// The derived AES-GCM key for a WebCrypto import, once per key.
+fn aead_key_bytes(
+    suite: CipherSuite,
+    key: &JsValue,
+    key_id_value: &JsValue,
+) -> Result<Uint8Array, JsValue> {
+    if !external_aead_supported(suite) {
+        return Err(TypeError::new("only the AES-GCM suites have an external AEAD path").into());
+    }
+    let kid = key_id(key_id_value)?;
+    let bytes = key_bytes(key)?;
+    let key =
+        external_aead_key(suite, kid, &bytes).map_err(|e| invalid_modification(&e.to_string()))?;
+    Ok(Uint8Array::from(key.expose_secret()))
+}
+
+/// A received frame whose header, key and replay window were checked, waiting for an external
+/// AEAD (`SFrameDecrypter.beginOpen`); give it back to `commitOpen` once the tag verified.
+#[wasm_bindgen]
+#[derive(Debug)]
+pub struct OpenTicket {
+    inner: secure_frame::external::OpenRequest,
+}
+
+#[wasm_bindgen]
+impl OpenTicket {
+    /// The AES-GCM nonce (12 bytes).
+    #[wasm_bindgen(getter)]
+    pub fn nonce(&self) -> Uint8Array {
+        Uint8Array::from(&self.inner.nonce()[..])
+    }
+
+    /// The header's length: the associated data is the frame's first `headerLength` bytes,
+    /// the rest is ciphertext ‖ tag.
+    #[wasm_bindgen(getter, js_name = headerLength)]
+    pub fn header_length(&self) -> u32 {
+        count(u64::try_from(self.inner.header_len()).unwrap_or(u64::MAX))
+    }
+
+    /// The frame's KID (a `bigint`).
+    #[wasm_bindgen(getter, js_name = keyID)]
+    pub fn key_id(&self) -> BigInt {
+        BigInt::from(self.inner.key_id().0)
+    }
+}
+
+/// The sending half: `setEncryptionKey(key, keyID)`, then `encrypt(data, mimeType)` per frame.
+#[wasm_bindgen]
+#[derive(Debug)]
+pub struct SFrameEncrypter {
+    inner: Sender,
+    suite: CipherSuite,
+}
+
+#[wasm_bindgen]
+impl SFrameEncrypter {
+    /// `new SFrameEncrypter({ cipherSuite, format })`.
+    ///
+    /// # Errors
+    ///
+    /// A `TypeError` for an unknown suite or format.
+    #[wasm_bindgen(constructor)]
+    pub fn new(opts: &JsValue) -> Result<SFrameEncrypter, JsValue> {
+        let (suite, format) = options(opts)?;
+        let mut inner = Sender::new(suite, format);
+        if let Some(bits) = ratchet_option(opts)? {
+            inner = inner.with_ratchet(bits);
+        }
+        Ok(Self { inner, suite })
+    }
+
+    /// Whether frames can be sealed by WebCrypto (`beginSeal`): RFC format, an AES-GCM suite,
+    /// no ratchet.
+    #[wasm_bindgen(getter, js_name = externalAeadSupported)]
+    pub fn external_aead_supported(&self) -> bool {
+        external_aead_supported(self.suite)
+            && self.inner.format() == Format::Rfc
+            && !self.inner.ratchets()
+    }
+
+    /// With `ratchetBits`: ratchets the send key one step forward (RFC 9605 §5.1) and returns
+    /// the new KID (a `bigint`); receivers follow without a key message.
+    ///
+    /// # Errors
+    ///
+    /// An `InvalidModificationError` without the ratchet option or a key.
+    pub fn ratchet(&mut self) -> Result<BigInt, JsValue> {
+        self.inner
+            .ratchet()
+            .map(|kid| BigInt::from(kid.0))
+            .map_err(|e| invalid_modification(&e.to_string()))
+    }
+
+    /// The AES-GCM key derived from `key` under `keyID` (RFC 9605 §4.4.2), to import once as a
+    /// non-extractable WebCrypto key; zero it after the import.
+    ///
+    /// # Errors
+    ///
+    /// As `setEncryptionKey`, and a `TypeError` for a suite that is not AES-GCM.
+    #[wasm_bindgen(js_name = aeadKey)]
+    pub fn aead_key(&self, key: &JsValue, key_id_value: &JsValue) -> Result<Uint8Array, JsValue> {
+        aead_key_bytes(self.suite, key, key_id_value)
+    }
+
+    /// Reserves the next counter for a frame WebCrypto seals: returns `nonce (12 bytes) ‖
+    /// header`. The frame is `header ‖ AES-GCM(key, nonce, additionalData = header, data)`.
+    ///
+    /// # Errors
+    ///
+    /// An `Error` without a key, in codec-aware mode, or when the counter is exhausted.
+    #[wasm_bindgen(js_name = beginSeal)]
+    pub fn begin_seal(&mut self) -> Result<Uint8Array, JsValue> {
+        let request = self
+            .inner
+            .begin_seal()
+            .map_err(|e| JsValue::from(Error::new(&e.to_string())))?;
+        let mut out = request.nonce().to_vec();
+        out.extend_from_slice(request.header());
+        Ok(Uint8Array::from(&out[..]))
+    }
+
+    /// Makes `key` (the base key) under `keyID` the key every following frame is sent with.
+    ///
+    /// # Errors
+    ///
+    /// `RangeError` for a key ID outside 0..2^64−1, `TypeError` for a key that is not bytes,
+    /// `InvalidModificationError` for an empty or over-long key.
+    #[wasm_bindgen(js_name = setEncryptionKey)]
+    pub fn set_encryption_key(
+        &mut self,
+        key: &JsValue,
+        key_id_value: &JsValue,
+    ) -> Result<(), JsValue> {
+        let kid = if key_id_value.is_undefined() {
+            KeyId(0)
+        } else {
+            key_id(key_id_value)?
+        };
+        let bytes = key_bytes(key)?;
+        self.inner
+            .set_key(kid, &bytes)
+            .map_err(|e| invalid_modification(&e.to_string()))
+    }
+
+    /// Protects one frame's `data`; `mimeType` is the frame metadata's (used in codec-aware
+    /// mode).
+    ///
+    /// # Errors
+    ///
+    /// An `Error` naming why the frame cannot be sent (no key, unknown codec, a frame the codec
+    /// layer refuses): drop the frame.
+    pub fn encrypt(&mut self, data: &[u8], mime_type: &str) -> Result<Uint8Array, JsValue> {
+        self.inner
+            .protect(mime_type, data)
+            .map(Uint8Array::from)
+            .map_err(|e| Error::new(&e.to_string()).into())
+    }
+
+    /// The KID frames are sent under (a `bigint`), `undefined` before a key is set.
+    #[wasm_bindgen(getter, js_name = keyID)]
+    pub fn current_key_id(&self) -> JsValue {
+        self.inner
+            .key_id()
+            .map_or(JsValue::UNDEFINED, |kid| BigInt::from(kid.0).into())
+    }
+
+    /// Frames encrypted.
+    #[wasm_bindgen(getter, js_name = encryptedFrames)]
+    pub fn encrypted_frames(&self) -> u32 {
+        count(self.inner.frames())
+    }
+}
+
+/// The receiving half: `addDecryptionKey(key, keyID)`, `removeDecryptionKey(keyID)`, then
+/// `decrypt(data, mimeType)` per frame, which gives the plaintext or `undefined` and sets
+/// `errorType` (and `errorKeyID`).
+#[wasm_bindgen]
+#[derive(Debug)]
+pub struct SFrameDecrypter {
+    inner: Receiver,
+    suite: CipherSuite,
+    last: Option<Failure>,
+}
+
+#[wasm_bindgen]
+impl SFrameDecrypter {
+    /// `new SFrameDecrypter({ cipherSuite, format })`.
+    ///
+    /// # Errors
+    ///
+    /// A `TypeError` for an unknown suite or format.
+    #[wasm_bindgen(constructor)]
+    pub fn new(opts: &JsValue) -> Result<SFrameDecrypter, JsValue> {
+        let (suite, format) = options(opts)?;
+        let mut inner = Receiver::new(suite, format);
+        if let Some(bits) = ratchet_option(opts)? {
+            inner = inner.with_ratchet(bits);
+        }
+        Ok(Self {
+            inner,
+            suite,
+            last: None,
+        })
+    }
+
+    /// Whether frames can be opened by WebCrypto (`beginOpen`): RFC format, an AES-GCM suite,
+    /// no ratchet.
+    #[wasm_bindgen(getter, js_name = externalAeadSupported)]
+    pub fn external_aead_supported(&self) -> bool {
+        external_aead_supported(self.suite)
+            && self.inner.format() == Format::Rfc
+            && !self.inner.ratchets()
+    }
+
+    /// As `SFrameEncrypter.aeadKey`.
+    ///
+    /// # Errors
+    ///
+    /// As `SFrameEncrypter.aeadKey`.
+    #[wasm_bindgen(js_name = aeadKey)]
+    pub fn aead_key(&self, key: &JsValue, key_id_value: &JsValue) -> Result<Uint8Array, JsValue> {
+        aead_key_bytes(self.suite, key, key_id_value)
+    }
+
+    /// The first half of opening `data` with WebCrypto: the ticket (nonce, header length, KID),
+    /// or `undefined` with `errorType` set. Changes nothing.
+    #[wasm_bindgen(js_name = beginOpen)]
+    pub fn begin_open(&mut self, data: &[u8]) -> Option<OpenTicket> {
+        match self.inner.begin_open(data) {
+            Ok(inner) => Some(OpenTicket { inner }),
+            Err(failure) => {
+                self.last = Some(failure);
+                None
+            }
+        }
+    }
+
+    /// The second half, after WebCrypto verified the tag: commits the replay window. `false`
+    /// with `errorType` set when the counter was committed meanwhile (drop the frame).
+    #[wasm_bindgen(js_name = commitOpen)]
+    pub fn commit_open(&mut self, ticket: OpenTicket) -> bool {
+        match self.inner.commit_open(ticket.inner) {
+            Ok(()) => {
+                self.last = None;
+                true
+            }
+            Err(failure) => {
+                self.last = Some(failure);
+                false
+            }
+        }
+    }
+
+    /// Records that WebCrypto refused a frame's tag (`errorType` becomes `authentication`).
+    #[wasm_bindgen(js_name = externalAuthenticationFailed)]
+    pub fn external_authentication_failed(&mut self) {
+        self.inner.external_authentication_failed();
+        self.last = Some(Failure {
+            kind: secure_frame::ErrorKind::Authentication,
+            key_id: None,
+            replay: false,
+        });
+    }
+
+    /// Installs `key` under `keyID`, replacing the key that KID had.
+    ///
+    /// # Errors
+    ///
+    /// As `SFrameEncrypter.setEncryptionKey`.
+    #[wasm_bindgen(js_name = addDecryptionKey)]
+    pub fn add_decryption_key(
+        &mut self,
+        key: &JsValue,
+        key_id_value: &JsValue,
+    ) -> Result<(), JsValue> {
+        let kid = key_id(key_id_value)?;
+        let bytes = key_bytes(key)?;
+        self.inner
+            .add_key(kid, &bytes)
+            .map_err(|e| invalid_modification(&e.to_string()))
+    }
+
+    /// Removes the key for `keyID`; whether there was one.
+    ///
+    /// # Errors
+    ///
+    /// `RangeError` for a key ID outside 0..2^64−1.
+    #[wasm_bindgen(js_name = removeDecryptionKey)]
+    pub fn remove_decryption_key(&mut self, key_id_value: &JsValue) -> Result<bool, JsValue> {
+        Ok(self.inner.remove_key(key_id(key_id_value)?))
+    }
+
+    /// Whether a key for `keyID` is installed.
+    ///
+    /// # Errors
+    ///
+    /// `RangeError` for a key ID outside 0..2^64−1.
+    #[wasm_bindgen(js_name = hasDecryptionKey)]
+    pub fn has_decryption_key(&self, key_id_value: &JsValue) -> Result<bool, JsValue> {
+        Ok(self.inner.has_key(key_id(key_id_value)?))
+    }
+
+    /// Authenticates and decrypts one frame's `data`: the plaintext, or `undefined` with
+    /// `errorType` set.
+    pub fn decrypt(&mut self, data: Box<[u8]>, mime_type: &str) -> Option<Uint8Array> {
+        let mut data = data;
+        match self.inner.unprotect(mime_type, &mut data) {
+            Ok(plain) => {
+                self.last = None;
+                Some(Uint8Array::from(plain))
+            }
+            Err(failure) => {
+                self.last = Some(failure);
+                None
+            }
+        }
+    }
+
+    /// The W3C `errorType` of the last frame that failed: `"syntax"`, `"keyID"` or
+    /// `"authentication"`; `undefined` after a success.
+    #[wasm_bindgen(getter, js_name = errorType)]
+    pub fn error_type(&self) -> Option<String> {
+        self.last.map(|f| f.kind.as_str().to_owned())
+    }
+
+    /// The KID of the last `keyID` error (a `bigint`).
+    #[wasm_bindgen(getter, js_name = errorKeyID)]
+    pub fn error_key_id(&self) -> JsValue {
+        self.last
+            .and_then(|f| f.key_id)
+            .map_or(JsValue::UNDEFINED, |kid| BigInt::from(kid.0).into())
+    }
+
+    /// Whether the last `authentication` error was a replayed or too old counter rather than a
+    /// failed tag (beyond the W3C error types).
+    #[wasm_bindgen(getter, js_name = errorIsReplay)]
+    pub fn error_is_replay(&self) -> bool {
+        self.last.is_some_and(|f| f.replay)
+    }
+
+    /// Frames decrypted.
+    #[wasm_bindgen(getter, js_name = decryptedFrames)]
+    pub fn decrypted_frames(&self) -> u32 {
+        count(self.inner.counts().decrypted)
+    }
+
+    /// Frames dropped as `syntax`.
+    #[wasm_bindgen(getter, js_name = syntaxErrors)]
+    pub fn syntax_errors(&self) -> u32 {
+        count(self.inner.counts().syntax)
+    }
+
+    /// Frames dropped as `keyID`.
+    #[wasm_bindgen(getter, js_name = keyIDErrors)]
+    pub fn key_id_errors(&self) -> u32 {
+        count(self.inner.counts().key_id)
+    }
+
+    /// Frames dropped as `authentication`.
+    #[wasm_bindgen(getter, js_name = authenticationErrors)]
+    pub fn authentication_errors(&self) -> u32 {
+        count(self.inner.counts().authentication)
+    }
+}

@@ -1,0 +1,565 @@
+//! What an encoded-transform worker does to each frame, in plain Rust (not RFC 9605: how a
+//! browser transform applies it). The wasm-bindgen classes are a thin layer over these two
+//! types, which the host tests drive directly.
+
+use secure_frame::codec::{Codec, Policy};
+use secure_frame::compat::{
+    CompatDecryptError, CompatDecryptor, CompatEncryptError, CompatEncryptor,
+};
+use secure_frame::external::{OpenRequest, SealRequest, aead_key};
+use secure_frame::{
+    BaseKey, CipherSuite, DecryptError, Decryptor, EncryptError, Encryptor, ErrorKind, KeyError,
+    KeyId, RatchetBits, RatchetError, RatchetReceiver, RatchetSender, ReceiveKeys, SenderKeyId,
+    SframeKey, open_in_place,
+};
+
+/// Why a key could not be installed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum KeyChangeError {
+    /// The base key.
+    #[error(transparent)]
+    Key(#[from] KeyError),
+    /// The §5.1 ratchet refused the KID (a step that is not 0 for a sender, an older
+    /// generation for a receiver, …).
+    #[error(transparent)]
+    Ratchet(#[from] RatchetError),
+}
+
+/// Whether the suite's AEAD is AES-GCM with a 128-bit tag, which WebCrypto's `AES-GCM`
+/// computes, so that [`Sender::begin_seal`] and [`Receiver::begin_open`] can hand it out.
+#[must_use]
+pub fn external_aead_supported(suite: CipherSuite) -> bool {
+    suite.enc_key_len().is_none()
+}
+
+/// The `sframe_key` for `kid` under `base_key` (RFC 9605 §4.4.2): what an external AEAD is
+/// keyed with, once per key.
+///
+/// # Errors
+///
+/// [`KeyError::BaseKeyLength`].
+pub fn external_aead_key(
+    suite: CipherSuite,
+    kid: KeyId,
+    base_key: &[u8],
+) -> Result<SframeKey, KeyError> {
+    Ok(aead_key(suite, kid, &BaseKey::new(base_key)?))
+}
+
+/// How frames are laid out on the wire.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum Format {
+    /// RFC 9605 over the whole frame: what native SFrame sends. Survives the browser's
+    /// packetizers for VP9 and Opus only, and for every codec with raw packetization.
+    #[default]
+    Rfc,
+    /// The library's codec-aware container (`secure_frame::compat`): the bytes a packetizer
+    /// reads stay clear, so VP8, H.264 and AV1 survive the default packetizers.
+    Codec,
+}
+
+impl Format {
+    /// `"rfc"` or `"codec"`.
+    #[must_use]
+    pub fn parse(name: &str) -> Option<Self> {
+        match name {
+            "rfc" => Some(Self::Rfc),
+            "codec" => Some(Self::Codec),
+            _ => None,
+        }
+    }
+
+    /// The name [`parse`](Self::parse) reads.
+    #[must_use]
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Rfc => "rfc",
+            Self::Codec => "codec",
+        }
+    }
+}
+
+/// The cipher suite for a W3C `SFrameCipherSuite` name (`"AES_128_GCM_SHA256_128"`, …).
+#[must_use]
+pub fn suite_by_name(name: &str) -> Option<CipherSuite> {
+    CipherSuite::ALL.iter().copied().find(|s| s.name() == name)
+}
+
+/// Why a frame was not sent.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum SendError {
+    /// No encryption key has been set.
+    #[error("no encryption key set")]
+    NoKey,
+    /// Codec-aware mode needs a codec the library knows (the frame's `mimeType`).
+    #[error("codec-aware mode does not know this mimeType")]
+    UnknownCodec,
+    /// The RFC 9605 core refused.
+    #[error(transparent)]
+    Encrypt(#[from] EncryptError),
+    /// The codec-aware container refused.
+    #[error(transparent)]
+    Compat(#[from] CompatEncryptError),
+}
+
+enum SendKey {
+    Rfc(Encryptor),
+    Codec(CompatEncryptor),
+}
+
+/// The sending side: one active key, as the W3C encrypter (`setEncryptionKey` replaces it).
+pub struct Sender {
+    suite: CipherSuite,
+    format: Format,
+    key: Option<SendKey>,
+    ratchet: Option<(RatchetBits, Option<RatchetSender>)>,
+    buf: Vec<u8>,
+    frames: u64,
+}
+
+impl core::fmt::Debug for Sender {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Sender")
+            .field("suite", &self.suite)
+            .field("format", &self.format)
+            .field("key_id", &self.key_id())
+            .field("frames", &self.frames)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Sender {
+    /// A sender with no key yet.
+    #[must_use]
+    pub fn new(suite: CipherSuite, format: Format) -> Self {
+        Self {
+            suite,
+            format,
+            key: None,
+            ratchet: None,
+            buf: Vec::new(),
+            frames: 0,
+        }
+    }
+
+    /// Sends with the RFC 9605 §5.1 sender-key ratchet, `bits` low KID bits for the step:
+    /// [`set_key`](Self::set_key) takes the KID of a generation at step 0, and
+    /// [`ratchet`](Self::ratchet) moves one step forward.
+    #[must_use]
+    pub fn with_ratchet(mut self, bits: RatchetBits) -> Self {
+        self.ratchet = Some((bits, None));
+        self
+    }
+
+    /// Whether the §5.1 ratchet is on.
+    #[must_use]
+    pub fn ratchets(&self) -> bool {
+        self.ratchet.is_some()
+    }
+
+    /// Makes `base_key` under `kid` the key every following frame is sent with.
+    ///
+    /// # Errors
+    ///
+    /// [`KeyError::BaseKeyLength`] for an empty or over-long key; with the ratchet,
+    /// [`RatchetError::GenerationOutOfRange`] and, for a KID whose step is not 0,
+    /// [`RatchetError::NotNewer`]. The previous key stays.
+    pub fn set_key(&mut self, kid: KeyId, base_key: &[u8]) -> Result<(), KeyChangeError> {
+        let base_key = BaseKey::new(base_key)?;
+        if let Some((bits, sender)) = &mut self.ratchet {
+            let id = SenderKeyId::from_key_id(kid, *bits);
+            if id.ratchet_step != 0 {
+                return Err(RatchetError::NotNewer.into());
+            }
+            let next = RatchetSender::new(self.suite, *bits, id.generation, base_key)?;
+            self.key = Some(SendKey::Rfc(Encryptor::new(
+                self.suite,
+                kid,
+                next.base_key(),
+            )));
+            *sender = Some(next);
+            return Ok(());
+        }
+        let encryptor = Encryptor::new(self.suite, kid, &base_key);
+        self.key = Some(SendKey::Rfc(encryptor));
+        Ok(())
+    }
+
+    /// Ratchets the send key one step forward (RFC 9605 §5.1); returns the new KID. Receivers
+    /// follow on their own.
+    ///
+    /// # Errors
+    ///
+    /// [`RatchetError::NoSendKey`] without the ratchet or a key, [`RatchetError::Exhausted`].
+    pub fn ratchet(&mut self) -> Result<KeyId, RatchetError> {
+        let Some((_, Some(sender))) = &mut self.ratchet else {
+            return Err(RatchetError::NoSendKey);
+        };
+        let kid = sender.ratchet()?;
+        self.key = Some(SendKey::Rfc(Encryptor::new(
+            self.suite,
+            kid,
+            sender.base_key(),
+        )));
+        Ok(kid)
+    }
+
+    /// The KID frames are sent under, if a key is set.
+    #[must_use]
+    pub fn key_id(&self) -> Option<KeyId> {
+        match self.key.as_ref()? {
+            SendKey::Rfc(e) => Some(e.key_id()),
+            SendKey::Codec(c) => Some(c.encryptor().key_id()),
+        }
+    }
+
+    /// Frames protected so far.
+    #[must_use]
+    pub fn frames(&self) -> u64 {
+        self.frames
+    }
+
+    /// The wire format.
+    #[must_use]
+    pub fn format(&self) -> Format {
+        self.format
+    }
+
+    /// The first half of sending a frame through an external AEAD (RFC format only): reserves
+    /// the next counter and gives the header and nonce. The frame is `header ‖ AES-GCM(key,
+    /// nonce, aad = header, plaintext)`. A reserved counter is used up whether or not the frame
+    /// is sealed.
+    ///
+    /// # Errors
+    ///
+    /// [`SendError::NoKey`] (also in codec-aware mode, which has no external path) and
+    /// [`SendError::Encrypt`].
+    pub fn begin_seal(&mut self) -> Result<SealRequest, SendError> {
+        match (&mut self.key, self.format) {
+            (Some(SendKey::Rfc(encryptor)), Format::Rfc) => {
+                let request = encryptor.begin_seal(&[])?;
+                self.frames += 1;
+                Ok(request)
+            }
+            _ => Err(SendError::NoKey),
+        }
+    }
+
+    /// Protects one frame whose metadata says `mime_type`; returns the wire frame, valid until
+    /// the next call.
+    ///
+    /// # Errors
+    ///
+    /// [`SendError`]: drop the frame.
+    pub fn protect(&mut self, mime_type: &str, frame: &[u8]) -> Result<&[u8], SendError> {
+        let key = self.key.take().ok_or(SendError::NoKey)?;
+        let (key, result) = match self.format {
+            Format::Rfc => {
+                let mut encryptor = match key {
+                    SendKey::Rfc(e) => e,
+                    SendKey::Codec(c) => c.into_encryptor(),
+                };
+                let room = Encryptor::HEADER_ROOM;
+                self.buf.clear();
+                self.buf.resize(room + frame.len() + encryptor.tag_len(), 0);
+                let result = match self.buf.get_mut(room..room + frame.len()) {
+                    Some(payload) => {
+                        payload.copy_from_slice(frame);
+                        encryptor
+                            .encrypt_in_room(&[], &mut self.buf)
+                            .map(|wire| wire.len())
+                            .map_err(SendError::from)
+                    }
+                    None => Err(SendError::NoKey),
+                };
+                (SendKey::Rfc(encryptor), result)
+            }
+            Format::Codec => match Codec::from_mime(mime_type) {
+                None => (key, Err(SendError::UnknownCodec)),
+                Some(codec) => {
+                    let mut compat = match key {
+                        SendKey::Codec(c) if c.codec() == codec => c,
+                        SendKey::Codec(c) => {
+                            CompatEncryptor::new(c.into_encryptor(), codec, Policy::default())
+                        }
+                        SendKey::Rfc(e) => CompatEncryptor::new(e, codec, Policy::default()),
+                    };
+                    self.buf.clear();
+                    self.buf.extend_from_slice(frame);
+                    let result = compat
+                        .encrypt_in_place(&[], &mut self.buf)
+                        .map(|_| self.buf.len())
+                        .map_err(SendError::from);
+                    (SendKey::Codec(compat), result)
+                }
+            },
+        };
+        self.key = Some(key);
+        let len = result?;
+        self.frames += 1;
+        let start = self.buf.len() - len;
+        Ok(self.buf.get(start..).unwrap_or_default())
+    }
+}
+
+/// Why a received frame was dropped, as the W3C error event reports it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Failure {
+    /// `errorType`.
+    pub kind: ErrorKind,
+    /// The parsed KID, for [`ErrorKind::KeyId`].
+    pub key_id: Option<KeyId>,
+    /// An `authentication` error that is a replayed or too old counter, not a failed tag
+    /// (beyond the W3C error types: a browser that hands a transform a frame twice).
+    pub replay: bool,
+}
+
+impl From<DecryptError> for Failure {
+    fn from(e: DecryptError) -> Self {
+        Self {
+            kind: e.kind(),
+            key_id: match e {
+                DecryptError::UnknownKeyId(kid) => Some(kid),
+                _ => None,
+            },
+            replay: e == DecryptError::Replay,
+        }
+    }
+}
+
+impl From<CompatDecryptError> for Failure {
+    fn from(e: CompatDecryptError) -> Self {
+        Self {
+            kind: e.kind(),
+            key_id: match e {
+                CompatDecryptError::UnknownKeyId(kid) => Some(kid),
+                _ => None,
+            },
+            replay: e == CompatDecryptError::Replay,
+        }
+    }
+}
+
+/// Frames decrypted and dropped, by W3C error type.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Counts {
+    /// Authenticated and decrypted.
+    pub decrypted: u64,
+    /// Dropped as `syntax`.
+    pub syntax: u64,
+    /// Dropped as `keyID`.
+    pub key_id: u64,
+    /// Dropped as `authentication`.
+    pub authentication: u64,
+    /// Of those, replayed or too old counters.
+    pub replay: u64,
+}
+
+/// The receiving side: any number of keys by KID, as the W3C decrypter.
+pub struct Receiver {
+    keys: Decryptor,
+    ratchet: Option<(RatchetBits, Option<RatchetReceiver>)>,
+    format: Format,
+    compat: CompatDecryptor,
+    compat_codec: Option<Codec>,
+    counts: Counts,
+}
+
+impl core::fmt::Debug for Receiver {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Receiver")
+            .field("keys", &self.keys)
+            .field("format", &self.format)
+            .field("counts", &self.counts)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Receiver {
+    /// A receiver with no keys.
+    #[must_use]
+    pub fn new(suite: CipherSuite, format: Format) -> Self {
+        Self {
+            keys: Decryptor::new(suite),
+            ratchet: None,
+            format,
+            compat: CompatDecryptor::new(),
+            compat_codec: None,
+            counts: Counts::default(),
+        }
+    }
+
+    /// Receives from one sender that uses the RFC 9605 §5.1 ratchet with `bits` step bits:
+    /// [`add_key`](Self::add_key) installs the sender's key (a later generation replaces
+    /// it), and frames of the following steps are followed without any key message.
+    #[must_use]
+    pub fn with_ratchet(mut self, bits: RatchetBits) -> Self {
+        self.ratchet = Some((bits, None));
+        self
+    }
+
+    /// Whether the §5.1 ratchet is on.
+    #[must_use]
+    pub fn ratchets(&self) -> bool {
+        self.ratchet.is_some()
+    }
+
+    /// Installs `base_key` under `kid`, replacing a key already under that KID (with a fresh
+    /// replay window). With the ratchet: the sender's key at `kid` (its generation and step),
+    /// a newer generation or step replacing the current one.
+    ///
+    /// # Errors
+    ///
+    /// [`KeyError::BaseKeyLength`]; with the ratchet the [`RatchetError`] of
+    /// [`RatchetReceiver::install`]. The previous key for `kid`, if any, stays.
+    pub fn add_key(&mut self, kid: KeyId, base_key: &[u8]) -> Result<(), KeyChangeError> {
+        let base_key = BaseKey::new(base_key)?;
+        if let Some((bits, receiver)) = &mut self.ratchet {
+            let id = SenderKeyId::from_key_id(kid, *bits);
+            match receiver {
+                Some(r) => r.install(id, base_key)?,
+                None => {
+                    *receiver = Some(RatchetReceiver::new(
+                        self.keys.suite(),
+                        *bits,
+                        id,
+                        base_key,
+                    )?);
+                }
+            }
+            return Ok(());
+        }
+        self.keys.remove_key(kid);
+        Ok(self.keys.add_key(kid, &base_key)?)
+    }
+
+    /// Removes the key for `kid`; whether there was one (with the ratchet: the sender's
+    /// current KID removes the sender).
+    pub fn remove_key(&mut self, kid: KeyId) -> bool {
+        if let Some((_, receiver)) = &mut self.ratchet {
+            let current = receiver.as_ref().is_some_and(|r| r.key_id() == kid);
+            if current {
+                *receiver = None;
+            }
+            return current;
+        }
+        self.keys.remove_key(kid).is_some()
+    }
+
+    /// Whether a key for `kid` is installed (with the ratchet: recognized).
+    #[must_use]
+    pub fn has_key(&self, kid: KeyId) -> bool {
+        match &self.ratchet {
+            Some((_, receiver)) => receiver.as_ref().is_some_and(|r| r.recognizes(kid)),
+            None => self.keys.contains_key(kid),
+        }
+    }
+
+    /// The counts so far.
+    #[must_use]
+    pub fn counts(&self) -> Counts {
+        self.counts
+    }
+
+    /// The wire format.
+    #[must_use]
+    pub fn format(&self) -> Format {
+        self.format
+    }
+
+    /// The first half of opening a frame with an external AEAD (RFC format, no ratchet):
+    /// header read, key found, replay window checked, nothing committed. A failure is counted.
+    ///
+    /// # Errors
+    ///
+    /// The [`Failure`] to report; the frame must be dropped (or held, for `keyID`).
+    pub fn begin_open(&mut self, frame: &[u8]) -> Result<OpenRequest, Failure> {
+        let result = self.keys.begin_open(&[], frame).map_err(Failure::from);
+        if let Err(failure) = result {
+            self.count(Err(failure));
+        }
+        result
+    }
+
+    /// The second half, after the external AEAD verified the tag: commits the replay window.
+    /// Counts the frame.
+    ///
+    /// # Errors
+    ///
+    /// A replay (another frame with this counter was committed meanwhile): drop the frame.
+    pub fn commit_open(&mut self, request: OpenRequest) -> Result<(), Failure> {
+        let result = self.keys.commit_open(request).map_err(Failure::from);
+        self.count(result);
+        result
+    }
+
+    /// Counts a frame whose tag the external AEAD refused.
+    pub fn external_authentication_failed(&mut self) {
+        self.count(Err(Failure {
+            kind: ErrorKind::Authentication,
+            key_id: None,
+            replay: false,
+        }));
+    }
+
+    fn count(&mut self, result: Result<(), Failure>) {
+        match result {
+            Ok(()) => self.counts.decrypted += 1,
+            Err(f) => match f.kind {
+                ErrorKind::KeyId => self.counts.key_id += 1,
+                ErrorKind::Authentication => {
+                    self.counts.authentication += 1;
+                    self.counts.replay += u64::from(f.replay);
+                }
+                ErrorKind::Syntax => self.counts.syntax += 1,
+            },
+        }
+    }
+
+    /// Authenticates and decrypts one frame in place; returns the plaintext, a sub-slice of
+    /// `frame`.
+    ///
+    /// # Errors
+    ///
+    /// The [`Failure`] to report; the frame must be dropped.
+    pub fn unprotect<'f>(
+        &mut self,
+        mime_type: &str,
+        frame: &'f mut [u8],
+    ) -> Result<&'f [u8], Failure> {
+        if self.format == Format::Codec {
+            let codec = Codec::from_mime(mime_type);
+            if codec != self.compat_codec {
+                self.compat = codec.map_or_else(CompatDecryptor::new, CompatDecryptor::for_codec);
+                self.compat_codec = codec;
+            }
+        }
+        let result = match &mut self.ratchet {
+            Some((_, Some(receiver))) => open(self.format, &mut self.compat, receiver, frame),
+            // No sender key yet: the empty store reports the frame's KID.
+            _ => open(self.format, &mut self.compat, &mut self.keys, frame),
+        };
+        self.count(result.as_ref().map(|_| ()).map_err(|f| *f));
+        result
+    }
+}
+
+/// One frame through any key store, in either format.
+fn open<'f, K: ReceiveKeys + ?Sized>(
+    format: Format,
+    compat: &mut CompatDecryptor,
+    keys: &mut K,
+    frame: &'f mut [u8],
+) -> Result<&'f [u8], Failure> {
+    match format {
+        Format::Rfc => open_in_place(keys, &[], frame)
+            .map(|(_, plain)| &*plain)
+            .map_err(Failure::from),
+        Format::Codec => compat
+            .decrypt_in_place(keys, &[], frame)
+            .map(|opened| &*opened.into_frame())
+            .map_err(Failure::from),
+    }
+}
