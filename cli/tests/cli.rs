@@ -120,8 +120,7 @@ fn vectors_default_directory_passes() {
 /// The project's shared directory: `$SFRAME_SHARED_DIR`, else `../shared` beside the
 /// repository (scripts/test sets the variable when the clone sits elsewhere).
 fn shared() -> PathBuf {
-    std::env::var_os("SFRAME_SHARED_DIR")
-        .map_or_else(|| repo().join("../shared"), PathBuf::from)
+    std::env::var_os("SFRAME_SHARED_DIR").map_or_else(|| repo().join("../shared"), PathBuf::from)
 }
 
 #[test]
