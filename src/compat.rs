@@ -308,10 +308,10 @@ pub(crate) fn plan_and_seal_in_place(
         frame,
         scratch,
     );
-    if let Some(input) = original.as_mut()
-        && sealed.is_err()
-    {
-        core::mem::swap(frame, input);
+    if sealed.is_err() {
+        if let Some(input) = original.as_mut() {
+            core::mem::swap(frame, input);
+        }
     }
     if let Some(spare) = original {
         buffers.set_spare(spare);
@@ -809,9 +809,7 @@ fn has_start_code_prefix(bytes: &[u8]) -> bool {
             return false;
         };
         let zero = at + found;
-        if let Some(&[0, third]) = bytes.get(zero + 1..zero + 3)
-            && third <= 3
-        {
+        if matches!(bytes.get(zero + 1..zero + 3), Some(&[0, third]) if third <= 3) {
             return true;
         }
         at = zero + 1;

@@ -622,10 +622,9 @@ mod store {
             }
             let removed = self.keys.swap_remove(slot);
             // The last key moved into `slot`: point its index entry there.
-            if let Some(moved) = self.keys.get(slot).map(ReceiveKey::key_id)
-                && let Ok(at) = self.kids.binary_search(&moved)
-                && let Some(entry) = self.slots.get_mut(at)
-            {
+            let moved = self.keys.get(slot).map(ReceiveKey::key_id);
+            let at = moved.and_then(|moved| self.kids.binary_search(&moved).ok());
+            if let Some(entry) = at.and_then(|at| self.slots.get_mut(at)) {
                 *entry = slot;
             }
             Some(removed)
