@@ -419,6 +419,19 @@ impl ReceiveKey {
         frame: &[u8],
     ) -> Result<crate::external::OpenRequest, DecryptError> {
         let (header, header_len) = Header::decode(frame)?;
+        self.begin_open_decoded(header, header_len, metadata, frame)
+    }
+
+    /// [`begin_open`](Self::begin_open) for a frame whose header was decoded as `header`
+    /// (`header_len` bytes): the store's door, so a frame is decoded once.
+    #[cfg(feature = "external-aead")]
+    pub(crate) fn begin_open_decoded(
+        &self,
+        header: Header,
+        header_len: usize,
+        metadata: &[u8],
+        frame: &[u8],
+    ) -> Result<crate::external::OpenRequest, DecryptError> {
         if header.key_id() != self.kid {
             return Err(DecryptError::UnknownKeyId(header.key_id()));
         }

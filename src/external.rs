@@ -209,11 +209,11 @@ impl Decryptor {
         metadata: &[u8],
         frame: &[u8],
     ) -> Result<OpenRequest, crate::DecryptError> {
-        let (header, _) = Header::decode(frame)?;
+        let (header, header_len) = Header::decode(frame)?;
         let kid = header.key_id();
         self.get(kid)
             .ok_or(crate::DecryptError::UnknownKeyId(kid))?
-            .begin_open(metadata, frame)
+            .begin_open_decoded(header, header_len, metadata, frame)
     }
 
     /// The second half, once the external AEAD verified the frame's tag: moves the replay
