@@ -16,7 +16,8 @@ mod common;
 use core::ops::Range;
 
 use common::frames::{
-    GenNal, assemble, assemble_av1, h264_nal, h265_nal, obu, parse_normalized_av1, vp8_frame,
+    GenNal, assemble, assemble_av1, assemble_with, h264_nal, h265_nal, obu, parse_normalized_av1,
+    vp8_frame,
 };
 use common::media::{self, AnnexB};
 use proptest::prelude::*;
@@ -291,13 +292,65 @@ fn h9_27_bit_cover() {
     );
 }
 
+fn keep_aud() -> Policy {
+    let mut p = Policy::default();
+    p.keep_access_unit_delimiters = true;
+    p
+}
+
 #[test]
 fn h10_aud_first() {
-    let hex = format!("00000001 09f0 00000001 {SPS_H2} 00000001 68ce3c80 00000001 65 b8 fafa");
-    expect(Codec::H264, &hex, &Policy::default(), 41, &[0..39]);
+    // Dropped by default (as str0m's and Pion's packetizers drop it): the frame is what follows.
+    let rest = format!("00000001 {SPS_H2} 00000001 68ce3c80 00000001 65 b8 fafa");
+    let hex = format!("00000001 09f0 {rest}");
+    expect(Codec::H264, &hex, &Policy::default(), 35, &[0..33]);
+    let frame = h(&hex);
+    let p = protect(Codec::H264, &frame, &Policy::default());
+    assert_eq!(p.frame(), &h(&rest)[..]);
+    assert!(p.is_rewritten());
+    assert_eq!(p.keyframe(), Some(true));
+    // Kept: whole and clear.
+    expect(Codec::H264, &hex, &keep_aud(), 41, &[0..39]);
     assert_eq!(
-        protect(Codec::H264, &h(&hex), &Policy::default()).keyframe(),
+        protect(Codec::H264, &h(&hex), &keep_aud()).keyframe(),
         Some(true)
+    );
+}
+
+#[test]
+fn h10b_aud_dropped_anywhere_with_any_start_code_and_ref_idc() {
+    // AUDs behind 3-byte start codes, between units, with nal_ref_idc set (0x29: the type is
+    // still 9), and trailing zeros: all dropped; the rest normalized.
+    let hex = "000001 09f0 00 000001 61 e0 fa 000001 2910 00000001 61 e0 fb 000001 0930";
+    expect(Codec::H264, hex, &Policy::default(), 14, &[0..6, 7..13]);
+    assert_eq!(
+        protect(Codec::H264, &h(hex), &Policy::default()).frame(),
+        &h("00000001 61 e0 fa 00000001 61 e0 fb")[..]
+    );
+    expect(Codec::H264, hex, &keep_aud(), 32, &[0..12, 13..25, 26..32]);
+}
+
+#[test]
+fn h10c_only_aud_is_no_media() {
+    expect_err(
+        Codec::H264,
+        "00000001 09f0",
+        &Policy::default(),
+        CodecError::NoMediaUnits,
+    );
+    expect_err(
+        Codec::H264,
+        "00000001 09f0 000001 0910",
+        &Policy::default(),
+        CodecError::NoMediaUnits,
+    );
+    expect(Codec::H264, "00000001 09f0", &keep_aud(), 6, &[0..6]);
+    // A forbidden bit is refused before anything is dropped.
+    expect_err(
+        Codec::H264,
+        "00000001 89f0 00000001 61 e0 fa",
+        &Policy::default(),
+        CodecError::ForbiddenBit { at: 4 },
     );
 }
 
@@ -696,7 +749,8 @@ fn h265_more_rules() {
             what: Field::SliceHeader,
         },
     );
-    // Reserved VCL (10) and reserved non-VCL (41): header only; AUD (35): whole; suffix SEI (40).
+    // Reserved VCL (10) and reserved non-VCL (41): header only; AUD (35): dropped (kept: whole);
+    // suffix SEI (40).
     expect(
         Codec::H265,
         "00000001 1401 aabb",
@@ -711,12 +765,26 @@ fn h265_more_rules() {
         8,
         &[0..6],
     );
-    expect(
+    expect(Codec::H265, "00000001 4601 50", &keep_aud(), 7, &[0..7]);
+    expect_err(
         Codec::H265,
         "00000001 4601 50",
         &Policy::default(),
-        7,
-        &[0..7],
+        CodecError::NoMediaUnits,
+    );
+    expect(
+        Codec::H265,
+        "00000001 4601 50 00000001 5201 aabb",
+        &Policy::default(),
+        8,
+        &[0..6],
+    );
+    // An AUD with nuh_temporal_id_plus1 = 0 is refused, not dropped.
+    expect_err(
+        Codec::H265,
+        "00000001 4600 50 00000001 5201 aabb",
+        &Policy::default(),
+        CodecError::InvalidNalHeader { at: 4 },
     );
     expect(
         Codec::H265,
@@ -1370,7 +1438,15 @@ fn build(list: &[Range<usize>]) -> ClearRanges {
 // ---------------------------------------------------------------------------------------------
 
 fn check_annexb(codec: Codec, policy: &Policy, leading: usize, nals: &[GenNal]) {
-    let (input, norm, want_clear, key) = assemble(leading, nals);
+    let keep_aud = policy.keep_access_unit_delimiters;
+    let (input, norm, want_clear, key) = assemble_with(leading, nals, keep_aud);
+    if norm.is_empty() {
+        // Only access unit delimiters, all dropped.
+        assert!(nals.iter().all(|n| n.aud));
+        assert_eq!(plan(codec, &input, policy), Err(CodecError::NoMediaUnits));
+        return;
+    }
+    let nals: Vec<&GenNal> = nals.iter().filter(|n| keep_aud || !n.aud).collect();
     let p = protect(codec, &input, policy);
     assert_eq!(p.frame(), &norm[..]);
     assert_eq!(p.clear(), &want_clear);
@@ -1384,7 +1460,7 @@ fn check_annexb(codec: Codec, policy: &Policy, leading: usize, nals: &[GenNal]) 
     };
     let units = media::nal_units(p.frame());
     assert_eq!(units.len(), nals.len());
-    for (unit, nal) in units.iter().zip(nals) {
+    for (unit, nal) in units.iter().zip(&nals) {
         assert_eq!(unit.start_code_len, 4);
         assert_eq!(unit.bytes, &nal.bytes[..]);
         let header_end = unit.at() + kind.header_len();
@@ -1505,7 +1581,9 @@ proptest! {
         nals in prop::collection::vec(h264_nal(false), 1..8),
         nals_sei in prop::collection::vec(h264_nal(true), 1..8),
     ) {
-        let (nals, policy) = if sei { (nals_sei, sei_clear()) } else { (nals, Policy::default()) };
+        let (nals, mut policy) = if sei { (nals_sei, sei_clear()) } else { (nals, Policy::default()) };
+        check_annexb(Codec::H264, &policy, leading, &nals);
+        policy.keep_access_unit_delimiters = true;
         check_annexb(Codec::H264, &policy, leading, &nals);
     }
 
@@ -1527,6 +1605,8 @@ proptest! {
         let mut policy = Policy::default();
         if header_only { policy.h265_cover = H265Cover::HeaderOnly; }
         if sei { policy.sei = SeiPolicy::Clear; }
+        check_annexb(Codec::H265, &policy, leading, &nals);
+        policy.keep_access_unit_delimiters = true;
         check_annexb(Codec::H265, &policy, leading, &nals);
     }
 
@@ -1781,9 +1861,17 @@ fn check_annexb_frame(codec: Codec, input: &[u8], p: &FramePlan<'_>, file: &str,
     } else {
         AnnexB::H265
     };
-    let input_units = media::nal_units(input);
+    // The clips are split at access unit delimiters, which normalization drops.
+    let mut input_units = media::nal_units(input);
+    assert_eq!(
+        kind.nal_type(input_units[0].bytes[0]),
+        kind.aud_type(),
+        "{file} frame {i}"
+    );
+    input_units.retain(|u| kind.nal_type(u.bytes[0]) != kind.aud_type());
     let units = media::nal_units(p.frame());
     assert_eq!(units.len(), input_units.len(), "{file} frame {i}");
+    assert!(p.is_rewritten(), "{file} frame {i}: the AUD is gone");
     let mut has_slice = false;
     for (unit, original) in units.iter().zip(&input_units) {
         let stripped_len = original.bytes.iter().rposition(|&b| b != 0).unwrap() + 1;

@@ -21,7 +21,7 @@ mod common;
 use core::ops::Range;
 
 use common::frames::{
-    assemble, assemble_av1, h264_nal, h265_nal, obu, parse_normalized_av1, vp8_frame,
+    GenNal, assemble, assemble_av1, h264_nal, h265_nal, obu, parse_normalized_av1, vp8_frame,
 };
 use common::media::{self, AnnexB};
 use proptest::prelude::*;
@@ -29,7 +29,8 @@ use proptest::strategy::ValueTree;
 use proptest::test_runner::TestRunner;
 use secure_frame::BaseKey;
 use secure_frame::codec::{
-    ClearRanges, Codec, Framing, H265Cover, Plan, Policy, RangeMapError, SeiPolicy, Vp8Delta, plan,
+    ClearRanges, Codec, CodecError, Framing, H265Cover, Plan, Policy, RangeMapError, SeiPolicy,
+    Vp8Delta, plan,
 };
 use secure_frame::compat::{
     AV1_METADATA_TYPE, CompatDecryptError, CompatDecryptor, CompatEncryptError, CompatEncryptor,
@@ -774,6 +775,12 @@ fn assert_refused_as_predicted(
     Some(want)
 }
 
+fn keep_aud() -> Policy {
+    let mut p = Policy::default();
+    p.keep_access_unit_delimiters = true;
+    p
+}
+
 fn sei_clear() -> Policy {
     let mut p = Policy::default();
     p.sei = SeiPolicy::Clear;
@@ -949,6 +956,16 @@ fn vectors() -> Vec<Vector> {
             "H10",
             Codec::H264,
             d(),
+            h(&format!(
+                "00000001 09f0 00000001 {SPS_H2} 00000001 68ce3c80 00000001 65 b8 fafa"
+            )),
+            35,
+            vec![0..33],
+        ),
+        (
+            "H10 (AUD kept)",
+            Codec::H264,
+            keep_aud(),
             h(&format!(
                 "00000001 09f0 00000001 {SPS_H2} 00000001 68ce3c80 00000001 65 b8 fafa"
             )),
@@ -2164,6 +2181,11 @@ fn suite_strategy() -> impl Strategy<Value = CipherSuite> {
     ])
 }
 
+/// 1–7 NAL units, not all access unit delimiters (which normalization drops).
+fn with_media(nal: impl Strategy<Value = GenNal>) -> impl Strategy<Value = Vec<GenNal>> {
+    prop::collection::vec(nal, 1..8).prop_filter("only AUDs", |nals| nals.iter().any(|n| !n.aud))
+}
+
 /// A valid frame of some codec, with the policy it is planned under.
 fn any_frame() -> impl Strategy<Value = (Codec, Policy, Vec<u8>)> {
     let mut h265_header_only = Policy::default();
@@ -2173,26 +2195,22 @@ fn any_frame() -> impl Strategy<Value = (Codec, Policy, Vec<u8>)> {
     let mut toc = Policy::default();
     toc.opus_keep_toc = true;
     prop_oneof![
-        (0usize..=2, prop::collection::vec(h264_nal(false), 1..8)).prop_map(|(lead, nals)| (
+        (0usize..=2, with_media(h264_nal(false))).prop_map(|(lead, nals)| (
             Codec::H264,
             Policy::default(),
             assemble(lead, &nals).0
         )),
-        prop::collection::vec(h264_nal(true), 1..8).prop_map(|nals| (
+        with_media(h264_nal(true)).prop_map(|nals| (
             Codec::H264,
             sei_clear(),
             assemble(1, &nals).0
         )),
-        (
-            0usize..=2,
-            prop::collection::vec(h265_nal(false, false), 1..8)
-        )
-            .prop_map(|(lead, nals)| (
-                Codec::H265,
-                Policy::default(),
-                assemble(lead, &nals).0
-            )),
-        prop::collection::vec(h265_nal(true, false), 1..8).prop_map(move |nals| (
+        (0usize..=2, with_media(h265_nal(false, false))).prop_map(|(lead, nals)| (
+            Codec::H265,
+            Policy::default(),
+            assemble(lead, &nals).0
+        )),
+        with_media(h265_nal(true, false)).prop_map(move |nals| (
             Codec::H265,
             h265_header_only.clone(),
             assemble(0, &nals).0
@@ -2281,12 +2299,24 @@ fn annexb_pipeline_over_many_random_frames() {
     for _ in 0..count {
         let (codec, nals) = frames.new_tree(&mut runner).unwrap().current();
         let (frame, n, clear, _) = assemble(0, &nals);
-        let clear: Vec<Range<usize>> = clear.iter().collect();
         let p = if codec == Codec::H264 {
             &mut h264
         } else {
             &mut h265
         };
+        if n.is_empty() {
+            // Only access unit delimiters, which normalization drops: refused.
+            let refused = p.sender.encrypt(b"", &frame, &mut out);
+            assert!(
+                matches!(
+                    refused,
+                    Err(CompatEncryptError::Codec(CodecError::NoMediaUnits))
+                ),
+                "{refused:?}"
+            );
+            continue;
+        }
+        let clear: Vec<Range<usize>> = clear.iter().collect();
         let sealed = p.sender.encrypt(b"", &frame, &mut out).unwrap();
         retried += usize::from(sealed.attempts() > 1);
         check_annexb_wire(codec, &n, &clear, &out);

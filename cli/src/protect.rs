@@ -155,7 +155,11 @@ pub fn encrypt(args: &EncryptArgs) -> anyhow::Result<bool> {
             }
         }
         Mode::CodecAware => {
-            let mut sender = CompatEncryptor::new(encryptor, codec, Policy::default());
+            // A file has no packetizer to drop access unit delimiters, and its Annex B
+            // frames are delimited by them: keep them.
+            let mut policy = Policy::default();
+            policy.keep_access_unit_delimiters = true;
+            let mut sender = CompatEncryptor::new(encryptor, codec, policy);
             for (i, frame) in input.frames.iter().enumerate() {
                 let mut out = Vec::new();
                 sender

@@ -190,8 +190,12 @@ fn vectors_unreadable_or_unparsable_file_is_an_error() {
 
 // ---- encrypt / decrypt ----
 
+/// The normalized frame and its clear ranges under the policy `sframe encrypt` uses for files
+/// (access unit delimiters kept: they delimit the frames of an Annex B file).
 fn normalized(codec: Codec, frame: &[u8]) -> (Vec<u8>, Vec<(usize, usize)>) {
-    match codec::plan(codec, frame, &Policy::default()).unwrap() {
+    let mut policy = Policy::default();
+    policy.keep_access_unit_delimiters = true;
+    match codec::plan(codec, frame, &policy).unwrap() {
         Plan::Protect(plan) => (
             plan.frame().to_vec(),
             plan.clear().iter().map(|r| (r.start, r.end)).collect(),

@@ -4,8 +4,8 @@
 //! everything the sessions hold at the start and the end.
 //!
 //! ```text
-//! cargo run -p secure-frame-interop --example call
-//! cargo run -p secure-frame-interop --example call -- --soak 100000
+//! cargo run -p interop --example call
+//! cargo run -p interop --example call -- --soak 100000
 //! ```
 #![allow(
     clippy::unwrap_used,
@@ -17,9 +17,9 @@
 
 use std::time::{Duration, Instant};
 
-use secure_frame_interop::call::{Call, CallConfig, Mode, rss_kib};
-use secure_frame_interop::media::Kind;
-use secure_frame_interop::sfu::Impairments;
+use interop::call::{Call, CallConfig, Mode, rss_kib};
+use interop::media::Kind;
+use interop::sfu::Impairments;
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();

@@ -88,10 +88,9 @@ pub struct CallConfig {
     pub seed: u64,
     /// How long after a key rotation its key reaches the other participants (virtual ms).
     pub key_delay_ms: u64,
-    /// Remove each H.264 access unit delimiter before protecting, as str0m's H.264
-    /// packetizer drops it (the codec-aware format keeps it clear and authenticated, so a
-    /// frame that still has it fails at the receiver).
-    pub h264_strip_aud: bool,
+    /// The codec-aware rules every sender uses. The default drops H.264/H.265 access unit
+    /// delimiters in normalization, as str0m's packetizers do.
+    pub policy: Policy,
 }
 
 impl Default for CallConfig {
@@ -104,7 +103,7 @@ impl Default for CallConfig {
             record: true,
             seed: 1,
             key_delay_ms: 30,
-            h264_strip_aud: true,
+            policy: Policy::default(),
         }
     }
 }
@@ -191,22 +190,6 @@ impl Ledger {
     }
 }
 
-/// An H.264 access unit without its leading access unit delimiter (NAL type 9).
-fn without_aud(frame: &[u8]) -> &[u8] {
-    let Some(rest) = frame.strip_prefix(&[0, 0, 0, 1]) else {
-        return frame;
-    };
-    if rest.first().is_none_or(|h| h & 0x1f != 9) {
-        return frame;
-    }
-    let next = (4..frame.len().saturating_sub(2)).find(|&i| frame[i..i + 3] == [0, 0, 1]);
-    match next {
-        Some(i) if frame[i - 1] == 0 => &frame[i - 1..],
-        Some(i) => &frame[i..],
-        None => frame,
-    }
-}
-
 fn hash(bytes: &[u8]) -> u64 {
     let mut h = DefaultHasher::new();
     bytes.hash(&mut h);
@@ -224,16 +207,13 @@ struct Clip {
 }
 
 impl Clip {
-    fn new(kind: Kind, mode: Mode, strip_aud: bool) -> Self {
-        let mut frames = kind.frames();
-        if kind == Kind::H264 && strip_aud {
-            frames = frames.iter().map(|f| without_aud(f).to_vec()).collect();
-        }
+    fn new(kind: Kind, mode: Mode, policy: &Policy) -> Self {
+        let frames = kind.frames();
         let mut expected = Vec::new();
         let mut clear = Vec::new();
         for f in &frames {
             if mode == Mode::CodecAware {
-                match plan(kind.codec(), f, &Policy::default()).expect("plan") {
+                match plan(kind.codec(), f, policy).expect("plan") {
                     Plan::Protect(p) => {
                         clear.push(
                             p.clear()
@@ -259,11 +239,11 @@ impl Clip {
 
     /// 16-byte windows of plaintext that must not be in the relay's recording: from the
     /// encrypted bytes of each frame.
-    fn secret_windows(&self, kind: Kind, mode: Mode) -> Vec<[u8; 16]> {
+    fn secret_windows(&self, kind: Kind, mode: Mode, policy: &Policy) -> Vec<[u8; 16]> {
         let mut out = Vec::new();
         for f in &self.expected {
             let runs: Vec<std::ops::Range<usize>> = if mode == Mode::CodecAware {
-                match plan(kind.codec(), f, &Policy::default()).expect("plan") {
+                match plan(kind.codec(), f, policy).expect("plan") {
                     Plan::Protect(p) => p.opaque().collect(),
                     Plan::PassThrough => Vec::new(),
                 }
@@ -574,7 +554,9 @@ impl Call {
                     )
                     .expect("session");
                     if mode == Mode::CodecAware {
-                        s = s.with_format(FrameFormat::CodecAware(k.codec()));
+                        s = s
+                            .with_format(FrameFormat::CodecAware(k.codec()))
+                            .with_codec_policy(config.policy.clone());
                     }
                     (k, s)
                 })
@@ -658,7 +640,7 @@ impl Call {
         let clips = config
             .kinds
             .iter()
-            .map(|&k| (k, Clip::new(k, mode, config.h264_strip_aud)))
+            .map(|&k| (k, Clip::new(k, mode, &config.policy)))
             .collect();
         let next_send = config.kinds.iter().map(|&k| (k, clock.now)).collect();
         let frame_index = config.kinds.iter().map(|&k| (k, 0)).collect();
@@ -1315,7 +1297,7 @@ impl Call {
     pub fn plaintext_seen_by_relay(&self) -> usize {
         let mut needles = std::collections::HashSet::new();
         for (&kind, clip) in &self.clips {
-            needles.extend(clip.secret_windows(kind, self.config.mode));
+            needles.extend(clip.secret_windows(kind, self.config.mode, &self.config.policy));
         }
         assert!(!needles.is_empty());
         let recorded = &self.sfu.relay.recorded;

@@ -18,13 +18,13 @@ mod hostile;
 
 use common::{Frame, flipped, frame};
 use hmac::{KeyInit, Mac};
+use interop::cisco::{CiscoContext, CiscoError, CiscoMlsContext, KeyUsage};
 use proptest::prelude::*;
 use secure_frame::mls::{MlsEpochStore, MlsKeyId, MlsKidLayout};
 use secure_frame::{
     BaseKey, CipherSuite, Counter, DecryptError, Decryptor, Encryptor, Header, KeyId,
     MAX_METADATA_LEN,
 };
-use secure_frame_interop::cisco::{CiscoContext, CiscoError, CiscoMlsContext, KeyUsage};
 
 /// The suites cisco/sframe has: RFC 9605's five.
 fn cisco_suites() -> impl Iterator<Item = CipherSuite> {

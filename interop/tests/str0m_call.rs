@@ -19,10 +19,11 @@
 use std::collections::HashSet;
 use std::time::Duration;
 
+use interop::call::{Call, CallConfig, Failure, Mode};
+use interop::media::Kind;
+use interop::sfu::{Corrupted, Impairments};
 use secure_frame::ErrorKind;
-use secure_frame_interop::call::{Call, CallConfig, Failure, Mode};
-use secure_frame_interop::media::Kind;
-use secure_frame_interop::sfu::{Corrupted, Impairments};
+use secure_frame::codec::Policy;
 
 const LOSSY: Impairments = Impairments {
     drop: 0.03,
@@ -174,14 +175,29 @@ fn codec_aware_h264() {
     }
 }
 
-/// What codec-aware mode does not do for str0m: its H.264 packetizer drops the access unit
-/// delimiter, which the codec-aware format keeps clear and authenticated, so every frame that
-/// still has one fails authentication at the receiver (the other tests remove it first).
+/// The clip's access units start with an access unit delimiter (x264 `aud=1`), as
+/// `codec_aware_h264` sends them. str0m's H.264 packetizer drops AUDs; the codec-aware format
+/// drops them in normalization by default, so every frame decrypts (checked in
+/// `codec_aware_h264`). Kept (`Policy::keep_access_unit_delimiters`), the AUD is clear and
+/// authenticated, so every frame fails authentication behind str0m: the reason for the default.
 #[test]
-fn codec_aware_h264_with_aud_fails_through_str0m() {
+fn codec_aware_h264_aud_is_dropped_by_default_and_fails_when_kept() {
+    let frames = Kind::H264.frames();
+    let with_aud = frames
+        .iter()
+        .filter(|f| f.starts_with(&[0, 0, 0, 1]) && f.get(4).is_some_and(|h| h & 0x1f == 9))
+        .count();
+    assert_eq!(
+        with_aud,
+        frames.len(),
+        "every access unit of the clip opens with an AUD"
+    );
+
+    let mut policy = Policy::default();
+    policy.keep_access_unit_delimiters = true;
     let mut call = Call::new(CallConfig {
         kinds: vec![Kind::H264],
-        h264_strip_aud: false,
+        policy,
         record: false,
         ..CallConfig::default()
     });
@@ -192,6 +208,13 @@ fn codec_aware_h264_with_aud_fails_through_str0m() {
         assert!(p.stats.received > 0);
         assert_eq!(p.stats.decrypted, 0);
         assert_eq!(p.failures.len() as u64, p.stats.received);
+        assert!(
+            p.failures
+                .iter()
+                .all(|f| f.error.kind() == ErrorKind::Authentication),
+            "{:?}",
+            p.failures
+        );
     }
 }
 

@@ -107,15 +107,21 @@ impl<'a> Iterator for NalUnits<'a> {
     }
 }
 
-/// Plans an Annex B frame: splits it, asks `classify` how much of each unit stays clear, and
-/// normalizes it (borrowing the input when it is already normal).
-pub(crate) fn plan<'a>(
+/// Plans an Annex B frame: splits it, leaves out the units `dropped` says normalization drops,
+/// asks `classify` how much of each other unit stays clear, and normalizes it (borrowing the
+/// input when it is already normal).
+pub(crate) fn plan<'a, D, C>(
     frame: &'a [u8],
     policy: &Policy,
-    classify: impl Fn(&NalUnit<'_>, &Policy) -> Result<NalClass, CodecError>,
+    dropped: D,
+    classify: C,
     mut clear: ClearRanges,
     mut out: Vec<u8>,
-) -> Result<Plan<'a>, CodecError> {
+) -> Result<Plan<'a>, CodecError>
+where
+    D: Fn(&NalUnit<'_>, &Policy) -> bool,
+    C: Fn(&NalUnit<'_>, &Policy) -> Result<NalClass, CodecError>,
+{
     // Length of the normalized frame so far; the next unit's start code goes here. Each input unit
     // takes at least 4 bytes and at most 5 normalized, so this cannot overflow; saturate anyway.
     let mut out_len: usize = 0;
@@ -123,6 +129,10 @@ pub(crate) fn plan<'a>(
     let mut key = false;
     for unit in nal_units(frame)? {
         let unit = unit?;
+        if dropped(&unit, policy) {
+            unchanged = false;
+            continue;
+        }
         let class = classify(&unit, policy)?;
         // The input is already normal here when its 4-byte start code sits where the normalized
         // one goes (then the bytes between the units match as well).
@@ -144,13 +154,20 @@ pub(crate) fn plan<'a>(
             .saturating_add(unit.bytes.len());
         key |= class.key;
     }
+    if out_len == 0 {
+        return Err(CodecError::NoMediaUnits);
+    }
     let (normalized, spare) = if unchanged && out_len == frame.len() {
         (Cow::Borrowed(frame), out)
     } else {
         out.reserve(out_len);
         for unit in nal_units(frame)? {
+            let unit = unit?;
+            if dropped(&unit, policy) {
+                continue;
+            }
             out.extend_from_slice(&START_CODE);
-            out.extend_from_slice(unit?.bytes);
+            out.extend_from_slice(unit.bytes);
         }
         (Cow::Owned(out), Vec::new())
     };

@@ -115,7 +115,9 @@ pub enum CodecError {
         /// The bytes left after the size field.
         remaining: usize,
     },
-    /// An AV1 frame with no OBU left after dropping temporal delimiters, tile lists and padding.
+    /// A frame with no unit left after normalization dropped what packetizers drop: an AV1
+    /// frame made only of temporal delimiters, tile lists and padding, or an H.264/H.265 frame
+    /// made only of access unit delimiters.
     #[error("no media units left in the frame")]
     NoMediaUnits,
     /// A codec this layer refuses: RED, or an unknown MIME type.

@@ -6,7 +6,8 @@
 //! | 2, 3, 4, 19 (partitions, auxiliary slice) | header | the rest |
 //! | 20, 21 (SVC/MVC slice extensions) | header + 3 extension bytes | the rest |
 //! | 6 (SEI) | header (`SeiPolicy::Clear`: whole unit) | payload |
-//! | 7–16 (SPS, PPS, AUD, end of sequence/stream, filler, SPS extension, prefix, subset SPS, DPS) | whole unit | – |
+//! | 9 (access unit delimiter) | dropped (`Policy::keep_access_unit_delimiters`: whole unit) | – |
+//! | 7, 8, 10–16 (SPS, PPS, end of sequence/stream, filler, SPS extension, prefix, subset SPS, DPS) | whole unit | – |
 //! | 0, 17, 18, 22, 23 (unspecified, reserved) | header | the rest (fail closed) |
 //! | 24–31 | refused: [`CodecError::RtpOnlyNalType`] | |
 //!
@@ -20,10 +21,18 @@ use super::bits::{BitError, RbspReader};
 use super::error::{CodecError, Field};
 use super::{Policy, SeiPolicy};
 
+/// The access unit delimiter's `nal_unit_type`.
+const AUD: u8 = 9;
+
 /// The NAL unit header length for types 14, 20 and 21 (1 + 3 extension bytes).
 const EXTENDED_HEADER_LEN: usize = 4;
 
-/// Classifies one H.264 NAL unit.
+/// Whether normalization leaves the unit out: an access unit delimiter, unless kept.
+pub(crate) fn dropped(unit: &NalUnit<'_>, policy: &Policy) -> bool {
+    !policy.keep_access_unit_delimiters && unit.bytes.first().map(|h| h & 0x9f) == Some(AUD)
+}
+
+/// Classifies one H.264 NAL unit that is not [`dropped`].
 pub(crate) fn classify(unit: &NalUnit<'_>, policy: &Policy) -> Result<NalClass, CodecError> {
     let Some(&header) = unit.bytes.first() else {
         return Err(CodecError::EmptyNalUnit {

@@ -4,7 +4,8 @@
 //! |---|---|---|
 //! | 0–9, 16–21 (slices, IRAP slices) | 2-byte header + cover of `first_slice_segment_in_pic_flag`, `no_output_of_prior_pics_flag` (IRAP only), `slice_pic_parameter_set_id` (`H265Cover::HeaderOnly`: the header only) | the rest |
 //! | 10–15, 22–31 (reserved VCL) | header | the rest |
-//! | 32–38 (VPS, SPS, PPS, AUD, end of sequence/bitstream, filler) | whole unit | – |
+//! | 35 (access unit delimiter) | dropped (`Policy::keep_access_unit_delimiters`: whole unit) | – |
+//! | 32–34, 36–38 (VPS, SPS, PPS, end of sequence/bitstream, filler) | whole unit | – |
 //! | 39, 40 (prefix/suffix SEI) | header (`SeiPolicy::Clear`: whole unit) | payload |
 //! | 41–47 (reserved) | header | payload |
 //! | 48–63 (RTP aggregation/fragmentation, unspecified) | refused: [`CodecError::RtpOnlyNalType`] | |
@@ -20,7 +21,24 @@ use super::{H265Cover, Policy, SeiPolicy};
 /// The H.265 NAL unit header length.
 const HEADER_LEN: usize = 2;
 
-/// Classifies one H.265 NAL unit.
+/// The access unit delimiter's `nal_unit_type`.
+const AUD: u8 = 35;
+
+/// Whether normalization leaves the unit out: an access unit delimiter with a valid header
+/// (forbidden bit clear, `nuh_temporal_id_plus1` not 0), unless kept.
+pub(crate) fn dropped(unit: &NalUnit<'_>, policy: &Policy) -> bool {
+    match unit.bytes {
+        [first, second, ..] => {
+            !policy.keep_access_unit_delimiters
+                && first & 0x80 == 0
+                && (first >> 1) & 0x3f == AUD
+                && second & 0x07 != 0
+        }
+        _ => false,
+    }
+}
+
+/// Classifies one H.265 NAL unit that is not [`dropped`].
 pub(crate) fn classify(unit: &NalUnit<'_>, policy: &Policy) -> Result<NalClass, CodecError> {
     let (&[first, second], _) =
         unit.bytes

@@ -17,21 +17,23 @@
 //! | VP8 | key frame bytes 0..10, delta byte 0 (`Vp8Delta::FrameTag`: 0..3) | key frames need ≥ 10 bytes and `9d 01 2a` at 3..6 |
 //! | VP9 | nothing | |
 //! | AV1 | each OBU's header, extension and size | temporal delimiters, tile lists and padding dropped; every size present and minimal |
-//! | H.264 | start codes, NAL headers, parameter sets and other non-media units whole, slice headers up to the PPS id | 4-byte start codes, no trailing zero bytes (see below) |
+//! | H.264 | start codes, NAL headers, parameter sets and other non-media units whole, slice headers up to the PPS id | 4-byte start codes, no trailing zero bytes, access unit delimiters dropped (see below) |
 //! | H.265 | start codes, NAL headers, VPS/SPS/PPS whole, slice headers up to the PPS id | as H.264 |
 //!
 //! # H.264
 //!
 //! Per `nal_unit_type`: 1 and 5 keep the header and the bytes holding `first_mb_in_slice`,
 //! `slice_type` and `pic_parameter_set_id`; 2–4 and 19 the header; 20 and 21 the header and its 3
-//! extension bytes; 6 (SEI) the header, or everything with [`SeiPolicy::Clear`]; 7–16 everything;
+//! extension bytes; 6 (SEI) the header, or everything with [`SeiPolicy::Clear`]; 9 (AUD) is dropped
+//! (kept whole with [`Policy::keep_access_unit_delimiters`]); 7, 8 and 10–16 everything;
 //! 0, 17, 18, 22 and 23 the header; 24–31 are refused.
 //!
 //! # H.265
 //!
 //! Per `nal_unit_type`: 0–9 and 16–21 keep the 2-byte header and the bytes holding the first
 //! slice segment flag, `no_output_of_prior_pics_flag` (IRAP) and `slice_pic_parameter_set_id`
-//! (only the header with [`H265Cover::HeaderOnly`]); 10–15 and 22–31 the header; 32–38
+//! (only the header with [`H265Cover::HeaderOnly`]); 10–15 and 22–31 the header; 35 (AUD) is
+//! dropped (kept whole with [`Policy::keep_access_unit_delimiters`]); 32–34 and 36–38
 //! everything; 39 and 40 (SEI) the header, or everything with [`SeiPolicy::Clear`]; 41–47 the
 //! header; 48–63 are refused.
 //!
@@ -223,6 +225,13 @@ pub struct Policy {
     pub sei: SeiPolicy,
     /// H.265 slices: header plus slice header cover (default) or header only.
     pub h265_cover: H265Cover,
+    /// Keep H.264/H.265 access unit delimiters (H.264 type 9, H.265 type 35). Default `false`:
+    /// normalization drops them, because the str0m, Pion and Medooze packetizers drop them while
+    /// libwebrtc's forwards them, and the container authenticates every clear byte, so a frame
+    /// that still had one would fail at a receiver behind a packetizer that dropped it. An AUD
+    /// carries only `primary_pic_type`, which decoders do not need. Set `true` only when every
+    /// packetizer on the path is known to forward AUDs.
+    pub keep_access_unit_delimiters: bool,
     /// Extra sanity checks that no packetizer needs (VP9 frame marker). Default `false`.
     pub strict_syntax: bool,
     /// How many counters the container may try before giving up on an H.26x frame whose
@@ -240,6 +249,7 @@ impl Default for Policy {
             vp8_delta: Vp8Delta::OneByte,
             sei: SeiPolicy::Encrypt,
             h265_cover: H265Cover::SliceHeaderCover,
+            keep_access_unit_delimiters: false,
             strict_syntax: false,
             max_attempts: 10,
             max_ranges: 1024,
@@ -442,7 +452,7 @@ pub fn plan_reusing<'a>(
         Codec::Vp8 => vp8::plan(frame, policy, clear, out),
         Codec::Vp9 => vp9::plan(frame, policy, clear, out),
         Codec::Av1 => av1::plan(frame, policy, clear, out),
-        Codec::H264 => annexb::plan(frame, policy, h264::classify, clear, out),
-        Codec::H265 => annexb::plan(frame, policy, h265::classify, clear, out),
+        Codec::H264 => annexb::plan(frame, policy, h264::dropped, h264::classify, clear, out),
+        Codec::H265 => annexb::plan(frame, policy, h265::dropped, h265::classify, clear, out),
     }
 }

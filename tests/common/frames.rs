@@ -63,6 +63,8 @@ pub struct GenNal {
     pub key: bool,
     pub start_code_4: bool,
     pub trailing_zeros: usize,
+    /// An access unit delimiter: dropped by normalization unless the policy keeps it.
+    pub aud: bool,
 }
 
 /// Slice header fields, extra bits and payload.
@@ -167,6 +169,7 @@ pub fn h264_nal(sei_clear: bool) -> impl Strategy<Value = GenNal> {
                 key: ty == 5,
                 start_code_4,
                 trailing_zeros,
+                aud: ty == 9,
             }
         })
 }
@@ -216,13 +219,25 @@ pub fn h265_nal(header_only: bool, sei_clear: bool) -> impl Strategy<Value = Gen
                     key: irap,
                     start_code_4,
                     trailing_zeros,
+                    aud: ty == 35,
                 }
             },
         )
 }
 
 /// An Annex B frame of the generated units with the expected normalized frame and ranges.
+/// Access unit delimiters are dropped (the default policy); the normalized frame is empty when
+/// nothing else is left.
 pub fn assemble(leading_zeros: usize, nals: &[GenNal]) -> (Vec<u8>, Vec<u8>, ClearRanges, bool) {
+    assemble_with(leading_zeros, nals, false)
+}
+
+/// [`assemble`], keeping access unit delimiters when `keep_aud`.
+pub fn assemble_with(
+    leading_zeros: usize,
+    nals: &[GenNal],
+    keep_aud: bool,
+) -> (Vec<u8>, Vec<u8>, ClearRanges, bool) {
     let mut input = vec![0; leading_zeros];
     let mut norm = Vec::new();
     let mut clear = ClearRanges::new();
@@ -233,6 +248,9 @@ pub fn assemble(leading_zeros: usize, nals: &[GenNal]) -> (Vec<u8>, Vec<u8>, Cle
         input.extend([0, 0, 1]);
         input.extend(&nal.bytes);
         input.extend(core::iter::repeat_n(0, nal.trailing_zeros));
+        if nal.aud && !keep_aud {
+            continue;
+        }
         let at = norm.len();
         norm.extend([0, 0, 0, 1]);
         norm.extend(&nal.bytes);

@@ -357,6 +357,20 @@ fn plan_rows(t: &mut Table) {
             Err(CodecError::NoMediaUnits),
         ),
         (
+            "H.264 only an access unit delimiter",
+            Codec::H264,
+            "00000001 09f0",
+            d.clone(),
+            Err(CodecError::NoMediaUnits),
+        ),
+        (
+            "H.265 only access unit delimiters",
+            Codec::H265,
+            "00000001 4601 50 000001 4601 30",
+            d.clone(),
+            Err(CodecError::NoMediaUnits),
+        ),
+        (
             "AV1 only delimiter, tile list, padding",
             Codec::Av1,
             "12 00 42 00 7a 01 00",
