@@ -12,6 +12,7 @@ use secure_frame::{
     KeyId, RatchetBits, RatchetError, RatchetReceiver, RatchetSender, ReceiveKeys, SenderKeyId,
     SframeKey, open_in_place,
 };
+use subtle::ConstantTimeEq;
 
 /// Why a key could not be installed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
@@ -114,6 +115,8 @@ pub struct Sender {
     suite: CipherSuite,
     format: Format,
     key: Option<SendKey>,
+    /// The base key of `key` (no ratchet): set again under the same KID, it keeps the counter.
+    base_key: Option<BaseKey>,
     ratchet: Option<(RatchetBits, Option<RatchetSender>)>,
     buf: Vec<u8>,
     frames: u64,
@@ -138,6 +141,7 @@ impl Sender {
             suite,
             format,
             key: None,
+            base_key: None,
             ratchet: None,
             buf: Vec::new(),
             frames: 0,
@@ -166,6 +170,9 @@ impl Sender {
     /// [`KeyError::BaseKeyLength`] for an empty or over-long key; with the ratchet,
     /// [`RatchetError::GenerationOutOfRange`] and, for a KID whose step is not 0,
     /// [`RatchetError::NotNewer`]. The previous key stays.
+    ///
+    /// The key already in use set again under its KID changes nothing: its counter goes on
+    /// (a new encryptor would start at 0 again and reuse nonces).
     pub fn set_key(&mut self, kid: KeyId, base_key: &[u8]) -> Result<(), KeyChangeError> {
         let base_key = BaseKey::new(base_key)?;
         if let Some((bits, sender)) = &mut self.ratchet {
@@ -182,8 +189,17 @@ impl Sender {
             *sender = Some(next);
             return Ok(());
         }
+        let same = self.key_id() == Some(kid)
+            && self
+                .base_key
+                .as_ref()
+                .is_some_and(|old| bool::from(old.expose_secret().ct_eq(base_key.expose_secret())));
+        if same {
+            return Ok(());
+        }
         let encryptor = Encryptor::new(self.suite, kid, &base_key);
         self.key = Some(SendKey::Rfc(encryptor));
+        self.base_key = Some(base_key);
         Ok(())
     }
 
@@ -360,6 +376,9 @@ pub struct Counts {
 /// The receiving side: any number of keys by KID, as the W3C decrypter.
 pub struct Receiver {
     keys: Decryptor,
+    /// The base key installed under each KID (no ratchet), sorted by KID: a key added again
+    /// under its KID is recognized and keeps its replay window.
+    base_keys: Vec<(KeyId, BaseKey)>,
     ratchet: Option<(RatchetBits, Option<RatchetReceiver>)>,
     format: Format,
     compat: CompatDecryptor,
@@ -383,6 +402,7 @@ impl Receiver {
     pub fn new(suite: CipherSuite, format: Format) -> Self {
         Self {
             keys: Decryptor::new(suite),
+            base_keys: Vec::new(),
             ratchet: None,
             format,
             compat: CompatDecryptor::new(),
@@ -406,9 +426,16 @@ impl Receiver {
         self.ratchet.is_some()
     }
 
-    /// Installs `base_key` under `kid`, replacing a key already under that KID (with a fresh
-    /// replay window). With the ratchet: the sender's key at `kid` (its generation and step),
-    /// a newer generation or step replacing the current one.
+    /// Installs `base_key` under `kid`, replacing a key already under that KID (the W3C
+    /// `addDecryptionKey`). With the ratchet: the sender's key at `kid` (its generation and
+    /// step), a newer generation or step replacing the current one.
+    ///
+    /// The replay window: the same key added again under its KID changes nothing, so the
+    /// frames it already accepted stay refused. A different key starts with a fresh window:
+    /// no frame seen under the old key authenticates under the new one, and a sender that
+    /// changes keys starts its counter again. (A key that was replaced and comes back later
+    /// starts afresh too: the library's `Decryptor` has no way to keep the window of a key it
+    /// no longer holds.)
     ///
     /// # Errors
     ///
@@ -431,8 +458,26 @@ impl Receiver {
             }
             return Ok(());
         }
+        let slot = self.base_keys.binary_search_by_key(&kid, |(k, _)| *k);
+        if let Ok(i) = slot {
+            let same = self.base_keys.get(i).is_some_and(|(_, old)| {
+                bool::from(old.expose_secret().ct_eq(base_key.expose_secret()))
+            });
+            if same && self.keys.contains_key(kid) {
+                return Ok(());
+            }
+        }
         self.keys.remove_key(kid);
-        Ok(self.keys.add_key(kid, &base_key)?)
+        self.keys.add_key(kid, &base_key)?;
+        match slot {
+            Ok(i) => {
+                if let Some(entry) = self.base_keys.get_mut(i) {
+                    entry.1 = base_key;
+                }
+            }
+            Err(i) => self.base_keys.insert(i, (kid, base_key)),
+        }
+        Ok(())
     }
 
     /// Removes the key for `kid`; whether there was one (with the ratchet: the sender's
@@ -444,6 +489,9 @@ impl Receiver {
                 *receiver = None;
             }
             return current;
+        }
+        if let Ok(i) = self.base_keys.binary_search_by_key(&kid, |(k, _)| *k) {
+            self.base_keys.remove(i);
         }
         self.keys.remove_key(kid).is_some()
     }

@@ -121,3 +121,83 @@ fn the_ratchet_option_is_followed_without_key_messages() {
         assert_eq!(receiver.counts().decrypted, 5);
     }
 }
+
+/// W3C `addDecryptionKey` on a KID that has a key replaces it: frames under the new key
+/// decrypt (from counter 0 again), frames under the old key fail as `authentication`, and the
+/// same key added again keeps its replay window.
+#[test]
+fn add_decryption_key_on_an_existing_kid_replaces_the_key() {
+    let (mut old_sender, mut receiver) = pair(Format::Rfc);
+    for _ in 0..3 {
+        let mut wire = old_sender.protect("video/VP9", b"old").unwrap().to_vec();
+        assert_eq!(receiver.unprotect("video/VP9", &mut wire).unwrap(), b"old");
+    }
+
+    let new_key = [9; 16];
+    receiver.add_key(KeyId(1), &new_key).unwrap();
+    assert!(receiver.has_key(KeyId(1)));
+    let mut new_sender = Sender::new(GCM, Format::Rfc);
+    new_sender.set_key(KeyId(1), &new_key).unwrap();
+    let first = new_sender.protect("video/VP9", b"new").unwrap().to_vec();
+    assert_eq!(
+        receiver.unprotect("video/VP9", &mut first.clone()).unwrap(),
+        b"new"
+    );
+
+    let mut old = old_sender.protect("video/VP9", b"old").unwrap().to_vec();
+    let failure = receiver.unprotect("video/VP9", &mut old).unwrap_err();
+    assert_eq!(failure.kind, ErrorKind::Authentication);
+    assert!(
+        !failure.replay,
+        "an old-key frame fails its tag, it is no replay"
+    );
+
+    // The same key again: nothing changes, the frame already accepted stays a replay.
+    receiver.add_key(KeyId(1), &new_key).unwrap();
+    let failure = receiver
+        .unprotect("video/VP9", &mut first.clone())
+        .unwrap_err();
+    assert_eq!(
+        (failure.kind, failure.replay),
+        (ErrorKind::Authentication, true)
+    );
+    let mut second = new_sender.protect("video/VP9", b"new 2").unwrap().to_vec();
+    assert_eq!(
+        receiver.unprotect("video/VP9", &mut second).unwrap(),
+        b"new 2"
+    );
+
+    // Removed, then added again: a fresh key as far as the receiver knows.
+    assert!(receiver.remove_key(KeyId(1)));
+    assert!(!receiver.has_key(KeyId(1)));
+    receiver.add_key(KeyId(1), &KEY).unwrap();
+    let mut wire = old_sender.protect("video/VP9", b"back").unwrap().to_vec();
+    assert_eq!(receiver.unprotect("video/VP9", &mut wire).unwrap(), b"back");
+    let counts = receiver.counts();
+    assert_eq!(
+        (counts.decrypted, counts.authentication, counts.replay),
+        (6, 2, 1)
+    );
+}
+
+/// `setEncryptionKey` with the key already in use, under its KID, keeps the counter going: a
+/// fresh encryptor would send counter 0 again under the same key (a reused nonce), which the
+/// receiver would drop as a replay.
+#[test]
+fn set_encryption_key_again_keeps_the_counter() {
+    let (mut sender, mut receiver) = pair(Format::Rfc);
+    let mut wire = sender.protect("video/VP9", b"one").unwrap().to_vec();
+    receiver.unprotect("video/VP9", &mut wire).unwrap();
+    sender.set_key(KeyId(1), &KEY).unwrap();
+    let mut wire = sender.protect("video/VP9", b"two").unwrap().to_vec();
+    assert_eq!(receiver.unprotect("video/VP9", &mut wire).unwrap(), b"two");
+    // A different key under the same KID is a new key: its counter starts again.
+    sender.set_key(KeyId(1), &[9; 16]).unwrap();
+    receiver.add_key(KeyId(1), &[9; 16]).unwrap();
+    let mut wire = sender.protect("video/VP9", b"three").unwrap().to_vec();
+    assert_eq!(
+        receiver.unprotect("video/VP9", &mut wire).unwrap(),
+        b"three"
+    );
+    assert_eq!(receiver.counts().replay, 0);
+}
