@@ -16,7 +16,8 @@
 // AV1 survive the default packetizers); frames with a not-yet-installed KID held until
 // `addDecryptionKey` delivers it (for up to 1 s); `aead: 'hybrid' | 'wasm' | 'webcrypto'`
 // (sframe-aead.js: large AES-GCM frames through WebCrypto, the rest in wasm); `ratchetBits: R`
-// (the RFC 9605 §5.1 sender-key ratchet: `encrypter.ratchet()`, receivers follow by themselves).
+// (the RFC 9605 §5.1 sender-key ratchet: `encrypter.ratchet()`, receivers follow by themselves);
+// `mls: { epochBits }` (RFC 9605 §5.2 MLS epochs: `encrypter.setEpoch()`, `decrypter.addEpoch()`).
 
 const WORKER_URL = new URL('./sframe-worker.js', import.meta.url);
 const TWO_POW_64 = 1n << 64n;
@@ -76,6 +77,7 @@ class SFrameTransform extends Base {
       tapWire: options.tapWire ?? false,
       aead: options.aead ?? 'hybrid',
       ratchetBits: options.ratchetBits,
+      mls: options.mls,
       sealThreshold: options.sealThreshold,
       openThreshold: options.openThreshold,
       port: channel.port2,
@@ -174,6 +176,17 @@ export class SFrameEncrypter extends SFrameTransform {
    * (RFC 9605 §5.1); resolves to the new KID. Receivers follow without a key message.
    */
   async ratchet() { return (await this._call('ratchet')).keyID; }
+
+  /**
+   * Beyond the standard, with option `mls`: sends in MLS `epoch` of a group of `groupSize`
+   * members as leaf `senderIndex`. `baseKey` is the epoch's
+   * `MLS-Exporter("SFrame 1.0 Base Key", "", Nk)` (see MLS_BASE_KEY_LABEL); resolves to the KID
+   * (RFC 9605 §5.2) every following frame is sent under.
+   */
+  async setEpoch(epoch, baseKey, groupSize, senderIndex) {
+    const bytes = await toKeyBytes(baseKey);
+    return (await this._call('setEpoch', { epoch: toEpoch(epoch), key: bytes, groupSize, senderIndex }, [bytes])).keyID;
+  }
 }
 
 /** The receiver side: `new SFrameDecrypter({ cipherSuite, format })`. */
@@ -191,6 +204,48 @@ export class SFrameDecrypter extends SFrameTransform {
   async removeDecryptionKey(keyID) {
     await this._call('removeDecryptionKey', { keyID: toKeyID(keyID) });
   }
+
+  /**
+   * Beyond the standard, with option `mls`: installs MLS `epoch` (several are live at once):
+   * every member's frames in it decrypt, except those of leaf `ownIndex` (optional: this
+   * member). Held frames of the epoch go on.
+   */
+  async addEpoch(epoch, baseKey, groupSize, ownIndex) {
+    const bytes = await toKeyBytes(baseKey);
+    await this._call('addEpoch', { epoch: toEpoch(epoch), key: bytes, groupSize, ownIndex }, [bytes]);
+  }
+
+  /** With option `mls`: removes `epoch`; its frames become `keyID` errors. Resolves to whether it was live. */
+  async removeEpoch(epoch) {
+    return (await this._call('removeEpoch', { epoch: toEpoch(epoch) })).removed;
+  }
+}
+
+/** The exporter label of RFC 9605 §5.2: an epoch's base key is MLS-Exporter(this, "", Nk). */
+export const MLS_BASE_KEY_LABEL = 'SFrame 1.0 Base Key';
+
+/**
+ * Nk (RFC 9605 §4.5), the length of an epoch's exported base key, for a cipher suite name or
+ * number: 48 for AES_128_CTR_HMAC_*, 16 for AES_128_GCM, 32 for AES_256_GCM, 96 for
+ * AES_256_CTR_HMAC_*.
+ */
+export function mlsBaseKeyLength(cipherSuite = 'AES_128_GCM_SHA256_128') {
+  const ids = { AES_128_CTR_HMAC_SHA256_80: 1, AES_128_CTR_HMAC_SHA256_64: 2, AES_128_CTR_HMAC_SHA256_32: 3,
+    AES_128_GCM_SHA256_128: 4, AES_256_GCM_SHA512_128: 5, AES_256_CTR_HMAC_SHA512_80: 6,
+    AES_256_CTR_HMAC_SHA512_64: 7, AES_256_CTR_HMAC_SHA512_32: 8 };
+  const id = typeof cipherSuite === 'number' ? cipherSuite : ids[cipherSuite];
+  const nk = { 1: 48, 2: 48, 3: 48, 4: 16, 5: 32, 6: 96, 7: 96, 8: 96 }[id];
+  if (nk === undefined) throw new TypeError('unknown cipherSuite');
+  return nk;
+}
+
+function toEpoch(epoch) {
+  if (typeof epoch !== 'number' && typeof epoch !== 'bigint') throw new TypeError('epoch must be a number or a bigint');
+  if (typeof epoch === 'number' && (!Number.isInteger(epoch) || epoch < 0 || epoch >= 2 ** 64)) {
+    throw new RangeError('epoch must be an integer in 0..2^64-1');
+  }
+  if (typeof epoch === 'bigint' && (epoch < 0n || epoch >= TWO_POW_64)) throw new RangeError('epoch must be in 0..2^64-1');
+  return BigInt(epoch);
 }
 
 /**
