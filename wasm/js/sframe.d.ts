@@ -116,6 +116,37 @@ export declare const MLS_BASE_KEY_LABEL: 'SFrame 1.0 Base Key';
 /** Nk for a suite: the length of an epoch's exported base key. */
 export declare function mlsBaseKeyLength(cipherSuite?: SFrameCipherSuite | number): number;
 
+export interface SFrameKeyAgreementOptions {
+  /** The two sides take different roles (the caller is usually the initiator). */
+  role: 'initiator' | 'responder';
+  cipherSuite?: SFrameCipherSuite | number;
+}
+
+export interface SFrameAgreedKeys {
+  /** The base key this side sends with (for setEncryptionKey). */
+  sendKey: Uint8Array;
+  /** The base key of the peer's frames (for addDecryptionKey). */
+  receiveKey: Uint8Array;
+  /** Six digits, equal on both sides unless someone sits in the middle. */
+  verificationCode: string;
+  /** SHA-256 of the transcript (32 bytes). */
+  transcriptHash: Uint8Array;
+}
+
+/** Beyond the standard: P-256 pairwise key agreement for a 1:1 call, with a verification code. */
+export declare class SFrameKeyAgreement {
+  static create(options: SFrameKeyAgreementOptions): Promise<SFrameKeyAgreement>;
+  private constructor();
+  /** Uncompressed SEC1, 65 bytes. */
+  readonly publicKey: Uint8Array;
+  /** SHA-256 commitment to publicKey, 32 bytes: send it first. */
+  readonly commitment: Uint8Array;
+  verifyCommitment(peerPublicKey: Uint8Array | ArrayBuffer, commitment: Uint8Array | ArrayBuffer): boolean;
+  /** Throws a DataError DOMException for a key that is not a P-256 point. */
+  agree(peerPublicKey: Uint8Array | ArrayBuffer): SFrameAgreedKeys;
+  free(): void;
+}
+
 /** Throws RangeError (or TypeError) as the W3C API does; returns the bigint. */
 export declare function toKeyID(keyID: CryptoKeyID): bigint;
 /** The browser's own classes when it ships them, else null. */

@@ -248,6 +248,76 @@ function toEpoch(epoch) {
   return BigInt(epoch);
 }
 
+// The wasm module on the main thread, loaded on first use (only the key agreement needs it).
+let wasmModule = null;
+function loadWasm() {
+  wasmModule ??= import('./secure_frame_wasm.js').then(async (m) => { await m.default(); return m; });
+  return wasmModule;
+}
+
+const bytesOf = (b) => {
+  if (b instanceof Uint8Array) return b;
+  if (b instanceof ArrayBuffer) return new Uint8Array(b);
+  if (ArrayBuffer.isView(b)) return new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
+  throw new TypeError('expected a Uint8Array or an ArrayBuffer');
+};
+
+const domError = (e) => (e && e.name && !['Error', 'TypeError', 'RangeError'].includes(e.name)
+  ? new DOMException(e.message, e.name) : e);
+
+/**
+ * Beyond the standard (not RFC 9605): base keys for a 1:1 call from P-256 ECDH, with a
+ * six-digit verification code both people compare out loud (the library's
+ * `agreement::pairwise`). Each side:
+ *
+ *   const me = await SFrameKeyAgreement.create({ role: 'initiator' });  // the other: 'responder'
+ *   send(me.commitment); ... send(me.publicKey);  // the key only once the peer's commitment came
+ *   if (!me.verifyCommitment(peerKey, peerCommitment)) throw ...;
+ *   const { sendKey, receiveKey, verificationCode } = me.agree(peerKey);
+ *   await encrypter.setEncryptionKey(sendKey, myKeyID);
+ *   await decrypter.addDecryptionKey(receiveKey, peerKeyID);
+ */
+export class SFrameKeyAgreement {
+  /** A random P-256 key pair in `role` ('initiator' or 'responder') for `cipherSuite`. */
+  static async create(options = {}) {
+    const wasm = await loadWasm();
+    try {
+      return new SFrameKeyAgreement(new wasm.KeyAgreement(options), wasm);
+    } catch (e) { throw domError(e); }
+  }
+
+  constructor(inner, wasm) {
+    if (!wasm || !(inner instanceof wasm.KeyAgreement)) throw new TypeError('use SFrameKeyAgreement.create()');
+    this._inner = inner;
+    this._wasm = wasm;
+    /** This side's public key, uncompressed SEC1 (65 bytes). */
+    this.publicKey = inner.publicKey;
+    /** The commitment to `publicKey` (32 bytes): send it before the key. */
+    this.commitment = inner.commitment;
+  }
+
+  /** Whether `peerPublicKey` is a valid P-256 key that `commitment` commits to. */
+  verifyCommitment(peerPublicKey, commitment) {
+    return this._wasm.KeyAgreement.verifyCommitment(bytesOf(peerPublicKey), bytesOf(commitment));
+  }
+
+  /**
+   * ECDH with the peer's public key: `{ sendKey, receiveKey, verificationCode, transcriptHash }`.
+   * Throws a `DataError` DOMException for a key that is not a P-256 point.
+   */
+  agree(peerPublicKey) {
+    let keys;
+    try { keys = this._inner.agree(bytesOf(peerPublicKey)); } catch (e) { throw domError(e); }
+    try {
+      return { sendKey: keys.sendKey, receiveKey: keys.receiveKey,
+        verificationCode: keys.verificationCode, transcriptHash: keys.transcriptHash };
+    } finally { keys.free(); }
+  }
+
+  /** Forgets the private key now (otherwise when garbage-collected). */
+  free() { this._inner.free(); }
+}
+
 /**
  * The browser's own SFrame classes when it ships them ({ SFrameEncrypter, SFrameDecrypter }
  * bound to RTCRtpSFrameEncrypter / RTCRtpSFrameDecrypter), else null: the constructor swap.

@@ -2,10 +2,11 @@
 //! draft (`RTCRtpSFrameEncrypter` / `RTCRtpSFrameDecrypter`), synchronous, for use inside a
 //! transform worker: keys as `Uint8Array` or `ArrayBuffer`, key IDs as `number` or `bigint`.
 
-use js_sys::{ArrayBuffer, BigInt, Error, RangeError, Reflect, TypeError, Uint8Array};
+use js_sys::{ArrayBuffer, BigInt, Error, Function, RangeError, Reflect, TypeError, Uint8Array};
 use secure_frame::{CipherSuite, KeyId, MlsError, RatchetBits};
 use wasm_bindgen::prelude::*;
 
+use crate::agreement::{Agreement, AgreementError, role_by_name};
 use crate::transform::{
     Failure, Format, KeyChangeError, Receiver, Sender, external_aead_key, external_aead_supported,
     suite_by_name,
@@ -662,5 +663,151 @@ impl SFrameDecrypter {
     #[wasm_bindgen(getter, js_name = authenticationErrors)]
     pub fn authentication_errors(&self) -> u32 {
         count(self.inner.counts().authentication)
+    }
+}
+
+/// A `DOMException`-named `Error` (`sframe.js` turns the name into a `DOMException`).
+fn named_error(name: &str, message: &str) -> JsValue {
+    let error = Error::new(message);
+    error.set_name(name);
+    error.into()
+}
+
+/// `DataError` for a peer key that is not a P-256 point (as WebCrypto's `importKey`),
+/// `OperationError` for the rest.
+fn agreement_error(e: AgreementError) -> JsValue {
+    match e {
+        AgreementError::InvalidPublicKey => named_error("DataError", &e.to_string()),
+        _ => named_error("OperationError", &e.to_string()),
+    }
+}
+
+/// 32 bytes from `crypto.getRandomValues`, the JS copy zeroed.
+fn random_scalar() -> Result<zeroize::Zeroizing<[u8; 32]>, JsValue> {
+    let unsupported = || named_error("NotSupportedError", "crypto.getRandomValues is missing");
+    let crypto = Reflect::get(&js_sys::global(), &JsValue::from_str("crypto"))?;
+    if !crypto.is_object() {
+        return Err(unsupported());
+    }
+    let get_random_values = Reflect::get(&crypto, &JsValue::from_str("getRandomValues"))?
+        .dyn_into::<Function>()
+        .map_err(|_| unsupported())?;
+    let bytes = Uint8Array::new_with_length(32);
+    get_random_values.call1(&crypto, &bytes)?;
+    let mut out = zeroize::Zeroizing::new([0u8; 32]);
+    bytes.copy_to(&mut out[..]);
+    bytes.fill(0, 0, 32);
+    Ok(out)
+}
+
+/// One side of the P-256 pairwise agreement for a 1:1 call (not RFC 9605): `new
+/// KeyAgreement({ role: "initiator" | "responder", cipherSuite })` makes a random key pair;
+/// send `commitment`, then `publicKey`; `agree(peerPublicKey)` gives the base keys and the code.
+#[wasm_bindgen]
+#[derive(Debug)]
+pub struct KeyAgreement {
+    inner: Agreement,
+}
+
+#[wasm_bindgen]
+impl KeyAgreement {
+    /// `new KeyAgreement({ role, cipherSuite })`.
+    ///
+    /// # Errors
+    ///
+    /// `TypeError` for a role that is not `"initiator"` or `"responder"` or an unknown suite;
+    /// `NotSupportedError` without `crypto.getRandomValues`.
+    #[wasm_bindgen(constructor)]
+    pub fn new(opts: &JsValue) -> Result<KeyAgreement, JsValue> {
+        let (suite, _) = options(opts)?;
+        let role = if opts.is_object() {
+            Reflect::get(opts, &JsValue::from_str("role"))?
+        } else {
+            JsValue::UNDEFINED
+        };
+        let role = role
+            .as_string()
+            .as_deref()
+            .and_then(role_by_name)
+            .ok_or_else(|| TypeError::new("role must be \"initiator\" or \"responder\""))?;
+        // A random 32-byte string is not a valid scalar about once in 2^32: draw again.
+        let mut last = AgreementError::InvalidPrivateKey;
+        for _ in 0..4 {
+            let scalar = random_scalar()?;
+            match Agreement::from_secret(&scalar, role, suite) {
+                Ok(inner) => return Ok(Self { inner }),
+                Err(e) => last = e,
+            }
+        }
+        Err(agreement_error(last))
+    }
+
+    /// This side's public key, uncompressed SEC1 (65 bytes): send it to the peer.
+    #[wasm_bindgen(getter, js_name = publicKey)]
+    pub fn public_key(&self) -> Uint8Array {
+        Uint8Array::from(&self.inner.public_key()[..])
+    }
+
+    /// The commitment to `publicKey` (32 bytes): send it first, the key once the peer's key
+    /// arrived.
+    #[wasm_bindgen(getter)]
+    pub fn commitment(&self) -> Uint8Array {
+        Uint8Array::from(&self.inner.commitment()[..])
+    }
+
+    /// Whether `peerPublicKey` is a P-256 key that `commitment` (32 bytes) commits to.
+    #[wasm_bindgen(js_name = verifyCommitment)]
+    pub fn verify_commitment(peer_public_key: &[u8], commitment: &[u8]) -> bool {
+        <&[u8; 32]>::try_from(commitment)
+            .is_ok_and(|c| Agreement::verify_commitment(peer_public_key, c))
+    }
+
+    /// ECDH with `peerPublicKey`, HKDF over both keys, roles and suite: the base keys per
+    /// direction and the verification code.
+    ///
+    /// # Errors
+    ///
+    /// `DataError` for a key that is not a P-256 point; `OperationError` for this side's own
+    /// key.
+    pub fn agree(&self, peer_public_key: &[u8]) -> Result<AgreedKeys, JsValue> {
+        self.inner
+            .agree(peer_public_key)
+            .map(|inner| AgreedKeys { inner })
+            .map_err(agreement_error)
+    }
+}
+
+/// What `KeyAgreement.agree` gives: `sendKey` for `setEncryptionKey`, `receiveKey` for the
+/// peer's frames in `addDecryptionKey`, and the six digits both people compare.
+#[wasm_bindgen]
+#[derive(Debug)]
+pub struct AgreedKeys {
+    inner: secure_frame::agreement::PairwiseKeys,
+}
+
+#[wasm_bindgen]
+impl AgreedKeys {
+    /// The base key this side sends with (the peer's `receiveKey`).
+    #[wasm_bindgen(getter, js_name = sendKey)]
+    pub fn send_key(&self) -> Uint8Array {
+        Uint8Array::from(self.inner.send().expose_secret())
+    }
+
+    /// The base key the peer's frames are opened with (the peer's `sendKey`).
+    #[wasm_bindgen(getter, js_name = receiveKey)]
+    pub fn receive_key(&self) -> Uint8Array {
+        Uint8Array::from(self.inner.receive().expose_secret())
+    }
+
+    /// Six digits, zero-padded: equal on both sides exactly when no one sat in the middle.
+    #[wasm_bindgen(getter, js_name = verificationCode)]
+    pub fn verification_code(&self) -> String {
+        self.inner.verification_code().to_string()
+    }
+
+    /// `SHA-256` of the transcript (32 bytes), equal on both sides.
+    #[wasm_bindgen(getter, js_name = transcriptHash)]
+    pub fn transcript_hash(&self) -> Uint8Array {
+        Uint8Array::from(&self.inner.transcript_hash()[..])
     }
 }
