@@ -82,6 +82,7 @@ class SFrameTransform extends Base {
       openThreshold: options.openThreshold,
       port: channel.port2,
     };
+    if (options.mls !== undefined) checkMls(options);
     const legacy = !hasScriptTransform || options.legacy === true;
     if (legacy) {
       // Not a script transform (none exists, or the legacy API was asked for): a derived
@@ -219,6 +220,20 @@ export class SFrameDecrypter extends SFrameTransform {
   async removeEpoch(epoch) {
     return (await this._call('removeEpoch', { epoch: toEpoch(epoch) })).removed;
   }
+}
+
+// The worker builds the wasm object lazily; what it would refuse is refused here, at once.
+function checkMls(options) {
+  const { mls } = options;
+  if (mls === null || typeof mls !== 'object') throw new TypeError('mls must be an object { epochBits, context, maxEpochs }');
+  if (!Number.isInteger(mls.epochBits) || mls.epochBits < 1 || mls.epochBits > 32) {
+    throw new RangeError('mls.epochBits must be an integer in 1..32');
+  }
+  if (mls.maxEpochs !== undefined && (!Number.isInteger(mls.maxEpochs) || mls.maxEpochs < 1 || mls.maxEpochs > 2 ** mls.epochBits)) {
+    throw new RangeError('mls.maxEpochs must be an integer in 1..2^epochBits');
+  }
+  if (mls.context !== undefined) toEpoch(mls.context);
+  if (options.ratchetBits !== undefined) throw new TypeError('the mls and ratchetBits options exclude each other');
 }
 
 /** The exporter label of RFC 9605 §5.2: an epoch's base key is MLS-Exporter(this, "", Nk). */

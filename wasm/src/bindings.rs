@@ -54,8 +54,8 @@ fn u32_arg(value: &JsValue, name: &str, lo: u32, hi: u32) -> Result<u32, JsValue
     if !(f64::from(lo)..=f64::from(hi)).contains(&n) {
         return Err(bad());
     }
-    // In range and integral: the string form is the integer's digits.
-    format!("{n}").parse::<u32>().map_err(|_| bad())
+    let n = u64_arg(value, name).map_err(|_| bad())?;
+    u32::try_from(n).map_err(|_| bad())
 }
 
 /// The JS error for a refused key change: `RangeError` for a group size, leaf index or

@@ -207,6 +207,10 @@ async function main() {
       await nameOf(enc.video.setEpoch(5, EPOCH[1], GROUP, GROUP)),
       await nameOf(enc.video.setEpoch(-1, EPOCH[1], GROUP, ALICE)),
     ];
+    for (const bad of [{ mls: { epochBits: 0 } }, { mls: { epochBits: 4, maxEpochs: 17 } }, { mls: 4 },
+      { mls: { epochBits: 4 }, ratchetBits: 8 }]) {
+      try { new SFrameDecrypter({ ...bad, worker: recvWorker }); result0.mlsRefusals.push('constructed'); } catch (e) { result0.mlsRefusals.push(e.name); }
+    }
   } else {
     await enc.video.setEncryptionKey(sendKey, KID1);
     await enc.audio.setEncryptionKey(sendKey.slice().buffer, BigInt(KID1));
