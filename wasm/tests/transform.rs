@@ -384,3 +384,33 @@ fn the_js_nk_table_is_the_libraries() {
         .join(", ");
     assert!(js.contains(&format!("{{ {table} }}")), "{table}");
 }
+
+/// The copies of base keys the sender and receiver keep (to recognize a key set again) never
+/// show in `Debug`: the exact text.
+#[test]
+fn debug_shows_no_key_bytes() {
+    let secret = [0xab; 16];
+    let mut sender = Sender::new(GCM, Format::Rfc);
+    sender.set_key(KeyId(1), &secret).unwrap();
+    assert_eq!(
+        format!("{sender:?}"),
+        "Sender { suite: AesGcm128Sha256, format: Rfc, key_id: Some(KeyId(1)), frames: 0, .. }"
+    );
+    let mut receiver = Receiver::new(GCM, Format::Rfc);
+    receiver.add_key(KeyId(1), &secret).unwrap();
+    let counts = "Counts { decrypted: 0, syntax: 0, key_id: 0, authentication: 0, replay: 0 }";
+    assert_eq!(
+        format!("{receiver:?}"),
+        format!(
+            "Receiver {{ keys: Decryptor {{ suite: AesGcm128Sha256, keys: 1, .. }}, format: Rfc, counts: {counts}, .. }}"
+        )
+    );
+    let mut mls = Receiver::new(GCM, Format::Rfc).with_mls(4, None).unwrap();
+    mls.add_epoch(1, 2, None, &secret).unwrap();
+    assert_eq!(
+        format!("{mls:?}"),
+        format!(
+            "Receiver {{ keys: Decryptor {{ suite: AesGcm128Sha256, keys: 0, .. }}, format: Rfc, counts: {counts}, .. }}"
+        )
+    );
+}
