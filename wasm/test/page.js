@@ -3,7 +3,8 @@
 // scenario (run.mjs); without any it is the interactive demo.
 //   codec=VP8|VP9|H264|AV1  format=codec|rfc  raw=1 (raw packetization + dependency descriptor)
 //   rkey=right|wrong|missing  garbage=1  rotate=early|late  capture=N  seconds=S  suite=NAME
-//   mls=1 (RFC 9605 §5.2 epochs, a new epoch mid-call)  agree=1 (keys from SFrameKeyAgreement)
+//   mls=1|late (RFC 9605 §5.2 epochs, a new epoch mid-call; late: Bob gets it 300 ms after
+//   Alice moved)  agree=1 (keys from SFrameKeyAgreement)
 import { SFrameEncrypter, SFrameDecrypter, SFrameKeyAgreement, toKeyID } from '../pkg/sframe.js';
 import { Opener } from '../pkg/sframe-aead.js';
 
@@ -21,7 +22,8 @@ const P = {
   aead: q.get('aead') || 'hybrid',
   ratchet: q.get('ratchet') === '1',
   legacy: q.get('legacy') === '1',
-  mls: q.get('mls') === '1',
+  mls: q.get('mls') === '1' || q.get('mls') === 'late',
+  mlsLate: q.get('mls') === 'late',
   agree: q.get('agree') === '1',
   demo: !q.has('scenario'),
 };
@@ -319,10 +321,13 @@ async function main() {
   for (let i = 0; i < steps; i++) {
     if (P.rotate && i === Math.floor(steps / 2)) await rotate(P.rotate === 'late');
     if (P.mls && i === Math.floor(steps / 3)) {
-      // A new MLS epoch mid-call: Bob installs it, Alice moves to it, epoch 1 goes a second later.
-      await dec.video.addEpoch(2, EPOCH[2], GROUP, BOB); await dec.audio.addEpoch(2, EPOCH[2], GROUP, BOB);
+      // A new MLS epoch mid-call: Bob installs it, Alice moves to it, epoch 1 goes a second
+      // later. Late: Alice moves first and Bob's epoch arrives 300 ms later (held frames go on).
+      const install = async () => { await dec.video.addEpoch(2, EPOCH[2], GROUP, BOB); await dec.audio.addEpoch(2, EPOCH[2], GROUP, BOB); };
+      if (!P.mlsLate) await install();
       result0.mlsKeyIDs.push([String(await enc.video.setEpoch(2, EPOCH[2], GROUP, ALICE)),
         String(await enc.audio.setEpoch(2, EPOCH[2], GROUP, ALICE))]);
+      if (P.mlsLate) { await sleep(300); await install(); }
       setTimeout(async () => {
         result0.removedEpoch1 = [await dec.video.removeEpoch(1), await dec.audio.removeEpoch(1)];
         try { await enc.video.setEpoch(1, EPOCH[1], GROUP, ALICE); } catch (e) { result0.olderEpoch = e.name; }

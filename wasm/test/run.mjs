@@ -97,6 +97,12 @@ add('mls-epochs', 'codec=VP8&format=codec&mls=1', check(decodes, errorsOnly(null
     'RangeError', 'RangeError', 'TypeError', 'TypeError'])) why.push(`refusals ${refusals}`);
   return why;
 }));
+add('mls-epoch-late', 'codec=VP8&format=codec&mls=late', check(decodes,
+  (r) => (JSON.stringify(r.mlsKeyIDs) === JSON.stringify([['17', '49'], ['18', '50']]) ? [] : [`MLS keyIDs ${JSON.stringify(r.mlsKeyIDs)}`]),
+  (r) => (r.counts.rv.released > 0 && r.counts.ra.released > 0 ? [] : ['no frame held and released']),
+  (r) => (r.errors.syntax === 0 && r.errors.authentication - r.errors.replay === 0 ? [] : [`errors ${JSON.stringify(r.errors)}`]),
+  (r) => (r.counts.rv.decrypted >= r.counts.sv.encrypted - 2 && r.counts.ra.decrypted >= r.counts.sa.encrypted - 2 ? []
+    : [`sent v${r.counts.sv.encrypted}/a${r.counts.sa.encrypted}, decrypted v${r.counts.rv.decrypted}/a${r.counts.ra.decrypted}`])));
 add('agreement', 'codec=VP9&format=rfc&agree=1', check(decodes, errorsOnly(null), (r) => {
   const a = r.agreement || {};
   const ok = a.committed && a.codes && /^\d{6}$/.test(a.codes[0]) && a.codes[0] === a.codes[1] && a.keyLength === 32 && a.badKey === 'DataError';
