@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # The browser tests (issue #12): the wasm package in real headless Chromium.
 #   bash wasm/test.sh                 every scenario
-#   bash wasm/test.sh rotate garbage  only those scenarios (names in wasm/test/run.mjs)
-# Installs what it needs when it is missing: chromium (apt), node + playwright-core (npm),
-# wasm-bindgen-cli (cargo, ~5 min to build, at the version wasm/Cargo.toml pins). Builds the
-# package, serves it on 127.0.0.1, runs the scenarios of wasm/test/run.mjs, then the native
-# side of the interop test on the frames the page exported. Prints `N passed, M failed` last;
-# on a failure the screenshot and console log of each failed scenario are in $OUT.
+#   bash wasm/test.sh rotate garbage  only those scenarios (names in wasm/test/run.mjs, and
+#                                     `types`)
+# Installs what it needs when it is missing: chromium (apt), node + playwright-core and
+# typescript (npm), wasm-bindgen-cli (cargo, ~5 min to build, at the version wasm/Cargo.toml
+# pins). Builds the package, serves it on 127.0.0.1, runs the scenarios of wasm/test/run.mjs,
+# type-checks sframe.d.ts (scenario `types`), then the native side of the interop test on the
+# frames the page exported. Prints `N passed, M failed` last; on a failure the screenshot and
+# console log of each failed scenario are in $OUT.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
@@ -16,6 +18,7 @@ out="${OUT:-$work/out}"
 site="$work/site"
 wb_version="$(sed -n 's/^wasm-bindgen = "=\(.*\)"$/\1/p' wasm/Cargo.toml)"
 playwright_version=1.65.1
+typescript_version=5.9.3
 step() { printf '\n=== %s\n' "$*"; }
 start=$SECONDS
 
@@ -30,6 +33,10 @@ fi
 if [ ! -f "$work/node/node_modules/playwright-core/package.json" ]; then
   mkdir -p "$work/node"
   (cd "$work/node" && npm init -y >/dev/null && npm install --no-audit --no-fund "playwright-core@$playwright_version")
+fi
+if [ ! -f "$work/node/node_modules/typescript/package.json" ]; then
+  mkdir -p "$work/node"
+  (cd "$work/node" && { [ -f package.json ] || npm init -y >/dev/null; } && npm install --no-audit --no-fund "typescript@$typescript_version")
 fi
 if [ "$(wasm-bindgen --version 2>/dev/null)" != "wasm-bindgen $wb_version" ]; then
   # No --locked: the CLI's lockfile pins crates this registry mirror may lack (research/browser.md).
@@ -71,6 +78,25 @@ failed="${failed:-1}"
 if [ -f "$out/codec-aware-VP8.png" ]; then
   cp "$out/codec-aware-VP8.png" "$out/demo.png"
   if [ -n "${UPDATE_SCREENSHOT:-}" ]; then cp "$out/demo.png" wasm/demo.png; fi
+fi
+
+step "types: sframe.d.ts under tsc --strict (wasm/test/types-check.ts)"
+if [ "$#" -eq 0 ] || printf '%s\n' "$@" | grep -qx types; then
+  rm -rf "$work/types"
+  mkdir -p "$work/types"
+  cp wasm/js/sframe.d.ts wasm/test/types-check.ts "$work/types/"
+  if (cd "$work/types" && "$work/node/node_modules/.bin/tsc" --noEmit --strict --target es2022 \
+    --module es2022 --moduleResolution bundler --lib es2022,dom,dom.iterable types-check.ts) \
+    >"$out/types.log" 2>&1; then
+    passed=$((passed + 1))
+    echo "ok   types"
+  else
+    failed=$((failed + 1))
+    cat "$out/types.log"
+    echo "FAIL types  [$out/types.log]"
+  fi
+else
+  echo "(not asked for)"
 fi
 
 step "native side: the frames the page exported, with the library on the host"

@@ -105,7 +105,7 @@ function start(options, readable, writable) {
 
   const ensure = () => {
     if (sframe) return;
-    const opts = { cipherSuite: options.cipherSuite, format: options.format, ratchetBits: options.ratchetBits };
+    const opts = { cipherSuite: options.cipherSuite, format: options.format, ratchetBits: options.ratchetBits, mls: options.mls };
     sframe = side === 'encrypt' ? new SFrameEncrypter(opts) : new SFrameDecrypter(opts);
     path = side === 'encrypt' ? new Sealer(sframe, options) : new Opener(sframe, options);
   };
@@ -122,6 +122,16 @@ function start(options, readable, writable) {
           break;
         case 'removeDecryptionKey': path.removeKey(msg.keyID); break;
         case 'ratchet': port.postMessage({ id: msg.id, ok: true, keyID: sframe.ratchet() }); return;
+        case 'setEpoch': {
+          const keyID = sframe.setEpoch(msg.epoch, new Uint8Array(msg.key), msg.groupSize, msg.senderIndex);
+          port.postMessage({ id: msg.id, ok: true, keyID });
+          return;
+        }
+        case 'addEpoch':
+          sframe.addEpoch(msg.epoch, new Uint8Array(msg.key), msg.groupSize, msg.ownIndex);
+          if (controller) releaseHeld();
+          break;
+        case 'removeEpoch': port.postMessage({ id: msg.id, ok: true, removed: sframe.removeEpoch(msg.epoch) }); return;
         case 'stats': break;
         case 'samples': port.postMessage({ id: msg.id, ok: true, samples: samples || [] }); return;
         case 'garbage': options.garbage = msg.on; break;

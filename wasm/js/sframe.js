@@ -16,7 +16,8 @@
 // AV1 survive the default packetizers); frames with a not-yet-installed KID held until
 // `addDecryptionKey` delivers it (for up to 1 s); `aead: 'hybrid' | 'wasm' | 'webcrypto'`
 // (sframe-aead.js: large AES-GCM frames through WebCrypto, the rest in wasm); `ratchetBits: R`
-// (the RFC 9605 §5.1 sender-key ratchet: `encrypter.ratchet()`, receivers follow by themselves).
+// (the RFC 9605 §5.1 sender-key ratchet: `encrypter.ratchet()`, receivers follow by themselves);
+// `mls: { epochBits }` (RFC 9605 §5.2 MLS epochs: `encrypter.setEpoch()`, `decrypter.addEpoch()`).
 
 const WORKER_URL = new URL('./sframe-worker.js', import.meta.url);
 const TWO_POW_64 = 1n << 64n;
@@ -76,10 +77,12 @@ class SFrameTransform extends Base {
       tapWire: options.tapWire ?? false,
       aead: options.aead ?? 'hybrid',
       ratchetBits: options.ratchetBits,
+      mls: options.mls,
       sealThreshold: options.sealThreshold,
       openThreshold: options.openThreshold,
       port: channel.port2,
     };
+    if (options.mls !== undefined) checkMls(options);
     const legacy = !hasScriptTransform || options.legacy === true;
     if (legacy) {
       // Not a script transform (none exists, or the legacy API was asked for): a derived
@@ -174,6 +177,17 @@ export class SFrameEncrypter extends SFrameTransform {
    * (RFC 9605 §5.1); resolves to the new KID. Receivers follow without a key message.
    */
   async ratchet() { return (await this._call('ratchet')).keyID; }
+
+  /**
+   * Beyond the standard, with option `mls`: sends in MLS `epoch` of a group of `groupSize`
+   * members as leaf `senderIndex`. `baseKey` is the epoch's
+   * `MLS-Exporter("SFrame 1.0 Base Key", "", Nk)` (see MLS_BASE_KEY_LABEL); resolves to the KID
+   * (RFC 9605 §5.2) every following frame is sent under.
+   */
+  async setEpoch(epoch, baseKey, groupSize, senderIndex) {
+    const bytes = await toKeyBytes(baseKey);
+    return (await this._call('setEpoch', { epoch: toEpoch(epoch), key: bytes, groupSize, senderIndex }, [bytes])).keyID;
+  }
 }
 
 /** The receiver side: `new SFrameDecrypter({ cipherSuite, format })`. */
@@ -191,6 +205,132 @@ export class SFrameDecrypter extends SFrameTransform {
   async removeDecryptionKey(keyID) {
     await this._call('removeDecryptionKey', { keyID: toKeyID(keyID) });
   }
+
+  /**
+   * Beyond the standard, with option `mls`: installs MLS `epoch` (several are live at once):
+   * every member's frames in it decrypt, except those of leaf `ownIndex` (optional: this
+   * member). Held frames of the epoch go on.
+   */
+  async addEpoch(epoch, baseKey, groupSize, ownIndex) {
+    const bytes = await toKeyBytes(baseKey);
+    await this._call('addEpoch', { epoch: toEpoch(epoch), key: bytes, groupSize, ownIndex }, [bytes]);
+  }
+
+  /** With option `mls`: removes `epoch`; its frames become `keyID` errors. Resolves to whether it was live. */
+  async removeEpoch(epoch) {
+    return (await this._call('removeEpoch', { epoch: toEpoch(epoch) })).removed;
+  }
+}
+
+// The worker builds the wasm object lazily; what it would refuse is refused here, at once.
+function checkMls(options) {
+  const { mls } = options;
+  if (mls === null || typeof mls !== 'object') throw new TypeError('mls must be an object { epochBits, context, maxEpochs }');
+  if (!Number.isInteger(mls.epochBits) || mls.epochBits < 1 || mls.epochBits > 32) {
+    throw new RangeError('mls.epochBits must be an integer in 1..32');
+  }
+  if (mls.maxEpochs !== undefined && (!Number.isInteger(mls.maxEpochs) || mls.maxEpochs < 1 || mls.maxEpochs > 2 ** mls.epochBits)) {
+    throw new RangeError('mls.maxEpochs must be an integer in 1..2^epochBits');
+  }
+  if (mls.context !== undefined) toEpoch(mls.context);
+  if (options.ratchetBits !== undefined) throw new TypeError('the mls and ratchetBits options exclude each other');
+}
+
+/** The exporter label of RFC 9605 §5.2: an epoch's base key is MLS-Exporter(this, "", Nk). */
+export const MLS_BASE_KEY_LABEL = 'SFrame 1.0 Base Key';
+
+/**
+ * Nk (RFC 9605 §4.5), the length of an epoch's exported base key, for a cipher suite name or
+ * number: 48 for AES_128_CTR_HMAC_*, 16 for AES_128_GCM, 32 for AES_256_GCM, 96 for
+ * AES_256_CTR_HMAC_*.
+ */
+export function mlsBaseKeyLength(cipherSuite = 'AES_128_GCM_SHA256_128') {
+  const ids = { AES_128_CTR_HMAC_SHA256_80: 1, AES_128_CTR_HMAC_SHA256_64: 2, AES_128_CTR_HMAC_SHA256_32: 3,
+    AES_128_GCM_SHA256_128: 4, AES_256_GCM_SHA512_128: 5, AES_256_CTR_HMAC_SHA512_80: 6,
+    AES_256_CTR_HMAC_SHA512_64: 7, AES_256_CTR_HMAC_SHA512_32: 8 };
+  const id = typeof cipherSuite === 'number' ? cipherSuite : ids[cipherSuite];
+  const nk = { 1: 48, 2: 48, 3: 48, 4: 16, 5: 32, 6: 96, 7: 96, 8: 96 }[id];
+  if (nk === undefined) throw new TypeError('unknown cipherSuite');
+  return nk;
+}
+
+function toEpoch(epoch) {
+  if (typeof epoch !== 'number' && typeof epoch !== 'bigint') throw new TypeError('epoch must be a number or a bigint');
+  if (typeof epoch === 'number' && (!Number.isInteger(epoch) || epoch < 0 || epoch >= 2 ** 64)) {
+    throw new RangeError('epoch must be an integer in 0..2^64-1');
+  }
+  if (typeof epoch === 'bigint' && (epoch < 0n || epoch >= TWO_POW_64)) throw new RangeError('epoch must be in 0..2^64-1');
+  return BigInt(epoch);
+}
+
+// The wasm module on the main thread, loaded on first use (only the key agreement needs it).
+let wasmModule = null;
+function loadWasm() {
+  wasmModule ??= import('./secure_frame_wasm.js').then(async (m) => { await m.default(); return m; });
+  return wasmModule;
+}
+
+const bytesOf = (b) => {
+  if (b instanceof Uint8Array) return b;
+  if (b instanceof ArrayBuffer) return new Uint8Array(b);
+  if (ArrayBuffer.isView(b)) return new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
+  throw new TypeError('expected a Uint8Array or an ArrayBuffer');
+};
+
+const domError = (e) => (e && e.name && !['Error', 'TypeError', 'RangeError'].includes(e.name)
+  ? new DOMException(e.message, e.name) : e);
+
+/**
+ * Beyond the standard (not RFC 9605): base keys for a 1:1 call from P-256 ECDH, with a
+ * six-digit verification code both people compare out loud (the library's
+ * `agreement::pairwise`). Each side:
+ *
+ *   const me = await SFrameKeyAgreement.create({ role: 'initiator' });  // the other: 'responder'
+ *   send(me.commitment); ... send(me.publicKey);  // the key only once the peer's commitment came
+ *   if (!me.verifyCommitment(peerKey, peerCommitment)) throw ...;
+ *   const { sendKey, receiveKey, verificationCode } = me.agree(peerKey);
+ *   await encrypter.setEncryptionKey(sendKey, myKeyID);
+ *   await decrypter.addDecryptionKey(receiveKey, peerKeyID);
+ */
+export class SFrameKeyAgreement {
+  /** A random P-256 key pair in `role` ('initiator' or 'responder') for `cipherSuite`. */
+  static async create(options = {}) {
+    const wasm = await loadWasm();
+    try {
+      return new SFrameKeyAgreement(new wasm.KeyAgreement(options), wasm);
+    } catch (e) { throw domError(e); }
+  }
+
+  constructor(inner, wasm) {
+    if (!wasm || !(inner instanceof wasm.KeyAgreement)) throw new TypeError('use SFrameKeyAgreement.create()');
+    this._inner = inner;
+    this._wasm = wasm;
+    /** This side's public key, uncompressed SEC1 (65 bytes). */
+    this.publicKey = inner.publicKey;
+    /** The commitment to `publicKey` (32 bytes): send it before the key. */
+    this.commitment = inner.commitment;
+  }
+
+  /** Whether `peerPublicKey` is a valid P-256 key that `commitment` commits to. */
+  verifyCommitment(peerPublicKey, commitment) {
+    return this._wasm.KeyAgreement.verifyCommitment(bytesOf(peerPublicKey), bytesOf(commitment));
+  }
+
+  /**
+   * ECDH with the peer's public key: `{ sendKey, receiveKey, verificationCode, transcriptHash }`.
+   * Throws a `DataError` DOMException for a key that is not a P-256 point.
+   */
+  agree(peerPublicKey) {
+    let keys;
+    try { keys = this._inner.agree(bytesOf(peerPublicKey)); } catch (e) { throw domError(e); }
+    try {
+      return { sendKey: keys.sendKey, receiveKey: keys.receiveKey,
+        verificationCode: keys.verificationCode, transcriptHash: keys.transcriptHash };
+    } finally { keys.free(); }
+  }
+
+  /** Forgets the private key now (otherwise when garbage-collected). */
+  free() { this._inner.free(); }
 }
 
 /**

@@ -2,12 +2,14 @@
 //! draft (`RTCRtpSFrameEncrypter` / `RTCRtpSFrameDecrypter`), synchronous, for use inside a
 //! transform worker: keys as `Uint8Array` or `ArrayBuffer`, key IDs as `number` or `bigint`.
 
-use js_sys::{ArrayBuffer, BigInt, Error, RangeError, Reflect, TypeError, Uint8Array};
-use secure_frame::{CipherSuite, KeyId, RatchetBits};
+use js_sys::{ArrayBuffer, BigInt, Error, Function, RangeError, Reflect, TypeError, Uint8Array};
+use secure_frame::{CipherSuite, KeyId, MlsError, RatchetBits};
 use wasm_bindgen::prelude::*;
 
+use crate::agreement::{Agreement, AgreementError, role_by_name};
 use crate::transform::{
-    Failure, Format, Receiver, Sender, external_aead_key, external_aead_supported, suite_by_name,
+    Failure, Format, KeyChangeError, Receiver, Sender, external_aead_key, external_aead_supported,
+    suite_by_name,
 };
 
 /// 2^64, the first number that is not a valid `CryptoKeyID`.
@@ -15,22 +17,109 @@ const TWO_POW_64: f64 = 18_446_744_073_709_551_616.0;
 
 /// A W3C `CryptoKeyID`: a `number` or a `bigint` in 0..2^64−1, else a `RangeError`.
 fn key_id(value: &JsValue) -> Result<KeyId, JsValue> {
-    let out_of_range = || JsValue::from(RangeError::new("keyID must be an integer in 0..2^64-1"));
+    u64_arg(value, "keyID").map(KeyId)
+}
+
+/// A `number` or a `bigint` in 0..2^64−1 (a key ID, an MLS epoch), else a `RangeError`.
+fn u64_arg(value: &JsValue, name: &str) -> Result<u64, JsValue> {
+    let out_of_range = || {
+        JsValue::from(RangeError::new(&format!(
+            "{name} must be an integer in 0..2^64-1"
+        )))
+    };
     if let Some(n) = value.as_f64() {
         if n.fract() != 0.0 || !(0.0..TWO_POW_64).contains(&n) {
             return Err(out_of_range());
         }
         let big = BigInt::new(value).map_err(|_| out_of_range())?;
-        return u64::try_from(JsValue::from(big))
-            .map(KeyId)
-            .map_err(|_| out_of_range());
+        return u64::try_from(JsValue::from(big)).map_err(|_| out_of_range());
     }
     if value.is_bigint() {
-        return u64::try_from(value.clone())
-            .map(KeyId)
-            .map_err(|_| out_of_range());
+        return u64::try_from(value.clone()).map_err(|_| out_of_range());
     }
-    Err(TypeError::new("keyID must be a number or a bigint").into())
+    Err(TypeError::new(&format!("{name} must be a number or a bigint")).into())
+}
+
+/// An integer `number` in `lo..=hi` (a group size, a leaf index, bits), else a `RangeError`.
+fn u32_arg(value: &JsValue, name: &str, lo: u32, hi: u32) -> Result<u32, JsValue> {
+    let bad = || {
+        JsValue::from(RangeError::new(&format!(
+            "{name} must be an integer in {lo}..{hi}"
+        )))
+    };
+    let n = value
+        .as_f64()
+        .filter(|n| n.fract() == 0.0)
+        .ok_or_else(bad)?;
+    if !(f64::from(lo)..=f64::from(hi)).contains(&n) {
+        return Err(bad());
+    }
+    let n = u64_arg(value, name).map_err(|_| bad())?;
+    u32::try_from(n).map_err(|_| bad())
+}
+
+/// The JS error for a refused key change: `RangeError` for a group size, leaf index or
+/// context out of range, `InvalidStateError` for a key operation of the other key mode,
+/// `InvalidModificationError` for the rest (a bad key, an epoch that is not newer, …).
+fn key_change_error(e: &KeyChangeError) -> JsValue {
+    match e {
+        KeyChangeError::Mls(
+            MlsError::GroupSize | MlsError::SenderIndexOutOfRange | MlsError::ContextOutOfRange,
+        ) => RangeError::new(&e.to_string()).into(),
+        KeyChangeError::WrongMode => {
+            let error = Error::new(&e.to_string());
+            error.set_name("InvalidStateError");
+            error.into()
+        }
+        _ => invalid_modification(&e.to_string()),
+    }
+}
+
+/// `{ mls: { epochBits, context, maxEpochs } }`: RFC 9605 §5.2 epochs with E = `epochBits`
+/// (1–32); the encrypter's KID `context` (default 0), the decrypter's live-epoch bound
+/// `maxEpochs` (default the library's, 4).
+struct MlsOption {
+    epoch_bits: u8,
+    context: u64,
+    max_epochs: Option<usize>,
+}
+
+fn mls_option(options: &JsValue) -> Result<Option<MlsOption>, JsValue> {
+    if !options.is_object() {
+        return Ok(None);
+    }
+    let mls = Reflect::get(options, &JsValue::from_str("mls"))?;
+    if mls.is_undefined() || mls.is_null() {
+        return Ok(None);
+    }
+    if !mls.is_object() {
+        return Err(
+            TypeError::new("mls must be an object { epochBits, context, maxEpochs }").into(),
+        );
+    }
+    let field = |name: &str| Reflect::get(&mls, &JsValue::from_str(name));
+    let bits = u32_arg(&field("epochBits")?, "mls.epochBits", 1, 32)?;
+    let context = field("context")?;
+    let context = if context.is_undefined() {
+        0
+    } else {
+        u64_arg(&context, "mls.context")?
+    };
+    let max = field("maxEpochs")?;
+    let max_epochs = if max.is_undefined() {
+        None
+    } else {
+        let n = u32_arg(&max, "mls.maxEpochs", 1, u32::MAX)?;
+        Some(usize::try_from(n).map_err(|_| RangeError::new("mls.maxEpochs is too large"))?)
+    };
+    if !Reflect::get(options, &JsValue::from_str("ratchetBits"))?.is_undefined() {
+        return Err(TypeError::new("the mls and ratchetBits options exclude each other").into());
+    }
+    Ok(Some(MlsOption {
+        epoch_bits: u8::try_from(bits).unwrap_or(u8::MAX),
+        context,
+        max_epochs,
+    }))
 }
 
 fn key_bytes(key: &JsValue) -> Result<Vec<u8>, JsValue> {
@@ -180,19 +269,61 @@ impl SFrameEncrypter {
     pub fn new(opts: &JsValue) -> Result<SFrameEncrypter, JsValue> {
         let (suite, format) = options(opts)?;
         let mut inner = Sender::new(suite, format);
-        if let Some(bits) = ratchet_option(opts)? {
+        if let Some(mls) = mls_option(opts)? {
+            inner = inner
+                .with_mls(mls.epoch_bits, mls.context)
+                .map_err(|e| RangeError::new(&e.to_string()))?;
+        } else if let Some(bits) = ratchet_option(opts)? {
             inner = inner.with_ratchet(bits);
         }
         Ok(Self { inner, suite })
     }
 
+    /// With the `mls` option: moves to MLS `epoch` (a `number` or `bigint`) of a group of
+    /// `groupSize` members in which this member is leaf `senderIndex`. `baseKey` is the
+    /// epoch's `MLS-Exporter("SFrame 1.0 Base Key", "", Nk)` (Nk = 16 or 32 bytes, of the SFrame
+    /// suite). Returns the KID every following frame is sent under (a `bigint`).
+    ///
+    /// # Errors
+    ///
+    /// `InvalidStateError` without the `mls` option; `RangeError` for an epoch, group size or
+    /// index out of range; `InvalidModificationError` for a key that is not Nk bytes or an
+    /// epoch that is not newer than the current one.
+    #[wasm_bindgen(js_name = setEpoch)]
+    pub fn set_epoch(
+        &mut self,
+        epoch: &JsValue,
+        base_key: &JsValue,
+        group_size: &JsValue,
+        sender_index: &JsValue,
+    ) -> Result<BigInt, JsValue> {
+        let epoch = u64_arg(epoch, "epoch")?;
+        let bytes = key_bytes(base_key)?;
+        let group_size = u32_arg(group_size, "groupSize", 1, 1 << 31)?;
+        let sender_index = u32_arg(sender_index, "senderIndex", 0, (1 << 31) - 1)?;
+        self.inner
+            .set_epoch(epoch, group_size, sender_index, &bytes)
+            .map(|kid| BigInt::from(kid.0))
+            .map_err(|e| key_change_error(&e))
+    }
+
+    /// With the `mls` option: the epoch frames are sent in (a `bigint`), `undefined` before
+    /// `setEpoch`.
+    #[wasm_bindgen(getter)]
+    pub fn epoch(&self) -> JsValue {
+        self.inner
+            .epoch()
+            .map_or(JsValue::UNDEFINED, |e| BigInt::from(e).into())
+    }
+
     /// Whether frames can be sealed by WebCrypto (`beginSeal`): RFC format, an AES-GCM suite,
-    /// no ratchet.
+    /// no ratchet, no MLS epochs.
     #[wasm_bindgen(getter, js_name = externalAeadSupported)]
     pub fn external_aead_supported(&self) -> bool {
         external_aead_supported(self.suite)
             && self.inner.format() == Format::Rfc
             && !self.inner.ratchets()
+            && !self.inner.uses_mls()
     }
 
     /// With `ratchetBits`: ratchets the send key one step forward (RFC 9605 §5.1) and returns
@@ -256,7 +387,7 @@ impl SFrameEncrypter {
         let bytes = key_bytes(key)?;
         self.inner
             .set_key(kid, &bytes)
-            .map_err(|e| invalid_modification(&e.to_string()))
+            .map_err(|e| key_change_error(&e))
     }
 
     /// Protects one frame's `data`; `mimeType` is the frame metadata's (used in codec-aware
@@ -310,7 +441,11 @@ impl SFrameDecrypter {
     pub fn new(opts: &JsValue) -> Result<SFrameDecrypter, JsValue> {
         let (suite, format) = options(opts)?;
         let mut inner = Receiver::new(suite, format);
-        if let Some(bits) = ratchet_option(opts)? {
+        if let Some(mls) = mls_option(opts)? {
+            inner = inner
+                .with_mls(mls.epoch_bits, mls.max_epochs)
+                .map_err(|e| RangeError::new(&e.to_string()))?;
+        } else if let Some(bits) = ratchet_option(opts)? {
             inner = inner.with_ratchet(bits);
         }
         Ok(Self {
@@ -321,12 +456,63 @@ impl SFrameDecrypter {
     }
 
     /// Whether frames can be opened by WebCrypto (`beginOpen`): RFC format, an AES-GCM suite,
-    /// no ratchet.
+    /// no ratchet, no MLS epochs.
     #[wasm_bindgen(getter, js_name = externalAeadSupported)]
     pub fn external_aead_supported(&self) -> bool {
         external_aead_supported(self.suite)
             && self.inner.format() == Format::Rfc
             && !self.inner.ratchets()
+            && !self.inner.uses_mls()
+    }
+
+    /// With the `mls` option: installs MLS `epoch` of a group of `groupSize` members, `baseKey`
+    /// being its `MLS-Exporter("SFrame 1.0 Base Key", "", Nk)`; every member's frames in it
+    /// decrypt, except leaf `ownIndex` (optional: this member, if it sends too). Several
+    /// epochs are live at once (option `mls.maxEpochs`); an epoch with the same low
+    /// `epochBits` bits as a live one replaces it.
+    ///
+    /// # Errors
+    ///
+    /// `InvalidStateError` without the `mls` option; `RangeError` for an epoch, group size or
+    /// index out of range; `InvalidModificationError` for a key that is not Nk bytes, a live
+    /// epoch, or one at or below an epoch removed before.
+    #[wasm_bindgen(js_name = addEpoch)]
+    pub fn add_epoch(
+        &mut self,
+        epoch: &JsValue,
+        base_key: &JsValue,
+        group_size: &JsValue,
+        own_index: &JsValue,
+    ) -> Result<(), JsValue> {
+        let epoch = u64_arg(epoch, "epoch")?;
+        let bytes = key_bytes(base_key)?;
+        let group_size = u32_arg(group_size, "groupSize", 1, 1 << 31)?;
+        let own_index = if own_index.is_undefined() || own_index.is_null() {
+            None
+        } else {
+            Some(u32_arg(own_index, "ownIndex", 0, (1 << 31) - 1)?)
+        };
+        self.inner
+            .add_epoch(epoch, group_size, own_index, &bytes)
+            .map(|_| ())
+            .map_err(|e| key_change_error(&e))
+    }
+
+    /// With the `mls` option: removes MLS `epoch` (its frames become `keyID` errors); whether
+    /// it was live.
+    ///
+    /// # Errors
+    ///
+    /// `RangeError` for an epoch outside 0..2^64−1.
+    #[wasm_bindgen(js_name = removeEpoch)]
+    pub fn remove_epoch(&mut self, epoch: &JsValue) -> Result<bool, JsValue> {
+        Ok(self.inner.remove_epoch(u64_arg(epoch, "epoch")?))
+    }
+
+    /// With the `mls` option: the live epochs, oldest installed first.
+    #[wasm_bindgen(getter, js_name = liveEpochs)]
+    pub fn live_epochs(&self) -> Vec<u64> {
+        self.inner.live_epochs()
     }
 
     /// As `SFrameEncrypter.aeadKey`.
@@ -394,7 +580,7 @@ impl SFrameDecrypter {
         let bytes = key_bytes(key)?;
         self.inner
             .add_key(kid, &bytes)
-            .map_err(|e| invalid_modification(&e.to_string()))
+            .map_err(|e| key_change_error(&e))
     }
 
     /// Removes the key for `keyID`; whether there was one.
@@ -477,5 +663,151 @@ impl SFrameDecrypter {
     #[wasm_bindgen(getter, js_name = authenticationErrors)]
     pub fn authentication_errors(&self) -> u32 {
         count(self.inner.counts().authentication)
+    }
+}
+
+/// A `DOMException`-named `Error` (`sframe.js` turns the name into a `DOMException`).
+fn named_error(name: &str, message: &str) -> JsValue {
+    let error = Error::new(message);
+    error.set_name(name);
+    error.into()
+}
+
+/// `DataError` for a peer key that is not a P-256 point (as WebCrypto's `importKey`),
+/// `OperationError` for the rest.
+fn agreement_error(e: AgreementError) -> JsValue {
+    match e {
+        AgreementError::InvalidPublicKey => named_error("DataError", &e.to_string()),
+        _ => named_error("OperationError", &e.to_string()),
+    }
+}
+
+/// 32 bytes from `crypto.getRandomValues`, the JS copy zeroed.
+fn random_scalar() -> Result<zeroize::Zeroizing<[u8; 32]>, JsValue> {
+    let unsupported = || named_error("NotSupportedError", "crypto.getRandomValues is missing");
+    let crypto = Reflect::get(&js_sys::global(), &JsValue::from_str("crypto"))?;
+    if !crypto.is_object() {
+        return Err(unsupported());
+    }
+    let get_random_values = Reflect::get(&crypto, &JsValue::from_str("getRandomValues"))?
+        .dyn_into::<Function>()
+        .map_err(|_| unsupported())?;
+    let bytes = Uint8Array::new_with_length(32);
+    get_random_values.call1(&crypto, &bytes)?;
+    let mut out = zeroize::Zeroizing::new([0u8; 32]);
+    bytes.copy_to(&mut out[..]);
+    bytes.fill(0, 0, 32);
+    Ok(out)
+}
+
+/// One side of the P-256 pairwise agreement for a 1:1 call (not RFC 9605): `new
+/// KeyAgreement({ role: "initiator" | "responder", cipherSuite })` makes a random key pair;
+/// send `commitment`, then `publicKey`; `agree(peerPublicKey)` gives the base keys and the code.
+#[wasm_bindgen]
+#[derive(Debug)]
+pub struct KeyAgreement {
+    inner: Agreement,
+}
+
+#[wasm_bindgen]
+impl KeyAgreement {
+    /// `new KeyAgreement({ role, cipherSuite })`.
+    ///
+    /// # Errors
+    ///
+    /// `TypeError` for a role that is not `"initiator"` or `"responder"` or an unknown suite;
+    /// `NotSupportedError` without `crypto.getRandomValues`.
+    #[wasm_bindgen(constructor)]
+    pub fn new(opts: &JsValue) -> Result<KeyAgreement, JsValue> {
+        let (suite, _) = options(opts)?;
+        let role = if opts.is_object() {
+            Reflect::get(opts, &JsValue::from_str("role"))?
+        } else {
+            JsValue::UNDEFINED
+        };
+        let role = role
+            .as_string()
+            .as_deref()
+            .and_then(role_by_name)
+            .ok_or_else(|| TypeError::new("role must be \"initiator\" or \"responder\""))?;
+        // A random 32-byte string is not a valid scalar about once in 2^32: draw again.
+        let mut last = AgreementError::InvalidPrivateKey;
+        for _ in 0..4 {
+            let scalar = random_scalar()?;
+            match Agreement::from_secret(&scalar, role, suite) {
+                Ok(inner) => return Ok(Self { inner }),
+                Err(e) => last = e,
+            }
+        }
+        Err(agreement_error(last))
+    }
+
+    /// This side's public key, uncompressed SEC1 (65 bytes): send it to the peer.
+    #[wasm_bindgen(getter, js_name = publicKey)]
+    pub fn public_key(&self) -> Uint8Array {
+        Uint8Array::from(&self.inner.public_key()[..])
+    }
+
+    /// The commitment to `publicKey` (32 bytes): send it first, the key once the peer's key
+    /// arrived.
+    #[wasm_bindgen(getter)]
+    pub fn commitment(&self) -> Uint8Array {
+        Uint8Array::from(&self.inner.commitment()[..])
+    }
+
+    /// Whether `peerPublicKey` is a P-256 key that `commitment` (32 bytes) commits to.
+    #[wasm_bindgen(js_name = verifyCommitment)]
+    pub fn verify_commitment(peer_public_key: &[u8], commitment: &[u8]) -> bool {
+        <&[u8; 32]>::try_from(commitment)
+            .is_ok_and(|c| Agreement::verify_commitment(peer_public_key, c))
+    }
+
+    /// ECDH with `peerPublicKey`, HKDF over both keys, roles and suite: the base keys per
+    /// direction and the verification code.
+    ///
+    /// # Errors
+    ///
+    /// `DataError` for a key that is not a P-256 point; `OperationError` for this side's own
+    /// key.
+    pub fn agree(&self, peer_public_key: &[u8]) -> Result<AgreedKeys, JsValue> {
+        self.inner
+            .agree(peer_public_key)
+            .map(|inner| AgreedKeys { inner })
+            .map_err(agreement_error)
+    }
+}
+
+/// What `KeyAgreement.agree` gives: `sendKey` for `setEncryptionKey`, `receiveKey` for the
+/// peer's frames in `addDecryptionKey`, and the six digits both people compare.
+#[wasm_bindgen]
+#[derive(Debug)]
+pub struct AgreedKeys {
+    inner: secure_frame::agreement::PairwiseKeys,
+}
+
+#[wasm_bindgen]
+impl AgreedKeys {
+    /// The base key this side sends with (the peer's `receiveKey`).
+    #[wasm_bindgen(getter, js_name = sendKey)]
+    pub fn send_key(&self) -> Uint8Array {
+        Uint8Array::from(self.inner.send().expose_secret())
+    }
+
+    /// The base key the peer's frames are opened with (the peer's `sendKey`).
+    #[wasm_bindgen(getter, js_name = receiveKey)]
+    pub fn receive_key(&self) -> Uint8Array {
+        Uint8Array::from(self.inner.receive().expose_secret())
+    }
+
+    /// Six digits, zero-padded: equal on both sides exactly when no one sat in the middle.
+    #[wasm_bindgen(getter, js_name = verificationCode)]
+    pub fn verification_code(&self) -> String {
+        self.inner.verification_code().to_string()
+    }
+
+    /// `SHA-256` of the transcript (32 bytes), equal on both sides.
+    #[wasm_bindgen(getter, js_name = transcriptHash)]
+    pub fn transcript_hash(&self) -> Uint8Array {
+        Uint8Array::from(&self.inner.transcript_hash()[..])
     }
 }

@@ -7,11 +7,13 @@ use secure_frame::compat::{
     CompatDecryptError, CompatDecryptor, CompatEncryptError, CompatEncryptor,
 };
 use secure_frame::external::{OpenRequest, SealRequest, aead_key};
+use secure_frame::mls::{EpochInstalled, MlsEpochStore, MlsKeyId, MlsKidLayout};
 use secure_frame::{
     BaseKey, CipherSuite, DecryptError, Decryptor, EncryptError, Encryptor, ErrorKind, KeyError,
-    KeyId, RatchetBits, RatchetError, RatchetReceiver, RatchetSender, ReceiveKeys, SenderKeyId,
-    SframeKey, open_in_place,
+    KeyId, MlsError, RatchetBits, RatchetError, RatchetReceiver, RatchetSender, ReceiveKeys,
+    SenderKeyId, SframeKey, open_in_place,
 };
+use subtle::ConstantTimeEq;
 
 /// Why a key could not be installed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
@@ -24,6 +26,33 @@ pub enum KeyChangeError {
     /// generation for a receiver, …).
     #[error(transparent)]
     Ratchet(#[from] RatchetError),
+    /// The §5.2 MLS layer refused the epoch (not newer, a sender index outside the group, …).
+    #[error(transparent)]
+    Mls(#[from] MlsError),
+    /// An MLS epoch's base key must be `Nk` bytes, the length of
+    /// `MLS-Exporter("SFrame 1.0 Base Key", "", Nk)` for the SFrame cipher suite.
+    #[error("an MLS epoch base key must be Nk bytes long for the cipher suite")]
+    EpochKeyLength,
+    /// A key by KID on an MLS transform, or an epoch on one without the MLS option.
+    #[error("this key operation does not match the transform's key mode (the mls option)")]
+    WrongMode,
+}
+
+/// The base key of an MLS epoch: exactly `Nk` bytes (RFC 9605 §5.2).
+fn epoch_key(suite: CipherSuite, base_key: &[u8]) -> Result<BaseKey, KeyChangeError> {
+    if base_key.len() != suite.key_len() {
+        return Err(KeyChangeError::EpochKeyLength);
+    }
+    Ok(BaseKey::new(base_key)?)
+}
+
+/// How a sender in an MLS group names its frames (RFC 9605 §5.2).
+#[derive(Clone, Copy, Debug)]
+struct MlsSend {
+    epoch_bits: u8,
+    context: u64,
+    /// The epoch frames are sent in, once one is set.
+    epoch: Option<u64>,
 }
 
 /// Whether the suite's AEAD is AES-GCM with a 128-bit tag, which WebCrypto's `AES-GCM`
@@ -114,7 +143,10 @@ pub struct Sender {
     suite: CipherSuite,
     format: Format,
     key: Option<SendKey>,
+    /// The base key of `key` (no ratchet): set again under the same KID, it keeps the counter.
+    base_key: Option<BaseKey>,
     ratchet: Option<(RatchetBits, Option<RatchetSender>)>,
+    mls: Option<MlsSend>,
     buf: Vec<u8>,
     frames: u64,
 }
@@ -138,7 +170,9 @@ impl Sender {
             suite,
             format,
             key: None,
+            base_key: None,
             ratchet: None,
+            mls: None,
             buf: Vec::new(),
             frames: 0,
         }
@@ -159,14 +193,94 @@ impl Sender {
         self.ratchet.is_some()
     }
 
+    /// Sends as a member of an MLS group (RFC 9605 §5.2) with `epoch_bits` epoch bits and KID
+    /// context `context`: keys come from [`set_epoch`](Self::set_epoch), not
+    /// [`set_key`](Self::set_key).
+    ///
+    /// # Errors
+    ///
+    /// [`MlsError::Bits`] unless `epoch_bits` is 1 to 32.
+    pub fn with_mls(mut self, epoch_bits: u8, context: u64) -> Result<Self, MlsError> {
+        MlsKidLayout::new(epoch_bits, 0)?;
+        self.mls = Some(MlsSend {
+            epoch_bits,
+            context,
+            epoch: None,
+        });
+        Ok(self)
+    }
+
+    /// Whether the MLS option is on.
+    #[must_use]
+    pub fn uses_mls(&self) -> bool {
+        self.mls.is_some()
+    }
+
+    // RFC 9605 §5.2
+    // KID = (context << (S + E)) + (sender_index << E) + (epoch % (1 << E))
+    /// Moves to MLS `epoch` of a group of `group_size` members, in which this member is leaf
+    /// `sender_index`: `base_key` is the epoch's `MLS-Exporter("SFrame 1.0 Base Key", "",
+    /// Nk)`. Every following frame is sent under the KID of (context, `sender_index`,
+    /// `epoch`), counter 0; returns that KID.
+    ///
+    /// # Errors
+    ///
+    /// [`KeyChangeError::WrongMode`] without the MLS option;
+    /// [`KeyChangeError::EpochKeyLength`]; [`MlsError::NotNewer`] unless `epoch` is above the
+    /// epoch sent in so far (a send key is never installed twice, which would restart its
+    /// counter); [`MlsError::GroupSize`], [`MlsError::SenderIndexOutOfRange`] (also when the
+    /// index is not below `group_size`), [`MlsError::ContextOutOfRange`]. On error nothing
+    /// changes.
+    pub fn set_epoch(
+        &mut self,
+        epoch: u64,
+        group_size: u32,
+        sender_index: u32,
+        base_key: &[u8],
+    ) -> Result<KeyId, KeyChangeError> {
+        let Some(mls) = &mut self.mls else {
+            return Err(KeyChangeError::WrongMode);
+        };
+        let base_key = epoch_key(self.suite, base_key)?;
+        if mls.epoch.is_some_and(|current| epoch <= current) {
+            return Err(MlsError::NotNewer.into());
+        }
+        if sender_index >= group_size {
+            return Err(MlsError::SenderIndexOutOfRange.into());
+        }
+        let layout = MlsKidLayout::for_group(mls.epoch_bits, group_size)?;
+        let kid = MlsKeyId {
+            context: mls.context,
+            sender_index,
+            epoch,
+        }
+        .to_key_id(layout)?;
+        mls.epoch = Some(epoch);
+        self.key = Some(SendKey::Rfc(Encryptor::new(self.suite, kid, &base_key)));
+        Ok(kid)
+    }
+
+    /// The MLS epoch frames are sent in, once [`set_epoch`](Self::set_epoch) set one.
+    #[must_use]
+    pub fn epoch(&self) -> Option<u64> {
+        self.mls.and_then(|m| m.epoch)
+    }
+
     /// Makes `base_key` under `kid` the key every following frame is sent with.
     ///
     /// # Errors
     ///
     /// [`KeyError::BaseKeyLength`] for an empty or over-long key; with the ratchet,
     /// [`RatchetError::GenerationOutOfRange`] and, for a KID whose step is not 0,
-    /// [`RatchetError::NotNewer`]. The previous key stays.
+    /// [`RatchetError::NotNewer`]; with the MLS option [`KeyChangeError::WrongMode`]. The
+    /// previous key stays.
+    ///
+    /// The key already in use set again under its KID changes nothing: its counter goes on
+    /// (a new encryptor would start at 0 again and reuse nonces).
     pub fn set_key(&mut self, kid: KeyId, base_key: &[u8]) -> Result<(), KeyChangeError> {
+        if self.mls.is_some() {
+            return Err(KeyChangeError::WrongMode);
+        }
         let base_key = BaseKey::new(base_key)?;
         if let Some((bits, sender)) = &mut self.ratchet {
             let id = SenderKeyId::from_key_id(kid, *bits);
@@ -182,8 +296,17 @@ impl Sender {
             *sender = Some(next);
             return Ok(());
         }
+        let same = self.key_id() == Some(kid)
+            && self
+                .base_key
+                .as_ref()
+                .is_some_and(|old| bool::from(old.expose_secret().ct_eq(base_key.expose_secret())));
+        if same {
+            return Ok(());
+        }
         let encryptor = Encryptor::new(self.suite, kid, &base_key);
         self.key = Some(SendKey::Rfc(encryptor));
+        self.base_key = Some(base_key);
         Ok(())
     }
 
@@ -357,10 +480,22 @@ pub struct Counts {
     pub replay: u64,
 }
 
+/// The live epochs of an MLS group, and the newest epoch that is gone.
+struct MlsReceive {
+    store: MlsEpochStore,
+    /// The newest epoch removed or evicted: an epoch at or below it is not installed again
+    /// (its replay windows are gone, so its frames could be replayed).
+    removed: Option<u64>,
+}
+
 /// The receiving side: any number of keys by KID, as the W3C decrypter.
 pub struct Receiver {
     keys: Decryptor,
+    /// The base key installed under each KID (no ratchet), sorted by KID: a key added again
+    /// under its KID is recognized and keeps its replay window.
+    base_keys: Vec<(KeyId, BaseKey)>,
     ratchet: Option<(RatchetBits, Option<RatchetReceiver>)>,
+    mls: Option<MlsReceive>,
     format: Format,
     compat: CompatDecryptor,
     compat_codec: Option<Codec>,
@@ -383,7 +518,9 @@ impl Receiver {
     pub fn new(suite: CipherSuite, format: Format) -> Self {
         Self {
             keys: Decryptor::new(suite),
+            base_keys: Vec::new(),
             ratchet: None,
+            mls: None,
             format,
             compat: CompatDecryptor::new(),
             compat_codec: None,
@@ -406,15 +543,112 @@ impl Receiver {
         self.ratchet.is_some()
     }
 
-    /// Installs `base_key` under `kid`, replacing a key already under that KID (with a fresh
-    /// replay window). With the ratchet: the sender's key at `kid` (its generation and step),
-    /// a newer generation or step replacing the current one.
+    /// Receives from the members of an MLS group (RFC 9605 §5.2) with `epoch_bits` epoch bits,
+    /// at most `max_epochs` epochs live at once (the library's default when `None`): keys come
+    /// from [`add_epoch`](Self::add_epoch), not [`add_key`](Self::add_key).
+    ///
+    /// # Errors
+    ///
+    /// [`MlsError::Bits`] unless `epoch_bits` is 1 to 32; [`MlsError::Capacity`] unless
+    /// `max_epochs` is 1 to `2^E`.
+    pub fn with_mls(mut self, epoch_bits: u8, max_epochs: Option<usize>) -> Result<Self, MlsError> {
+        let mut store = MlsEpochStore::new(self.keys.suite(), epoch_bits)?;
+        if let Some(max) = max_epochs {
+            store = store.with_max_epochs(max)?;
+        }
+        self.mls = Some(MlsReceive {
+            store,
+            removed: None,
+        });
+        Ok(self)
+    }
+
+    /// Whether the MLS option is on.
+    #[must_use]
+    pub fn uses_mls(&self) -> bool {
+        self.mls.is_some()
+    }
+
+    /// Installs MLS `epoch` of a group of `group_size` members, `base_key` being its
+    /// `MLS-Exporter("SFrame 1.0 Base Key", "", Nk)`; every member's frames in it decrypt,
+    /// except those of `own_index` (this member's leaf, if it sends too: a key is encrypt-only
+    /// or decrypt-only). Several epochs are live at once; an epoch with the same low `E` bits
+    /// as a live one replaces it, and beyond the bound the oldest goes (what was evicted is
+    /// returned).
+    ///
+    /// # Errors
+    ///
+    /// [`KeyChangeError::WrongMode`] without the MLS option;
+    /// [`KeyChangeError::EpochKeyLength`]; [`MlsError::DuplicateEpoch`] for a live epoch;
+    /// [`MlsError::NotNewer`] for an epoch at or below one removed or evicted before;
+    /// [`MlsError::GroupSize`], [`MlsError::SenderIndexOutOfRange`]. On error nothing changes.
+    pub fn add_epoch(
+        &mut self,
+        epoch: u64,
+        group_size: u32,
+        own_index: Option<u32>,
+        base_key: &[u8],
+    ) -> Result<EpochInstalled, KeyChangeError> {
+        let Some(mls) = &mut self.mls else {
+            return Err(KeyChangeError::WrongMode);
+        };
+        let base_key = epoch_key(self.keys.suite(), base_key)?;
+        if mls.removed.is_some_and(|gone| epoch <= gone) {
+            return Err(MlsError::NotNewer.into());
+        }
+        let installed = mls
+            .store
+            .install_epoch(epoch, group_size, own_index, base_key)?;
+        for gone in [installed.rolled_over, installed.evicted_oldest]
+            .into_iter()
+            .flatten()
+        {
+            mls.removed = Some(mls.removed.map_or(gone, |r| r.max(gone)));
+        }
+        Ok(installed)
+    }
+
+    /// Removes MLS `epoch`: its frames become `keyID` errors. Whether it was live.
+    pub fn remove_epoch(&mut self, epoch: u64) -> bool {
+        let Some(mls) = &mut self.mls else {
+            return false;
+        };
+        let live = mls.store.remove_epoch(epoch);
+        if live {
+            mls.removed = Some(mls.removed.map_or(epoch, |r| r.max(epoch)));
+        }
+        live
+    }
+
+    /// The live MLS epochs, oldest installed first (none without the MLS option).
+    #[must_use]
+    pub fn live_epochs(&self) -> Vec<u64> {
+        self.mls
+            .as_ref()
+            .map(|m| m.store.live_epochs().collect())
+            .unwrap_or_default()
+    }
+
+    /// Installs `base_key` under `kid`, replacing a key already under that KID (the W3C
+    /// `addDecryptionKey`). With the ratchet: the sender's key at `kid` (its generation and
+    /// step), a newer generation or step replacing the current one.
+    ///
+    /// The replay window: the same key added again under its KID changes nothing, so the
+    /// frames it already accepted stay refused. A different key starts with a fresh window:
+    /// no frame seen under the old key authenticates under the new one, and a sender that
+    /// changes keys starts its counter again. (A key that was replaced and comes back later
+    /// starts afresh too: the library's `Decryptor` has no way to keep the window of a key it
+    /// no longer holds.)
     ///
     /// # Errors
     ///
     /// [`KeyError::BaseKeyLength`]; with the ratchet the [`RatchetError`] of
-    /// [`RatchetReceiver::install`]. The previous key for `kid`, if any, stays.
+    /// [`RatchetReceiver::install`]; with the MLS option [`KeyChangeError::WrongMode`]. The
+    /// previous key for `kid`, if any, stays.
     pub fn add_key(&mut self, kid: KeyId, base_key: &[u8]) -> Result<(), KeyChangeError> {
+        if self.mls.is_some() {
+            return Err(KeyChangeError::WrongMode);
+        }
         let base_key = BaseKey::new(base_key)?;
         if let Some((bits, receiver)) = &mut self.ratchet {
             let id = SenderKeyId::from_key_id(kid, *bits);
@@ -431,13 +665,34 @@ impl Receiver {
             }
             return Ok(());
         }
+        let slot = self.base_keys.binary_search_by_key(&kid, |(k, _)| *k);
+        if let Ok(i) = slot {
+            let same = self.base_keys.get(i).is_some_and(|(_, old)| {
+                bool::from(old.expose_secret().ct_eq(base_key.expose_secret()))
+            });
+            if same && self.keys.contains_key(kid) {
+                return Ok(());
+            }
+        }
         self.keys.remove_key(kid);
-        Ok(self.keys.add_key(kid, &base_key)?)
+        self.keys.add_key(kid, &base_key)?;
+        match slot {
+            Ok(i) => {
+                if let Some(entry) = self.base_keys.get_mut(i) {
+                    entry.1 = base_key;
+                }
+            }
+            Err(i) => self.base_keys.insert(i, (kid, base_key)),
+        }
+        Ok(())
     }
 
     /// Removes the key for `kid`; whether there was one (with the ratchet: the sender's
     /// current KID removes the sender).
     pub fn remove_key(&mut self, kid: KeyId) -> bool {
+        if self.mls.is_some() {
+            return false;
+        }
         if let Some((_, receiver)) = &mut self.ratchet {
             let current = receiver.as_ref().is_some_and(|r| r.key_id() == kid);
             if current {
@@ -445,12 +700,19 @@ impl Receiver {
             }
             return current;
         }
+        if let Ok(i) = self.base_keys.binary_search_by_key(&kid, |(k, _)| *k) {
+            self.base_keys.remove(i);
+        }
         self.keys.remove_key(kid).is_some()
     }
 
-    /// Whether a key for `kid` is installed (with the ratchet: recognized).
+    /// Whether a key for `kid` is installed (with the ratchet: recognized; with the MLS
+    /// option: a member of a live epoch).
     #[must_use]
     pub fn has_key(&self, kid: KeyId) -> bool {
+        if let Some(mls) = &self.mls {
+            return mls.store.resolve(kid).is_some();
+        }
         match &self.ratchet {
             Some((_, receiver)) => receiver.as_ref().is_some_and(|r| r.recognizes(kid)),
             None => self.keys.contains_key(kid),
@@ -536,8 +798,11 @@ impl Receiver {
                 self.compat_codec = codec;
             }
         }
-        let result = match &mut self.ratchet {
-            Some((_, Some(receiver))) => open(self.format, &mut self.compat, receiver, frame),
+        let result = match (&mut self.mls, &mut self.ratchet) {
+            (Some(mls), _) => open(self.format, &mut self.compat, &mut mls.store, frame),
+            (None, Some((_, Some(receiver)))) => {
+                open(self.format, &mut self.compat, receiver, frame)
+            }
             // No sender key yet: the empty store reports the frame's KID.
             _ => open(self.format, &mut self.compat, &mut self.keys, frame),
         };

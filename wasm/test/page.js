@@ -3,7 +3,9 @@
 // scenario (run.mjs); without any it is the interactive demo.
 //   codec=VP8|VP9|H264|AV1  format=codec|rfc  raw=1 (raw packetization + dependency descriptor)
 //   rkey=right|wrong|missing  garbage=1  rotate=early|late  capture=N  seconds=S  suite=NAME
-import { SFrameEncrypter, SFrameDecrypter, toKeyID } from '../pkg/sframe.js';
+//   mls=1|late (RFC 9605 §5.2 epochs, a new epoch mid-call; late: Bob gets it 300 ms after
+//   Alice moved)  agree=1 (keys from SFrameKeyAgreement)
+import { SFrameEncrypter, SFrameDecrypter, SFrameKeyAgreement, toKeyID } from '../pkg/sframe.js';
 import { Opener } from '../pkg/sframe-aead.js';
 
 const q = new URLSearchParams(location.search);
@@ -20,6 +22,9 @@ const P = {
   aead: q.get('aead') || 'hybrid',
   ratchet: q.get('ratchet') === '1',
   legacy: q.get('legacy') === '1',
+  mls: q.get('mls') === '1' || q.get('mls') === 'late',
+  mlsLate: q.get('mls') === 'late',
+  agree: q.get('agree') === '1',
   demo: !q.has('scenario'),
 };
 const log = (...a) => console.log('[page]', ...a);
@@ -29,6 +34,10 @@ const bytes = (n, f) => Uint8Array.from({ length: n }, (_, i) => f(i));
 const K1 = bytes(16, (i) => i + 1);
 const K2 = bytes(16, (i) => 0x42 ^ i);
 const WRONG = bytes(16, () => 0x99);
+// MLS-Exporter("SFrame 1.0 Base Key", "", 16) of epochs 1 and 2, as an MLS stack would give them.
+const EPOCH = { 1: bytes(16, (i) => 0x10 + i), 2: bytes(16, (i) => 0x20 + i) };
+// The MLS group: Bob is leaf 0, Alice leaf 1 of 2.
+const GROUP = 2; const ALICE = 1; const BOB = 0;
 window.__result = { done: false, params: P };
 
 // ---- the source: red | green halves, a moving white bar below, and a 440 Hz tone ----
@@ -166,14 +175,48 @@ async function main() {
   const at = pc1.addTransceiver(src.audio, { direction: 'sendonly' });
   preferCodec(vt, P.codec);
   if (P.raw) enableDD(vt);
+  // With MLS epochs Alice's two streams need their own KID context: the same epoch, leaf and
+  // context would be the same key and nonces.
+  const mlsFor = (context) => (P.mls ? { mls: { epochBits: 4, context } } : {});
   const enc = {
-    video: new SFrameEncrypter({ ...opts, worker: sendWorker, captureFrames: P.capture, tapWire: true }),
-    audio: new SFrameEncrypter({ ...opts, worker: sendWorker, captureFrames: P.capture }),
+    video: new SFrameEncrypter({ ...opts, ...mlsFor(0), worker: sendWorker, captureFrames: P.capture, tapWire: true }),
+    audio: new SFrameEncrypter({ ...opts, ...mlsFor(1n), worker: sendWorker, captureFrames: P.capture }),
   };
   use(vt.sender, enc.video);
   use(at.sender, enc.audio);
-  await enc.video.setEncryptionKey(K1, KID1);
-  await enc.audio.setEncryptionKey(K1.buffer.slice(0), BigInt(KID1));
+  // With agree=1 the keys come from a P-256 agreement between Alice (initiator) and Bob.
+  let sendKey = K1; let recvKey = K1;
+  const result0 = {};
+  if (P.agree) {
+    const alice = await SFrameKeyAgreement.create({ role: 'initiator', cipherSuite: P.suite });
+    const bob = await SFrameKeyAgreement.create({ role: 'responder', cipherSuite: P.suite });
+    const committed = alice.verifyCommitment(bob.publicKey, bob.commitment) && bob.verifyCommitment(alice.publicKey, alice.commitment);
+    const a = alice.agree(bob.publicKey); const b = bob.agree(alice.publicKey);
+    let badKey = '';
+    try { alice.agree(new Uint8Array(65).fill(4)); } catch (e) { badKey = e.name; }
+    result0.agreement = { committed, codes: [a.verificationCode, b.verificationCode], keyLength: a.sendKey.byteLength, badKey };
+    sendKey = a.sendKey; recvKey = b.receiveKey;
+    alice.free(); bob.free();
+  }
+  if (P.mls) {
+    result0.mlsKeyIDs = [[String(await enc.video.setEpoch(1, EPOCH[1], GROUP, ALICE)),
+      String(await enc.audio.setEpoch(1n, EPOCH[1].buffer.slice(0), GROUP, ALICE))]];
+    // Typed refusals, none of which changes the key in use.
+    const nameOf = (p) => p.then(() => 'resolved', (e) => e.name);
+    result0.mlsRefusals = [
+      await nameOf(enc.video.setEncryptionKey(K1, 1)),
+      await nameOf(enc.video.setEpoch(5, new Uint8Array(32), GROUP, ALICE)),
+      await nameOf(enc.video.setEpoch(5, EPOCH[1], GROUP, GROUP)),
+      await nameOf(enc.video.setEpoch(-1, EPOCH[1], GROUP, ALICE)),
+    ];
+    for (const bad of [{ mls: { epochBits: 0 } }, { mls: { epochBits: 4, maxEpochs: 17 } }, { mls: 4 },
+      { mls: { epochBits: 4 }, ratchetBits: 8 }]) {
+      try { new SFrameDecrypter({ ...bad, worker: recvWorker }); result0.mlsRefusals.push('constructed'); } catch (e) { result0.mlsRefusals.push(e.name); }
+    }
+  } else {
+    await enc.video.setEncryptionKey(sendKey, KID1);
+    await enc.audio.setEncryptionKey(sendKey.slice().buffer, BigInt(KID1));
+  }
   if (P.garbage) { await enc.video.sendGarbage(true); await enc.audio.sendGarbage(true); }
 
   const errors = { syntax: 0, keyID: 0, authentication: 0, replay: 0, lateReplay: 0, keyIDs: [], at: [] };
@@ -182,7 +225,7 @@ async function main() {
   const remote = new MediaStream();
   const keysReady = [];
   pc2.ontrack = (e) => {
-    const d = new SFrameDecrypter({ ...opts, worker: recvWorker, captureFrames: P.capture });
+    const d = new SFrameDecrypter({ ...opts, ...(P.mls ? { mls: { epochBits: 4 } } : {}), worker: recvWorker, captureFrames: P.capture });
     use(e.receiver, d);
     d.addEventListener('error', (ev) => {
       errors[ev.errorType] += 1;
@@ -194,7 +237,9 @@ async function main() {
     dec[e.track.kind] = d;
     remote.addTrack(e.track);
     keysReady.push((async () => {
-      if (P.rkey === 'wrong') await d.addDecryptionKey(WRONG, KID1);
+      if (P.mls) await d.addEpoch(1, EPOCH[1], GROUP, BOB);
+      else if (P.agree) await d.addDecryptionKey(recvKey, KID1);
+      else if (P.rkey === 'wrong') await d.addDecryptionKey(WRONG, KID1);
       else if (P.rkey === 'missing') await d.addDecryptionKey(K2, 7);
       else {
         // An extractable CryptoKey, as the W3C API takes keys.
@@ -272,10 +317,22 @@ async function main() {
   probe.width = 64; probe.height = 48;
   const before = await inbound(pc2);
   const samples = { pixel: 0, tone: 0, n: 0, hz: [] };
-  const result0 = {};
   const steps = Math.round(P.seconds * 2);
   for (let i = 0; i < steps; i++) {
     if (P.rotate && i === Math.floor(steps / 2)) await rotate(P.rotate === 'late');
+    if (P.mls && i === Math.floor(steps / 3)) {
+      // A new MLS epoch mid-call: Bob installs it, Alice moves to it, epoch 1 goes a second
+      // later. Late: Alice moves first and Bob's epoch arrives 300 ms later (held frames go on).
+      const install = async () => { await dec.video.addEpoch(2, EPOCH[2], GROUP, BOB); await dec.audio.addEpoch(2, EPOCH[2], GROUP, BOB); };
+      if (!P.mlsLate) await install();
+      result0.mlsKeyIDs.push([String(await enc.video.setEpoch(2, EPOCH[2], GROUP, ALICE)),
+        String(await enc.audio.setEpoch(2, EPOCH[2], GROUP, ALICE))]);
+      if (P.mlsLate) { await sleep(300); await install(); }
+      setTimeout(async () => {
+        result0.removedEpoch1 = [await dec.video.removeEpoch(1), await dec.audio.removeEpoch(1)];
+        try { await enc.video.setEpoch(1, EPOCH[1], GROUP, ALICE); } catch (e) { result0.olderEpoch = e.name; }
+      }, 1000);
+    }
     if (P.ratchet && (i === Math.floor(steps / 3) || i === Math.floor((2 * steps) / 3))) {
       // One §5.1 step on both senders; Bob gets no key message.
       result0.ratchetedTo = [String(await enc.video.ratchet()), String(await enc.audio.ratchet())];

@@ -84,6 +84,30 @@ add('rfc-raw-VP8-wasm', 'codec=VP8&format=rfc&raw=1&aead=wasm', check(decodes, e
 add('wrong-key-rfc', 'codec=VP9&format=rfc&rkey=wrong', check(nothing, errorsOnly('authentication')));
 add('ratchet', 'codec=VP8&format=codec&ratchet=1', check(decodes, errorsOnly(null),
   (r) => (r.ratchetedTo && r.ratchetedTo[0] === '258' ? [] : [`ratcheted to ${r.ratchetedTo}`])));
+// RFC 9605 §5.2: Alice is leaf 1 of 2, E = 4, S = 1; video sends with context 0, audio with
+// context 1: KID = context << 5 | 1 << 4 | epoch. Epoch 2 comes a third of the way in, epoch 1
+// is removed a second later, and an older epoch is refused to the sender.
+add('mls-epochs', 'codec=VP8&format=codec&mls=1', check(decodes, errorsOnly(null), (r) => {
+  const kids = JSON.stringify(r.mlsKeyIDs);
+  const why = kids === JSON.stringify([['17', '49'], ['18', '50']]) ? [] : [`MLS keyIDs ${kids}`];
+  if (JSON.stringify(r.removedEpoch1) !== '[true,true]') why.push(`removed epoch 1: ${r.removedEpoch1}`);
+  if (r.olderEpoch !== 'InvalidModificationError') why.push(`older epoch: ${r.olderEpoch}`);
+  const refusals = JSON.stringify(r.mlsRefusals);
+  if (refusals !== JSON.stringify(['InvalidStateError', 'InvalidModificationError', 'RangeError', 'RangeError',
+    'RangeError', 'RangeError', 'TypeError', 'TypeError'])) why.push(`refusals ${refusals}`);
+  return why;
+}));
+add('mls-epoch-late', 'codec=VP8&format=codec&mls=late', check(decodes,
+  (r) => (JSON.stringify(r.mlsKeyIDs) === JSON.stringify([['17', '49'], ['18', '50']]) ? [] : [`MLS keyIDs ${JSON.stringify(r.mlsKeyIDs)}`]),
+  (r) => (r.counts.rv.released > 0 && r.counts.ra.released > 0 ? [] : ['no frame held and released']),
+  (r) => (r.errors.syntax === 0 && r.errors.authentication - r.errors.replay === 0 ? [] : [`errors ${JSON.stringify(r.errors)}`]),
+  (r) => (r.counts.rv.decrypted >= r.counts.sv.encrypted - 2 && r.counts.ra.decrypted >= r.counts.sa.encrypted - 2 ? []
+    : [`sent v${r.counts.sv.encrypted}/a${r.counts.sa.encrypted}, decrypted v${r.counts.rv.decrypted}/a${r.counts.ra.decrypted}`])));
+add('agreement', 'codec=VP9&format=rfc&agree=1', check(decodes, errorsOnly(null), (r) => {
+  const a = r.agreement || {};
+  const ok = a.committed && a.codes && /^\d{6}$/.test(a.codes[0]) && a.codes[0] === a.codes[1] && a.keyLength === 32 && a.badKey === 'DataError';
+  return ok ? [] : [`agreement ${JSON.stringify(a)}`];
+}));
 add('legacy-createEncodedStreams', 'codec=VP8&format=codec&legacy=1', check(decodes, errorsOnly(null)));
 add('export-rfc', 'codec=VP9&format=rfc&capture=40', check(decodes, native, bothPaths));
 // The per-frame costs (BENCHMARKS.md): checked for completing with correct plaintexts; the
