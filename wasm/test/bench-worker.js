@@ -9,7 +9,6 @@ const MODES = ['wasm', 'webcrypto', 'hybrid'];
 const KEY = Uint8Array.from({ length: 16 }, (_, i) => i + 1);
 const OPTS = { cipherSuite: 'AES_128_GCM_SHA256_128', format: 'rfc' };
 const POOL = 64;
-const ROUNDS = 5;
 const median = (xs) => xs.slice().sort((a, b) => a - b)[xs.length >> 1];
 
 async function timeLoop(budgetMs, step) {
@@ -75,6 +74,7 @@ self.onmessage = async (e) => {
   try {
     await init();
     const budgetMs = e.data.budgetMs;
+    const ROUNDS = e.data.rounds;
     const rows = [];
     for (const size of SIZES) {
       for (const op of ['encrypt', 'decrypt']) {
@@ -82,7 +82,8 @@ self.onmessage = async (e) => {
         // hits every mode alike.
         const costs = Object.fromEntries(MODES.map((m) => [m, []]));
         for (let round = 0; round < ROUNDS; round++) {
-          for (const mode of MODES) {
+          // The order rotates each round, so no mode always follows the same one.
+          for (const mode of MODES.map((_, i) => MODES[(i + round) % MODES.length])) {
             self.postMessage({ progress: `${op} ${size} B ${mode} (round ${round + 1})` });
             costs[mode].push(op === 'encrypt' ? await sealCost(mode, size, budgetMs / ROUNDS)
               : await openCost(mode, size, budgetMs / ROUNDS));

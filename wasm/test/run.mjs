@@ -113,7 +113,7 @@ add('export-rfc', 'codec=VP9&format=rfc&capture=40', check(decodes, native, both
 // The per-frame costs (BENCHMARKS.md): checked for completing with correct plaintexts; the
 // figures are printed, and the hybrid's goals reported, not enforced (a shared CI machine is
 // too noisy for timing assertions).
-add('bench', 'budget=300', (r) => (r.rows && r.rows.length === 8 ? [] : ['no benchmark rows']), 'bench.html');
+add('bench', `budget=${process.env.SFRAME_BENCH_BUDGET || 300}&rounds=${process.env.SFRAME_BENCH_ROUNDS || 5}`, (r) => (r.rows && r.rows.length === 8 ? [] : ['no benchmark rows']), 'bench.html');
 add('export-codec', 'codec=H264&format=codec&capture=40', check(decodes, native));
 
 const FLAGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
