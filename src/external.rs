@@ -230,4 +230,11 @@ impl Decryptor {
             .ok_or(crate::DecryptError::UnknownKeyId(kid))?
             .commit_open(request)
     }
+
+    /// The `sframe_key` of the installed key for `kid`, to key the external AEAD with; `None`
+    /// when no key is installed for it.
+    #[must_use]
+    pub fn aead_key(&self, kid: KeyId) -> Option<SframeKey> {
+        self.get(kid).map(crate::decryptor::ReceiveKey::aead_key)
+    }
 }
