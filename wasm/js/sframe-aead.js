@@ -117,8 +117,7 @@ export class Opener {
     if (version === this.version) return;
     this.version = version;
     this.keys.clear();
-    this.importing.clear();
-    this.generation += 1;
+    this.discardImports();
   }
 
   /** Starts importing the CryptoKey of `kid` (a bigint), if the decrypter holds a key for it. */
@@ -148,13 +147,21 @@ export class Opener {
     this.sframe.addDecryptionKey(keyBytes, kid);
     if (!key) return;
     this.syncKeys();
+    this.discardImports();
     this.keys.set(kid, key);
   }
 
   removeKey(keyID) {
     const kid = BigInt(keyID);
     this.keys.delete(kid);
+    this.discardImports();
     return this.sframe.removeDecryptionKey(kid);
+  }
+
+  /** An import still under way was for a key that may be gone now: it is not installed. */
+  discardImports() {
+    this.importing.clear();
+    this.generation += 1;
   }
 
   failure() {
