@@ -294,6 +294,9 @@ pub struct ReceiveKey {
     key: AeadKey,
     salt: SframeSalt,
     replay: ReplayWindow,
+    /// The `sframe_key` itself, for an external AEAD ([`aead_key`](Self::aead_key)).
+    #[cfg(feature = "external-aead")]
+    sframe_key: crate::secret::SframeKey,
 }
 
 impl ReceiveKey {
@@ -308,6 +311,8 @@ impl ReceiveKey {
             key: AeadKey::derived(suite, &key),
             salt,
             replay: ReplayWindow::default(),
+            #[cfg(feature = "external-aead")]
+            sframe_key: key,
         }
     }
 
@@ -456,8 +461,10 @@ impl ReceiveKey {
     ///
     /// # Errors
     ///
-    /// [`DecryptError::UnknownKeyId`] for a request of another KID; [`DecryptError::Replay`]
-    /// when a frame with the same counter was committed since `begin_open` (drop this one).
+    /// [`DecryptError::UnknownKeyId`] for a request of another KID, or of another key under
+    /// this KID (its nonce is not this key's: the key was replaced since `begin_open`);
+    /// [`DecryptError::Replay`] when a frame with the same counter was committed since
+    /// `begin_open` (drop this one).
     #[cfg(feature = "external-aead")]
     #[expect(
         clippy::needless_pass_by_value,
@@ -471,9 +478,23 @@ impl ReceiveKey {
             return Err(DecryptError::UnknownKeyId(request.key_id()));
         }
         let ctr = request.counter().0;
+        // The salt is the key's: a request made under another key for this KID (removed and
+        // added again, an MLS epoch rolled over) has another nonce, and moves nothing here.
+        if self.salt.nonce(ctr) != *request.nonce() {
+            return Err(DecryptError::UnknownKeyId(request.key_id()));
+        }
         self.replay.check(ctr)?;
         self.replay.accept(ctr);
         Ok(())
+    }
+
+    /// The `sframe_key` of this key (RFC 9605 §4.4.2), to key an external AEAD with (feature
+    /// `external-aead`; see [`external::aead_key`](crate::external::aead_key)). Zeroized on
+    /// drop.
+    #[cfg(feature = "external-aead")]
+    #[must_use]
+    pub fn aead_key(&self) -> crate::secret::SframeKey {
+        self.sframe_key.duplicate()
     }
 
     // RFC 9605 §4.4.4

@@ -20,6 +20,16 @@
 //! whose tag did not verify is simply not committed: the receiver's state never changed, and the
 //! caller must drop what its AEAD returned.
 //!
+//! The key stores of RFC 9605 §5 have the same pair: [`RatchetReceiver::begin_open`] tries a
+//! KID a few steps ahead under its candidate key and changes nothing, and
+//! [`RatchetReceiver::commit_open`] ratchets forward only then, as a one-call open does;
+//! [`MlsEpochStore::begin_open`] / [`MlsEpochStore::commit_open`] cache a sender's key only on
+//! commit. Each has an `aead_key(kid)` for the key to hand the external AEAD
+//! ([`Decryptor::aead_key`], [`RatchetReceiver::aead_key`], [`MlsEpochStore::aead_key`];
+//! [`RatchetSender::aead_key`] on the send side, taken again after every ratchet step). A
+//! commit looks the KID up again: a request whose key is gone or was replaced under its KID
+//! meanwhile is [`DecryptError::UnknownKeyId`](crate::DecryptError::UnknownKeyId).
+//!
 //! ```
 //! # #[cfg(feature = "hazmat")] {
 //! use secure_frame::external::aead_key;
@@ -63,6 +73,10 @@ use crate::decryptor::Decryptor;
 use crate::decryptor::ReceiveKey;
 #[cfg(doc)]
 use crate::encryptor::Encryptor;
+#[cfg(all(doc, feature = "alloc"))]
+use crate::mls::MlsEpochStore;
+#[cfg(doc)]
+use crate::ratchet::{RatchetReceiver, RatchetSender};
 
 /// The `sframe_key` of `kid` (RFC 9605 §4.4.2): what the external AEAD is keyed with, derived
 /// once per key (import it into WebCrypto as a non-extractable key, for example). Zeroized on
@@ -229,5 +243,12 @@ impl Decryptor {
         self.find_mut(kid)
             .ok_or(crate::DecryptError::UnknownKeyId(kid))?
             .commit_open(request)
+    }
+
+    /// The `sframe_key` of the installed key for `kid`, to key the external AEAD with; `None`
+    /// when no key is installed for it.
+    #[must_use]
+    pub fn aead_key(&self, kid: KeyId) -> Option<SframeKey> {
+        self.get(kid).map(crate::decryptor::ReceiveKey::aead_key)
     }
 }

@@ -613,6 +613,85 @@ mod store {
         }
     }
 
+    /// The split open for an external AEAD (feature `external-aead`; see
+    /// [`external`](crate::external)).
+    #[cfg(feature = "external-aead")]
+    impl MlsEpochStore {
+        /// The first half of opening a frame with an external AEAD: decodes the header, finds
+        /// the live epoch and the sender of its KID, takes the sender's cached key or derives
+        /// it (one derivation, kept nowhere), and checks the metadata, the length and the
+        /// replay window, as [`decrypt_in_place`](Self::decrypt_in_place) does before it
+        /// authenticates. Changes nothing: no replay window moves, no key is cached.
+        ///
+        /// # Errors
+        ///
+        /// [`DecryptError::Header`]; [`DecryptError::UnknownKeyId`] when no live epoch has the
+        /// KID's low bits or the sender index is not a member (or is this member);
+        /// [`DecryptError::MetadataTooLong`], [`DecryptError::TooShort`],
+        /// [`DecryptError::Replay`]: those of `decrypt_in_place`.
+        pub fn begin_open(
+            &self,
+            metadata: &[u8],
+            frame: &[u8],
+        ) -> Result<crate::external::OpenRequest, DecryptError> {
+            let (header, header_len) = crate::header::Header::decode(frame)?;
+            let kid = header.key_id();
+            let unknown = DecryptError::UnknownKeyId(kid);
+            let (position, _) = self.find(kid).ok_or(unknown)?;
+            let epoch = self.epochs.get(position).ok_or(unknown)?;
+            match epoch.keys.iter().find(|(k, _)| k.key_id() == kid) {
+                Some((key, _)) => key.begin_open_decoded(header, header_len, metadata, frame),
+                None => ReceiveKey::new(self.suite, kid, &epoch.base_key)
+                    .with_replay_window(epoch.window_for(kid, self.window))
+                    .begin_open_decoded(header, header_len, metadata, frame),
+            }
+        }
+
+        /// The second half, once the external AEAD verified the frame's tag: finds the KID's
+        /// epoch and sender again in the current state (an epoch may have been installed or
+        /// removed meanwhile), moves the sender key's replay window and caches the key, as a
+        /// frame authenticated by [`decrypt_in_place`](Self::decrypt_in_place) does. Returns
+        /// who sent the frame. Never call it for a frame whose tag did not verify.
+        ///
+        /// # Errors
+        ///
+        /// [`DecryptError::UnknownKeyId`] when the KID's epoch is gone, or its low bits now
+        /// name another epoch (rolled over); [`DecryptError::Replay`] when a frame with the
+        /// same counter was committed meanwhile (drop this one). On error nothing changes.
+        pub fn commit_open(
+            &mut self,
+            request: crate::external::OpenRequest,
+        ) -> Result<MlsKeyId, DecryptError> {
+            let kid = request.key_id();
+            let unknown = DecryptError::UnknownKeyId(kid);
+            let (position, sender) = self.find(kid).ok_or(unknown)?;
+            let (suite, window, cap) = (self.suite, self.window, self.max_cached_keys);
+            let tick = self.tick.wrapping_add(1);
+            let epoch = self.epochs.get_mut(position).ok_or(unknown)?;
+            if let Some((key, used)) = epoch.keys.iter_mut().find(|(k, _)| k.key_id() == kid) {
+                key.commit_open(request)?;
+                *used = tick;
+            } else {
+                let mut key = ReceiveKey::new(suite, kid, &epoch.base_key)
+                    .with_replay_window(epoch.window_for(kid, window));
+                key.commit_open(request)?;
+                epoch.cache(key, tick, cap);
+            }
+            self.tick = tick;
+            Ok(sender)
+        }
+
+        /// The `sframe_key` of the sender key for `kid` in its live epoch, to key the external
+        /// AEAD with (derived from the epoch's base key; nothing is cached). `None` when the
+        /// KID names no member of a live epoch. Zeroized on drop.
+        #[must_use]
+        pub fn aead_key(&self, kid: KeyId) -> Option<crate::secret::SframeKey> {
+            let (position, _) = self.find(kid)?;
+            let epoch = self.epochs.get(position)?;
+            Some(crate::external::aead_key(self.suite, kid, &epoch.base_key))
+        }
+    }
+
     /// Which key of an epoch an [`MlsLease`] holds.
     #[expect(
         clippy::large_enum_variant,

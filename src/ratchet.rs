@@ -238,6 +238,16 @@ impl RatchetSender {
         &self.encryptor
     }
 
+    /// The `sframe_key` of the current KID, to key an external AEAD with for
+    /// [`encryptor`](Self::encryptor)'s `begin_seal` (feature `external-aead`; see
+    /// [`external`](crate::external)). It changes with every [`ratchet`](Self::ratchet) and
+    /// [`new_generation`](Self::new_generation): take it again after each. Zeroized on drop.
+    #[cfg(feature = "external-aead")]
+    #[must_use]
+    pub fn aead_key(&self) -> crate::secret::SframeKey {
+        crate::external::aead_key(self.suite(), self.key_id(), &self.base_key)
+    }
+
     /// The encryptor of the current KID.
     pub fn encryptor(&mut self) -> &mut Encryptor {
         &mut self.encryptor
@@ -624,6 +634,111 @@ impl RatchetReceiver {
         }
         self.step = self.step.wrapping_add(distance) & self.bits.step_mask();
         self.base_key = base_key;
+    }
+}
+
+/// The split open for an external AEAD (feature `external-aead`; see
+/// [`external`](crate::external)).
+#[cfg(feature = "external-aead")]
+impl RatchetReceiver {
+    /// The current key or a kept older key for `kid`.
+    fn held(&self, kid: KeyId) -> Option<&ReceiveKey> {
+        if kid == self.current.key_id() {
+            return Some(&self.current);
+        }
+        self.retained.iter().flatten().find(|k| k.key_id() == kid)
+    }
+
+    /// As [`held`](Self::held), to commit.
+    fn held_mut(&mut self, kid: KeyId) -> Option<&mut ReceiveKey> {
+        if kid == self.current.key_id() {
+            return Some(&mut self.current);
+        }
+        self.retained
+            .iter_mut()
+            .flatten()
+            .find(|k| k.key_id() == kid)
+    }
+
+    /// The candidate key for `kid`, `distance` steps ahead, and its base key: what
+    /// [`lend`](ReceiveKeys::lend) derives (at most `max_forward` ratchet steps, one key
+    /// derivation).
+    fn candidate(&self, kid: KeyId, distance: u64) -> (ReceiveKey, BaseKey) {
+        let base_key = self.base_key_ahead(distance);
+        let key = ReceiveKey::new(self.suite(), kid, &base_key).with_replay_window(self.window);
+        (key, base_key)
+    }
+
+    /// The first half of opening a frame with an external AEAD: decodes the header, finds the
+    /// key for its KID — the current key, a kept older key, or the candidate a few steps
+    /// ahead, with the bounded work of [`decrypt_in_place`](Self::decrypt_in_place) — and
+    /// checks the metadata, the length and the replay window, as `decrypt_in_place` does before
+    /// it authenticates. Changes nothing: no replay window moves, the receiver does not
+    /// ratchet.
+    ///
+    /// # Errors
+    ///
+    /// [`DecryptError::Header`]; [`DecryptError::UnknownKeyId`] for a KID of another
+    /// generation or out of reach; [`DecryptError::MetadataTooLong`],
+    /// [`DecryptError::TooShort`], [`DecryptError::Replay`]: those of `decrypt_in_place`.
+    pub fn begin_open(
+        &self,
+        metadata: &[u8],
+        frame: &[u8],
+    ) -> Result<crate::external::OpenRequest, DecryptError> {
+        let (header, header_len) = crate::header::Header::decode(frame)?;
+        let kid = header.key_id();
+        if let Some(key) = self.held(kid) {
+            return key.begin_open_decoded(header, header_len, metadata, frame);
+        }
+        let distance = self
+            .forward_distance(kid)
+            .ok_or(DecryptError::UnknownKeyId(kid))?;
+        let (key, _base_key) = self.candidate(kid, distance);
+        key.begin_open_decoded(header, header_len, metadata, frame)
+    }
+
+    /// The second half, once the external AEAD verified the frame's tag: looks the KID up
+    /// again in the current state (another frame may have been committed meanwhile, and the
+    /// receiver may have moved) and moves that key's replay window; for a KID still ahead,
+    /// ratchets forward to it exactly as a frame authenticated by
+    /// [`decrypt_in_place`](Self::decrypt_in_place) does. Never call it for a frame whose tag
+    /// did not verify.
+    ///
+    /// # Errors
+    ///
+    /// [`DecryptError::UnknownKeyId`] when the KID is out of reach now (the receiver moved past
+    /// it, or installed a new generation), or names another key than the request was made
+    /// for; [`DecryptError::Replay`] when a frame with the same counter was committed
+    /// meanwhile (drop this one). On error nothing changes.
+    pub fn commit_open(
+        &mut self,
+        request: crate::external::OpenRequest,
+    ) -> Result<(), DecryptError> {
+        let kid = request.key_id();
+        if let Some(key) = self.held_mut(kid) {
+            return key.commit_open(request);
+        }
+        let distance = self
+            .forward_distance(kid)
+            .ok_or(DecryptError::UnknownKeyId(kid))?;
+        let (mut key, base_key) = self.candidate(kid, distance);
+        key.commit_open(request)?;
+        self.commit_catch_up(distance, key, base_key);
+        Ok(())
+    }
+
+    /// The `sframe_key` for `kid`, to key the external AEAD with: of the current key, a kept
+    /// older key, or (bounded work, as [`begin_open`](Self::begin_open)) the candidate a few
+    /// steps ahead. `None` for a KID this receiver would not try. Zeroized on drop.
+    #[must_use]
+    pub fn aead_key(&self, kid: KeyId) -> Option<crate::secret::SframeKey> {
+        if let Some(key) = self.held(kid) {
+            return Some(key.aead_key());
+        }
+        let distance = self.forward_distance(kid)?;
+        let base_key = self.base_key_ahead(distance);
+        Some(crate::external::aead_key(self.suite(), kid, &base_key))
     }
 }
 

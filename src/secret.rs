@@ -158,6 +158,15 @@ impl SframeKey {
     pub fn expose_secret(&self) -> &[u8] {
         self.bytes.get(..usize::from(self.len)).unwrap_or(&[])
     }
+
+    /// A second copy, for a receive key that hands its key to an external AEAD.
+    #[cfg(feature = "external-aead")]
+    pub(crate) fn duplicate(&self) -> Self {
+        Self {
+            bytes: self.bytes,
+            len: self.len,
+        }
+    }
 }
 
 impl Drop for SframeKey {

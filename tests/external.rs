@@ -13,9 +13,11 @@
 use proptest::prelude::*;
 use secure_frame::external::{OpenRequest, aead_key};
 use secure_frame::hazmat::RawAead;
+use secure_frame::mls::{MlsEpochStore, MlsKeyId, MlsKidLayout};
 use secure_frame::{
     BaseKey, CipherSuite, Counter, DecryptError, Decryptor, EncryptError, Encryptor, KeyId,
-    MAX_METADATA_LEN, ReceiveKey,
+    MAX_METADATA_LEN, RatchetBits, RatchetReceiver, RatchetSender, ReceiveKey, SenderKeyId,
+    SframeKey,
 };
 
 fn suites() -> impl Strategy<Value = CipherSuite> {
@@ -235,4 +237,370 @@ fn the_aead_key_is_the_key_schedules() {
         );
         assert_eq!(key.expose_secret().len(), suite.key_len());
     }
+}
+
+/// Opens `frame` through `begin`, the external AEAD keyed with `key_for`'s key, and `commit`:
+/// the split path of any key store. `Err` for a refused begin or commit, `Ok(None)` for a tag
+/// the external AEAD refused (nothing committed).
+fn split_open<S, T>(
+    store: &mut S,
+    frame: &[u8],
+    begin: impl Fn(&S, &[u8], &[u8]) -> Result<OpenRequest, DecryptError>,
+    key_for: impl Fn(&S, KeyId) -> Option<SframeKey>,
+    commit: impl Fn(&mut S, OpenRequest) -> Result<T, DecryptError>,
+) -> Result<Option<(T, Vec<u8>)>, DecryptError> {
+    let request = begin(store, META, frame)?;
+    let key = key_for(store, request.key_id()).unwrap();
+    let aead = RawAead::new(request.suite(), key.expose_secret()).unwrap();
+    let Some(plaintext) = open_external(&request, &aead, META, frame) else {
+        return Ok(None);
+    };
+    let sender = commit(store, request)?;
+    Ok(Some((sender, plaintext)))
+}
+
+const META: &[u8] = b"meta";
+
+/// A frame with its last byte (in the tag) flipped.
+fn forge(frame: &[u8]) -> Vec<u8> {
+    let mut forged = frame.to_vec();
+    *forged.last_mut().unwrap() ^= 1;
+    forged
+}
+
+fn ratchet_open(r: &mut RatchetReceiver, frame: &[u8]) -> Result<Option<Vec<u8>>, DecryptError> {
+    split_open(
+        r,
+        frame,
+        RatchetReceiver::begin_open,
+        RatchetReceiver::aead_key,
+        RatchetReceiver::commit_open,
+    )
+    .map(|opened| opened.map(|((), plaintext)| plaintext))
+}
+
+fn ratchet_state(r: &RatchetReceiver) -> (KeyId, Vec<KeyId>) {
+    (r.key_id(), r.retained_key_ids().collect())
+}
+
+#[test]
+fn ratchet_split_open_matches_the_one_call_path_over_catch_ups() {
+    let suite = CipherSuite::AesGcm128Sha256;
+    let bits = RatchetBits::new(4).unwrap();
+    let mut sender = RatchetSender::new(suite, bits, 3, base_key()).unwrap();
+    let start = sender.sender_key_id();
+    let mut split = RatchetReceiver::new(suite, bits, start, base_key()).unwrap();
+    let mut one_call = RatchetReceiver::new(suite, bits, start, base_key()).unwrap();
+
+    // Steps 0, 1, then a jump of three (a catch-up over skipped steps), one more, and a wrap
+    // of the 4-bit step; a frame of an older step arrives late.
+    let mut frames = Vec::new();
+    let mut late = None;
+    for step in 0..20u64 {
+        for i in 0..3 {
+            let text = format!("step {step} frame {i}");
+            let frame = sender
+                .encryptor()
+                .encrypt_to_vec(META, text.as_bytes())
+                .unwrap();
+            if (step, i) == (4, 2) {
+                late = Some(frame);
+            } else {
+                frames.push(frame);
+            }
+        }
+        if step == 5 {
+            frames.push(late.take().unwrap());
+        }
+        sender.ratchet().unwrap();
+        if step == 1 {
+            sender.ratchet().unwrap();
+            sender.ratchet().unwrap();
+        }
+        // The sender's key for the external AEAD follows each step.
+        assert_eq!(
+            sender.aead_key().expose_secret(),
+            aead_key(suite, sender.key_id(), sender.base_key()).expose_secret()
+        );
+    }
+    for (n, frame) in frames.iter().enumerate() {
+        let want = one_call
+            .decrypt_in_place(META, &mut frame.clone())
+            .map(|p| p.to_vec());
+        assert_eq!(ratchet_open(&mut split, frame), want.map(Some), "frame {n}");
+        assert_eq!(ratchet_state(&split), ratchet_state(&one_call), "frame {n}");
+    }
+    // The receiver followed to the last step that sent a frame, past the 4-bit wrap.
+    assert_eq!(sender.ratchet_step(), 22);
+    assert_eq!(split.sender_key_id(), SenderKeyId::new(3, 21 % 16));
+    // Every frame again is refused by both paths: a replay, out of reach, or (an old step
+    // whose 4-bit KID now reads as a step ahead) a tag that fails under the candidate key.
+    let after = ratchet_state(&split);
+    for frame in &frames {
+        let got = ratchet_open(&mut split, frame);
+        match one_call.decrypt_in_place(META, &mut frame.clone()) {
+            Err(DecryptError::Authentication) => assert_eq!(got, Ok(None)),
+            want => assert_eq!(got, want.map(|p| Some(p.to_vec()))),
+        }
+    }
+    assert_eq!(ratchet_state(&split), after);
+}
+
+#[test]
+fn ratchet_forged_tag_ahead_moves_nothing_and_commits_are_rechecked() {
+    let suite = CipherSuite::AesGcm256Sha512;
+    let bits = RatchetBits::new(8).unwrap();
+    let mut sender = RatchetSender::new(suite, bits, 0, base_key()).unwrap();
+    let mut receiver =
+        RatchetReceiver::new(suite, bits, sender.sender_key_id(), base_key()).unwrap();
+    let first = sender.encryptor().encrypt_to_vec(META, b"step 0").unwrap();
+    assert_eq!(
+        ratchet_open(&mut receiver, &first),
+        Ok(Some(b"step 0".to_vec()))
+    );
+    sender.ratchet().unwrap();
+    sender.ratchet().unwrap();
+    let ahead = sender.encryptor().encrypt_to_vec(META, b"step 2").unwrap();
+    let before = ratchet_state(&receiver);
+
+    // A forged tag two steps ahead: the candidate is tried, nothing is committed.
+    assert_eq!(ratchet_open(&mut receiver, &forge(&ahead)), Ok(None));
+    assert_eq!(ratchet_state(&receiver), before, "no ratchet step");
+    // The genuine frame still opens, and ratchets the receiver as the one-call path does.
+    let one = receiver.begin_open(META, &ahead).unwrap();
+    let two = receiver.begin_open(META, &ahead).unwrap();
+    assert_eq!(ratchet_state(&receiver), before, "begin changes nothing");
+    receiver.commit_open(one).unwrap();
+    assert_eq!(receiver.key_id(), sender.key_id());
+    // The second request for that counter: the receiver moved meanwhile, the KID is now its
+    // current key, whose window has the counter.
+    assert_eq!(receiver.commit_open(two), Err(DecryptError::Replay));
+    assert_eq!(
+        receiver.begin_open(META, &ahead).err(),
+        Some(DecryptError::Replay)
+    );
+    // The next real frame decrypts.
+    let next = sender.encryptor().encrypt_to_vec(META, b"next").unwrap();
+    assert_eq!(
+        ratchet_open(&mut receiver, &next),
+        Ok(Some(b"next".to_vec()))
+    );
+
+    // A request made before new generations are installed: committed while its key is kept
+    // as an older step, refused once that key is gone.
+    let late = sender.encryptor().encrypt_to_vec(META, b"late").unwrap();
+    let kept = receiver.begin_open(META, &late).unwrap();
+    let gone = receiver.begin_open(META, &late).unwrap();
+    receiver
+        .install(
+            SenderKeyId::new(1, 0),
+            BaseKey::new(b"generation 1").unwrap(),
+        )
+        .unwrap();
+    receiver.commit_open(kept).unwrap();
+    for generation in 2..=u64::try_from(RatchetReceiver::DEFAULT_RETAINED_STEPS + 1).unwrap() {
+        let key = BaseKey::new(format!("generation {generation}").as_bytes()).unwrap();
+        receiver
+            .install(SenderKeyId::new(generation, 0), key)
+            .unwrap();
+    }
+    assert_eq!(
+        receiver.commit_open(gone),
+        Err(DecryptError::UnknownKeyId(sender.key_id()))
+    );
+}
+
+#[test]
+fn ratchet_unknown_kids_match_the_one_call_path() {
+    let suite = CipherSuite::AesGcm128Sha256;
+    let bits = RatchetBits::new(4).unwrap();
+    let mut sender = RatchetSender::new(suite, bits, 2, base_key()).unwrap();
+    let mut receiver = RatchetReceiver::new(suite, bits, sender.sender_key_id(), base_key())
+        .unwrap()
+        .with_limits(3, 1)
+        .unwrap();
+    let other_generation = Encryptor::new(suite, KeyId(0x30), &base_key())
+        .encrypt_to_vec(META, b"x")
+        .unwrap();
+    for _ in 0..4 {
+        sender.ratchet().unwrap();
+    }
+    let too_far = sender.encryptor().encrypt_to_vec(META, b"x").unwrap();
+    for frame in [other_generation, too_far] {
+        let one_call = receiver.decrypt_in_place(META, &mut frame.clone()).err();
+        assert!(matches!(one_call, Some(DecryptError::UnknownKeyId(_))));
+        assert_eq!(receiver.begin_open(META, &frame).err(), one_call);
+        let kid = secure_frame::FrameView::parse(&frame).unwrap().key_id();
+        assert!(receiver.aead_key(kid).is_none());
+    }
+}
+
+fn mls_open(
+    store: &mut MlsEpochStore,
+    frame: &[u8],
+) -> Result<Option<(MlsKeyId, Vec<u8>)>, DecryptError> {
+    split_open(
+        store,
+        frame,
+        MlsEpochStore::begin_open,
+        MlsEpochStore::aead_key,
+        MlsEpochStore::commit_open,
+    )
+}
+
+fn epoch_key(epoch: u64) -> BaseKey {
+    BaseKey::new(&[u8::try_from(epoch).unwrap(); 16]).unwrap()
+}
+
+/// The encryptor of member `index` in `epoch` of a group of 3, E = 2.
+fn mls_sender(epoch: u64, index: u32) -> Encryptor {
+    let layout = MlsKidLayout::for_group(2, 3).unwrap();
+    let kid = MlsKeyId {
+        context: 0,
+        sender_index: index,
+        epoch,
+    }
+    .to_key_id(layout)
+    .unwrap();
+    Encryptor::new(CipherSuite::AesGcm128Sha256, kid, &epoch_key(epoch))
+}
+
+fn mls_store() -> MlsEpochStore {
+    MlsEpochStore::new(CipherSuite::AesGcm128Sha256, 2)
+        .unwrap()
+        .with_max_epochs(2)
+        .unwrap()
+}
+
+#[test]
+fn mls_split_open_matches_the_one_call_path_over_epochs() {
+    let mut split = mls_store();
+    let mut one_call = mls_store();
+    // Epochs 1 to 6 with E = 2: epoch 5 rolls over epoch 1's low bits, and at most two are live.
+    for epoch in 1..=6 {
+        for store in [&mut split, &mut one_call] {
+            store
+                .install_epoch(epoch, 3, Some(0), epoch_key(epoch))
+                .unwrap();
+        }
+        let mut frames = Vec::new();
+        for index in [1, 2] {
+            let mut sender = mls_sender(epoch, index);
+            for i in 0..3 {
+                let text = format!("epoch {epoch} member {index} frame {i}");
+                frames.push(sender.encrypt_to_vec(META, text.as_bytes()).unwrap());
+            }
+            // A frame of the previous epoch, still live, arrives late.
+            if epoch > 1 {
+                let mut late = mls_sender(epoch - 1, index);
+                late.advance_counter_to(Counter(10)).unwrap();
+                frames.push(late.encrypt_to_vec(META, b"late").unwrap());
+            }
+        }
+        // And one of an epoch gone (two back), and this member's own KID.
+        if epoch > 2 {
+            frames.push(
+                mls_sender(epoch - 2, 1)
+                    .encrypt_to_vec(META, b"old")
+                    .unwrap(),
+            );
+        }
+        frames.push(mls_sender(epoch, 0).encrypt_to_vec(META, b"own").unwrap());
+        for (n, frame) in frames.iter().enumerate() {
+            let want = one_call
+                .decrypt_in_place(META, &mut frame.clone())
+                .map(|f| (f.sender, f.plaintext.to_vec()));
+            assert_eq!(
+                mls_open(&mut split, frame),
+                want.map(Some),
+                "epoch {epoch} frame {n}"
+            );
+            assert_eq!(split.cached_keys(epoch), one_call.cached_keys(epoch));
+        }
+        // Each frame again: the same refusal in both paths.
+        for frame in &frames {
+            let want = one_call.decrypt_in_place(META, &mut frame.clone()).err();
+            assert_eq!(split.begin_open(META, frame).err(), want);
+        }
+    }
+    assert_eq!(
+        split.live_epochs().collect::<Vec<_>>(),
+        one_call.live_epochs().collect::<Vec<_>>()
+    );
+}
+
+#[test]
+fn mls_forged_tag_moves_nothing_and_commits_are_rechecked() {
+    let mut store = mls_store();
+    store.install_epoch(1, 3, Some(0), epoch_key(1)).unwrap();
+    let mut sender = mls_sender(1, 2);
+    let frame = sender.encrypt_to_vec(META, b"genuine").unwrap();
+
+    // A forged tag: nothing committed, no key cached.
+    assert_eq!(mls_open(&mut store, &forge(&frame)), Ok(None));
+    assert_eq!(store.cached_keys(1), 0);
+    // The genuine frame opens; a second request for its counter is a replay at commit.
+    let one = store.begin_open(META, &frame).unwrap();
+    let two = store.begin_open(META, &frame).unwrap();
+    assert_eq!(store.cached_keys(1), 0, "begin caches nothing");
+    let who = store.commit_open(one).unwrap();
+    assert_eq!((who.epoch, who.sender_index), (1, 2));
+    assert_eq!(store.cached_keys(1), 1);
+    assert_eq!(store.commit_open(two), Err(DecryptError::Replay));
+    assert_eq!(
+        store.begin_open(META, &frame).err(),
+        Some(DecryptError::Replay)
+    );
+    let forged_cached = forge(&sender.encrypt_to_vec(META, b"x").unwrap());
+    assert_eq!(mls_open(&mut store, &forged_cached), Ok(None));
+    let next = sender.encrypt_to_vec(META, b"next").unwrap();
+    assert_eq!(
+        mls_open(&mut store, &next).map(|o| o.map(|(_, p)| p)),
+        Ok(Some(b"next".to_vec()))
+    );
+
+    // A request of epoch 1 is not committed once epoch 5 took its low bits: the KID is the
+    // same, the key is not.
+    let late = mls_sender(1, 1).encrypt_to_vec(META, b"late").unwrap();
+    let request = store.begin_open(META, &late).unwrap();
+    store.install_epoch(5, 3, Some(0), epoch_key(5)).unwrap();
+    let kid = request.key_id();
+    assert_eq!(
+        store.commit_open(request),
+        Err(DecryptError::UnknownKeyId(kid))
+    );
+    assert_eq!(store.cached_keys(5), 0);
+    // And once the epoch is removed, unknown.
+    let request = store.begin_open(META, &mls_sender(5, 1).encrypt_to_vec(META, b"x").unwrap());
+    let request = request.unwrap();
+    assert!(store.remove_epoch(5));
+    assert_eq!(
+        store.commit_open(request),
+        Err(DecryptError::UnknownKeyId(kid))
+    );
+    assert!(store.aead_key(kid).is_none());
+}
+
+#[test]
+fn the_split_stores_give_the_key_schedules_aead_key() {
+    let mut store = mls_store();
+    store.install_epoch(3, 3, Some(0), epoch_key(3)).unwrap();
+    let sender = mls_sender(3, 1);
+    let kid = sender.key_id();
+    assert_eq!(
+        store.aead_key(kid).unwrap().expose_secret(),
+        aead_key(CipherSuite::AesGcm128Sha256, kid, &epoch_key(3)).expose_secret()
+    );
+    assert!(
+        store.aead_key(mls_sender(3, 0).key_id()).is_none(),
+        "own index"
+    );
+
+    let mut decryptor = Decryptor::new(CipherSuite::AesGcm128Sha256);
+    decryptor.add_key(KeyId(4), &base_key()).unwrap();
+    assert_eq!(
+        decryptor.aead_key(KeyId(4)).unwrap().expose_secret(),
+        aead_key(CipherSuite::AesGcm128Sha256, KeyId(4), &base_key()).expose_secret()
+    );
+    assert!(decryptor.aead_key(KeyId(5)).is_none());
 }

@@ -26,7 +26,12 @@ export class Sealer {
     const { external } = pathOf(sframe, options);
     this.external = external;
     this.threshold = options.aead === 'webcrypto' ? 0 : (options.sealThreshold ?? DEFAULT_SEAL_THRESHOLD);
+    // The CryptoKey of the send key, and the encrypter's keysVersion it was taken at: good
+    // only while that has not moved (a ratchet step, a new epoch, another key: the KID alone
+    // does not tell, an MLS epoch with the same low bits is another key under the same KID).
     this.key = null;
+    this.version = -1;
+    this.importing = -1;
     this.webcryptoFrames = 0;
   }
 
@@ -40,11 +45,34 @@ export class Sealer {
     }
     this.sframe.setEncryptionKey(keyBytes, keyID);
     this.key = key;
+    this.version = this.sframe.keysVersion;
+  }
+
+  /**
+   * Takes the CryptoKey of the current send key again (after `ratchet` or `setEpoch`); frames
+   * take the wasm path until it is imported, never WebCrypto under the previous key.
+   */
+  refresh() {
+    if (!this.external) return Promise.resolve();
+    const version = this.sframe.keysVersion;
+    if (version === this.version || version === this.importing) return Promise.resolve();
+    const raw = this.sframe.currentAeadKey();
+    if (raw === undefined) return Promise.resolve();
+    this.importing = version;
+    const imported = importKey(raw, 'encrypt');
+    raw.fill(0);
+    return imported.then((key) => {
+      // Installed only if no other key came meanwhile.
+      if (this.sframe.keysVersion === version) { this.key = key; this.version = version; }
+    }, () => {}).finally(() => { if (this.importing === version) this.importing = -1; });
   }
 
   /** Which path a frame of `length` bytes takes. */
   usesWebCrypto(length) {
-    return this.external && this.key !== null && length >= this.threshold;
+    if (!this.external || length < this.threshold) return false;
+    if (this.key !== null && this.sframe.keysVersion === this.version) return true;
+    this.refresh();
+    return false;
   }
 
   /** The wire frame for `plain` (a Uint8Array), or a Promise of it on the WebCrypto path. */
@@ -72,8 +100,40 @@ export class Opener {
     const { external } = pathOf(sframe, options);
     this.external = external;
     this.threshold = options.aead === 'webcrypto' ? 0 : (options.openThreshold ?? DEFAULT_OPEN_THRESHOLD);
+    // CryptoKeys by KID. With ratchetBits or mls they are imported lazily (a frame whose KID
+    // has none takes the wasm path and starts the import) and all dropped whenever the
+    // decrypter's keysVersion moves (a ratchet step, an epoch installed or removed: a KID may
+    // name another key now); `generation` discards imports that finish after that.
     this.keys = new Map();
+    this.importing = new Set();
+    this.version = external ? sframe.keysVersion : 0;
+    this.generation = 0;
     this.webcryptoFrames = 0;
+  }
+
+  /** Drops every CryptoKey if the decrypter's keys changed since they were imported. */
+  syncKeys() {
+    const version = this.sframe.keysVersion;
+    if (version === this.version) return;
+    this.version = version;
+    this.keys.clear();
+    this.discardImports();
+  }
+
+  /** Starts importing the CryptoKey of `kid` (a bigint), if the decrypter holds a key for it. */
+  importFor(kid) {
+    if (this.keys.has(kid) || this.importing.has(kid)) return;
+    const raw = this.sframe.aeadKeyFor(kid);
+    if (raw === undefined) return;
+    const generation = this.generation;
+    this.importing.add(kid);
+    const imported = importKey(raw, 'decrypt');
+    raw.fill(0);
+    imported.then((key) => {
+      if (generation !== this.generation) return;
+      this.importing.delete(kid);
+      this.keys.set(kid, key);
+    }, () => { if (generation === this.generation) this.importing.delete(kid); });
   }
 
   async addKey(keyBytes, keyID) {
@@ -85,13 +145,23 @@ export class Opener {
       raw.fill(0);
     }
     this.sframe.addDecryptionKey(keyBytes, kid);
-    if (key) this.keys.set(kid, key);
+    if (!key) return;
+    this.syncKeys();
+    this.discardImports();
+    this.keys.set(kid, key);
   }
 
   removeKey(keyID) {
     const kid = BigInt(keyID);
     this.keys.delete(kid);
+    this.discardImports();
     return this.sframe.removeDecryptionKey(kid);
+  }
+
+  /** An import still under way was for a key that may be gone now: it is not installed. */
+  discardImports() {
+    this.importing.clear();
+    this.generation += 1;
   }
 
   failure() {
@@ -107,16 +177,27 @@ export class Opener {
   /** `{ plain }` or `{ failure }`, or a Promise of one on the WebCrypto path. */
   open(data, mime) {
     if (!this.external || data.byteLength < this.threshold) return this.openWasm(data, mime);
+    this.syncKeys();
     const ticket = this.sframe.beginOpen(data);
     if (ticket === undefined) return { failure: this.failure() };
-    const key = this.keys.get(ticket.keyID);
-    if (key === undefined) { ticket.free(); return this.openWasm(data, mime); }
+    const kid = ticket.keyID;
+    const key = this.keys.get(kid);
+    if (key === undefined) {
+      // No CryptoKey for this KID yet: this frame through wasm (which may move the ratchet),
+      // and the key imported for the next ones.
+      ticket.free();
+      const r = this.openWasm(data, mime);
+      if (r.plain) { this.syncKeys(); this.importFor(kid); }
+      return r;
+    }
     const headerLength = ticket.headerLength;
     this.webcryptoFrames += 1;
     return crypto.subtle.decrypt(
       { name: 'AES-GCM', iv: ticket.nonce, additionalData: data.subarray(0, headerLength), tagLength: 128 },
       key, data.subarray(headerLength),
     ).then((plain) => {
+      // The commit checks the ticket against the keys held now: another frame may have moved
+      // the ratchet or an epoch may be gone meanwhile.
       if (!this.sframe.commitOpen(ticket)) return { failure: this.failure() };
       return { plain: new Uint8Array(plain) };
     }, () => {

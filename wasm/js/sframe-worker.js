@@ -31,7 +31,11 @@ function start(options, readable, writable) {
   const port = options.port;
   const side = options.side;
   const counts = { frames: 0, encrypted: 0, decrypted: 0, dropped: 0, held: 0, released: 0,
-                   syntax: 0, keyID: 0, authentication: 0, replay: 0, sendErrors: 0 };
+                   syntax: 0, keyID: 0, authentication: 0, replay: 0, sendErrors: 0,
+                   // Frames sealed or opened by WebCrypto, in all and since the last key change
+                   // (a ratchet step, an MLS epoch: the CryptoKey was imported again).
+                   webcrypto: 0, webcryptoSinceKeyChange: 0 };
+  let keyGeneration = 0;
   let sframe = null;
   let path = null;
   let controller = null;
@@ -59,8 +63,19 @@ function start(options, readable, writable) {
     };
     if (wasmOnly) return finish(path.openWasm(input, mime));
     const before = path.webcryptoFrames;
+    const generation = path.generation;
     const r = path.open(input, mime);
-    if (r instanceof Promise) return r.then((x) => finish({ ...x, webcrypto: path.webcryptoFrames > before }));
+    const webcrypto = path.webcryptoFrames > before;
+    if (r instanceof Promise) {
+      return r.then((x) => {
+        if (x.plain && webcrypto) {
+          if (generation !== keyGeneration) { keyGeneration = generation; counts.webcryptoSinceKeyChange = 0; }
+          counts.webcrypto += 1;
+          counts.webcryptoSinceKeyChange += 1;
+        }
+        return finish({ ...x, webcrypto });
+      });
+    }
     return finish(r);
   };
 
@@ -73,7 +88,13 @@ function start(options, readable, writable) {
       frame.data = wire.buffer;
     };
     const wire = path.seal(plain, mime);
-    if (wire instanceof Promise) return wire.then((w) => done(w, 'webcrypto'));
+    if (wire instanceof Promise) {
+      return wire.then((w) => {
+        counts.webcrypto += 1;
+        counts.webcryptoSinceKeyChange += 1;
+        done(w, 'webcrypto');
+      });
+    }
     return done(wire, 'wasm');
   };
 
@@ -121,9 +142,18 @@ function start(options, readable, writable) {
           if (controller) releaseHeld();
           break;
         case 'removeDecryptionKey': path.removeKey(msg.keyID); break;
-        case 'ratchet': port.postMessage({ id: msg.id, ok: true, keyID: sframe.ratchet() }); return;
+        case 'ratchet': {
+          // The Sealer takes the new step's CryptoKey; frames go through wasm until it is in.
+          const keyID = sframe.ratchet();
+          counts.webcryptoSinceKeyChange = 0;
+          path.refresh();
+          port.postMessage({ id: msg.id, ok: true, keyID });
+          return;
+        }
         case 'setEpoch': {
           const keyID = sframe.setEpoch(msg.epoch, new Uint8Array(msg.key), msg.groupSize, msg.senderIndex);
+          counts.webcryptoSinceKeyChange = 0;
+          path.refresh();
           port.postMessage({ id: msg.id, ok: true, keyID });
           return;
         }

@@ -316,14 +316,34 @@ impl SFrameEncrypter {
             .map_or(JsValue::UNDEFINED, |e| BigInt::from(e).into())
     }
 
-    /// Whether frames can be sealed by WebCrypto (`beginSeal`): RFC format, an AES-GCM suite,
-    /// no ratchet, no MLS epochs.
+    /// Whether frames can be sealed by WebCrypto (`beginSeal`): RFC format, an AES-GCM suite
+    /// (with or without the ratchet or MLS epochs: `currentAeadKey` follows them).
     #[wasm_bindgen(getter, js_name = externalAeadSupported)]
     pub fn external_aead_supported(&self) -> bool {
-        external_aead_supported(self.suite)
-            && self.inner.format() == Format::Rfc
-            && !self.inner.ratchets()
-            && !self.inner.uses_mls()
+        external_aead_supported(self.suite) && self.inner.format() == Format::Rfc
+    }
+
+    /// The AES-GCM key of the KID frames are sent under now (`keyID`), to import as a
+    /// non-extractable WebCrypto key and zero; `undefined` without a key, in codec-aware mode
+    /// or for a suite that is not AES-GCM. It changes with `setEncryptionKey`, `ratchet` and
+    /// `setEpoch`, which move `keysVersion`: seal through WebCrypto only while `keysVersion` is
+    /// what it was when the key was taken (the KID alone does not tell: an MLS epoch with the
+    /// same low bits is another key under the same KID).
+    #[wasm_bindgen(js_name = currentAeadKey)]
+    pub fn current_aead_key(&self) -> Option<Uint8Array> {
+        if !external_aead_supported(self.suite) {
+            return None;
+        }
+        let (_, key) = self.inner.current_aead_key()?;
+        Some(Uint8Array::from(key.expose_secret()))
+    }
+
+    /// Moves whenever the send key changes (`setEncryptionKey` with another key, `ratchet`,
+    /// `setEpoch`).
+    #[wasm_bindgen(getter, js_name = keysVersion)]
+    pub fn keys_version(&self) -> u32 {
+        // Wrapping: only equality matters.
+        u32::try_from(self.inner.key_version() & u64::from(u32::MAX)).unwrap_or(0)
     }
 
     /// With `ratchetBits`: ratchets the send key one step forward (RFC 9605 §5.1) and returns
@@ -455,14 +475,41 @@ impl SFrameDecrypter {
         })
     }
 
-    /// Whether frames can be opened by WebCrypto (`beginOpen`): RFC format, an AES-GCM suite,
-    /// no ratchet, no MLS epochs.
+    /// Whether frames can be opened by WebCrypto (`beginOpen`): RFC format, an AES-GCM suite
+    /// (with or without the ratchet or MLS epochs: `aeadKeyFor` gives the key of a KID).
     #[wasm_bindgen(getter, js_name = externalAeadSupported)]
     pub fn external_aead_supported(&self) -> bool {
-        external_aead_supported(self.suite)
-            && self.inner.format() == Format::Rfc
-            && !self.inner.ratchets()
-            && !self.inner.uses_mls()
+        external_aead_supported(self.suite) && self.inner.format() == Format::Rfc
+    }
+
+    /// The AES-GCM key that opens frames of `keyID` now (the installed key, the ratchet's
+    /// current or a kept older step, a sender's key in a live MLS epoch), to import as a
+    /// non-extractable WebCrypto key and zero; `undefined` when none does, or for a suite that
+    /// is not AES-GCM. Drop every key imported this way when `keysVersion` moves.
+    ///
+    /// # Errors
+    ///
+    /// `RangeError` for a key ID outside 0..2^64−1.
+    #[wasm_bindgen(js_name = aeadKeyFor)]
+    pub fn aead_key_for(&self, key_id_value: &JsValue) -> Result<Option<Uint8Array>, JsValue> {
+        let kid = key_id(key_id_value)?;
+        if !external_aead_supported(self.suite) {
+            return Ok(None);
+        }
+        Ok(self
+            .inner
+            .aead_key(kid)
+            .map(|key| Uint8Array::from(key.expose_secret())))
+    }
+
+    /// Moves whenever the keys held under `ratchetBits` or `mls` change (a key or an epoch
+    /// installed or removed, the ratchet moved forward by a frame): WebCrypto keys imported by
+    /// KID (`aeadKeyFor`) must then be dropped, a KID may name another key now. Never moves
+    /// without those options.
+    #[wasm_bindgen(getter, js_name = keysVersion)]
+    pub fn keys_version(&self) -> u32 {
+        // Wrapping: only equality matters.
+        u32::try_from(self.inner.key_version() & u64::from(u32::MAX)).unwrap_or(0)
     }
 
     /// With the `mls` option: installs MLS `epoch` of a group of `groupSize` members, `baseKey`

@@ -149,6 +149,8 @@ pub struct Sender {
     mls: Option<MlsSend>,
     buf: Vec<u8>,
     frames: u64,
+    /// Moves whenever the send key changes (see [`key_version`](Sender::key_version)).
+    key_version: u64,
 }
 
 impl core::fmt::Debug for Sender {
@@ -175,6 +177,7 @@ impl Sender {
             mls: None,
             buf: Vec::new(),
             frames: 0,
+            key_version: 0,
         }
     }
 
@@ -257,6 +260,8 @@ impl Sender {
         .to_key_id(layout)?;
         mls.epoch = Some(epoch);
         self.key = Some(SendKey::Rfc(Encryptor::new(self.suite, kid, &base_key)));
+        self.base_key = Some(base_key);
+        self.key_version = self.key_version.wrapping_add(1);
         Ok(kid)
     }
 
@@ -294,6 +299,7 @@ impl Sender {
                 next.base_key(),
             )));
             *sender = Some(next);
+            self.key_version = self.key_version.wrapping_add(1);
             return Ok(());
         }
         let same = self.key_id() == Some(kid)
@@ -307,6 +313,7 @@ impl Sender {
         let encryptor = Encryptor::new(self.suite, kid, &base_key);
         self.key = Some(SendKey::Rfc(encryptor));
         self.base_key = Some(base_key);
+        self.key_version = self.key_version.wrapping_add(1);
         Ok(())
     }
 
@@ -326,6 +333,7 @@ impl Sender {
             kid,
             sender.base_key(),
         )));
+        self.key_version = self.key_version.wrapping_add(1);
         Ok(kid)
     }
 
@@ -348,6 +356,34 @@ impl Sender {
     #[must_use]
     pub fn format(&self) -> Format {
         self.format
+    }
+
+    /// A counter that moves whenever the send key changes: a new key set, a ratchet step, a new
+    /// MLS epoch. An external AEAD's key ([`current_aead_key`](Self::current_aead_key)) is good
+    /// only while it has not moved since the key was taken: the KID alone does not tell (an MLS
+    /// epoch with the same low bits, a wrapped ratchet step or a new key set under the same KID
+    /// are other keys under the same KID).
+    #[must_use]
+    pub fn key_version(&self) -> u64 {
+        self.key_version
+    }
+
+    /// The `sframe_key` of the KID frames are sent under now, for an external AEAD (RFC format
+    /// only): with the ratchet the current step's, with the MLS option the current epoch's.
+    /// It changes with every [`set_key`](Self::set_key), [`ratchet`](Self::ratchet) and
+    /// [`set_epoch`](Self::set_epoch), which move [`key_version`](Self::key_version): take it
+    /// again after each.
+    #[must_use]
+    pub fn current_aead_key(&self) -> Option<(KeyId, SframeKey)> {
+        if self.format != Format::Rfc {
+            return None;
+        }
+        let kid = self.key_id()?;
+        let base_key = match &self.ratchet {
+            Some((_, sender)) => sender.as_ref()?.base_key(),
+            None => self.base_key.as_ref()?,
+        };
+        Some((kid, aead_key(self.suite, kid, base_key)))
     }
 
     /// The first half of sending a frame through an external AEAD (RFC format only): reserves
@@ -500,6 +536,9 @@ pub struct Receiver {
     compat: CompatDecryptor,
     compat_codec: Option<Codec>,
     counts: Counts,
+    /// Moves whenever the keys held under the ratchet or the MLS option change (see
+    /// [`key_version`](Receiver::key_version)).
+    key_version: u64,
 }
 
 impl core::fmt::Debug for Receiver {
@@ -525,6 +564,7 @@ impl Receiver {
             compat: CompatDecryptor::new(),
             compat_codec: None,
             counts: Counts::default(),
+            key_version: 0,
         }
     }
 
@@ -605,6 +645,7 @@ impl Receiver {
         {
             mls.removed = Some(mls.removed.map_or(gone, |r| r.max(gone)));
         }
+        self.key_changed();
         Ok(installed)
     }
 
@@ -616,6 +657,7 @@ impl Receiver {
         let live = mls.store.remove_epoch(epoch);
         if live {
             mls.removed = Some(mls.removed.map_or(epoch, |r| r.max(epoch)));
+            self.key_changed();
         }
         live
     }
@@ -663,6 +705,7 @@ impl Receiver {
                     )?);
                 }
             }
+            self.key_changed();
             return Ok(());
         }
         let slot = self.base_keys.binary_search_by_key(&kid, |(k, _)| *k);
@@ -697,6 +740,7 @@ impl Receiver {
             let current = receiver.as_ref().is_some_and(|r| r.key_id() == kid);
             if current {
                 *receiver = None;
+                self.key_changed();
             }
             return current;
         }
@@ -731,28 +775,84 @@ impl Receiver {
         self.format
     }
 
-    /// The first half of opening a frame with an external AEAD (RFC format, no ratchet):
-    /// header read, key found, replay window checked, nothing committed. A failure is counted.
+    /// A counter that moves whenever the keys held under the ratchet or the MLS option change
+    /// — a key or an epoch installed or removed, the ratchet moved forward by a frame — so an
+    /// external AEAD's keys, imported by KID, must be dropped and taken again
+    /// ([`aead_key`](Self::aead_key)): a KID may now name another key (an MLS epoch rolled
+    /// over, a 4-bit ratchet step wrapped). Without either option it never moves: a key under
+    /// a KID changes only through [`add_key`](Self::add_key) and
+    /// [`remove_key`](Self::remove_key).
+    #[must_use]
+    pub fn key_version(&self) -> u64 {
+        self.key_version
+    }
+
+    fn key_changed(&mut self) {
+        self.key_version = self.key_version.wrapping_add(1);
+    }
+
+    /// The current KID of the ratchet receiver, if there is one.
+    fn ratchet_key_id(&self) -> Option<KeyId> {
+        match &self.ratchet {
+            Some((_, Some(receiver))) => Some(receiver.key_id()),
+            _ => None,
+        }
+    }
+
+    /// The `sframe_key` for `kid`, to key an external AEAD with: of the installed key, the
+    /// ratchet's current or a kept older step (or a candidate a few steps ahead), or the
+    /// sender's key in a live MLS epoch. `None` when no key opens frames of `kid`.
+    #[must_use]
+    pub fn aead_key(&self, kid: KeyId) -> Option<SframeKey> {
+        if let Some(mls) = &self.mls {
+            return mls.store.aead_key(kid);
+        }
+        match &self.ratchet {
+            Some((_, receiver)) => receiver.as_ref()?.aead_key(kid),
+            None => self.keys.aead_key(kid),
+        }
+    }
+
+    /// The first half of opening a frame with an external AEAD (RFC format): header read, key
+    /// found (with the ratchet, a KID a few steps ahead tried under its candidate key; with the
+    /// MLS option, the sender's key in its epoch), replay window checked, nothing committed.
+    /// A failure is counted.
     ///
     /// # Errors
     ///
     /// The [`Failure`] to report; the frame must be dropped (or held, for `keyID`).
     pub fn begin_open(&mut self, frame: &[u8]) -> Result<OpenRequest, Failure> {
-        let result = self.keys.begin_open(&[], frame).map_err(Failure::from);
+        let result = match (&self.mls, &self.ratchet) {
+            (Some(mls), _) => mls.store.begin_open(&[], frame),
+            (None, Some((_, Some(receiver)))) => receiver.begin_open(&[], frame),
+            _ => self.keys.begin_open(&[], frame),
+        }
+        .map_err(Failure::from);
         if let Err(failure) = result {
             self.count(Err(failure));
         }
         result
     }
 
-    /// The second half, after the external AEAD verified the tag: commits the replay window.
-    /// Counts the frame.
+    /// The second half, after the external AEAD verified the tag: checks the request against
+    /// the keys held now and commits the replay window (with the ratchet, moves forward to a
+    /// step ahead; with the MLS option, caches the sender key). Counts the frame.
     ///
     /// # Errors
     ///
-    /// A replay (another frame with this counter was committed meanwhile): drop the frame.
+    /// A replay (another frame with this counter was committed meanwhile), or `keyID` when the
+    /// request's key is gone: drop the frame.
     pub fn commit_open(&mut self, request: OpenRequest) -> Result<(), Failure> {
-        let result = self.keys.commit_open(request).map_err(Failure::from);
+        let before = self.ratchet_key_id();
+        let result = match (&mut self.mls, &mut self.ratchet) {
+            (Some(mls), _) => mls.store.commit_open(request).map(|_| ()),
+            (None, Some((_, Some(receiver)))) => receiver.commit_open(request),
+            _ => self.keys.commit_open(request),
+        }
+        .map_err(Failure::from);
+        if self.ratchet_key_id() != before {
+            self.key_changed();
+        }
         self.count(result);
         result
     }
@@ -798,6 +898,7 @@ impl Receiver {
                 self.compat_codec = codec;
             }
         }
+        let before = self.ratchet_key_id();
         let result = match (&mut self.mls, &mut self.ratchet) {
             (Some(mls), _) => open(self.format, &mut self.compat, &mut mls.store, frame),
             (None, Some((_, Some(receiver)))) => {
@@ -806,6 +907,9 @@ impl Receiver {
             // No sender key yet: the empty store reports the frame's KID.
             _ => open(self.format, &mut self.compat, &mut self.keys, frame),
         };
+        if self.ratchet_key_id() != before {
+            self.key_changed();
+        }
         self.count(result.as_ref().map(|_| ()).map_err(|f| *f));
         result
     }

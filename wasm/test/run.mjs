@@ -103,6 +103,18 @@ add('mls-epoch-late', 'codec=VP8&format=codec&mls=late', check(decodes,
   (r) => (r.errors.syntax === 0 && r.errors.authentication - r.errors.replay === 0 ? [] : [`errors ${JSON.stringify(r.errors)}`]),
   (r) => (r.counts.rv.decrypted >= r.counts.sv.encrypted - 2 && r.counts.ra.decrypted >= r.counts.sa.encrypted - 2 ? []
     : [`sent v${r.counts.sv.encrypted}/a${r.counts.sa.encrypted}, decrypted v${r.counts.rv.decrypted}/a${r.counts.ra.decrypted}`])));
+// The WebCrypto hybrid with the §5.1 ratchet and with MLS epochs (RFC format, VP9): large
+// frames go through WebCrypto on both sides, also after the last ratchet step or epoch change
+// (the CryptoKeys were imported again), and everything decodes.
+const webcryptoAfterKeyChange = (r) => {
+  const { sv, rv } = r.counts;
+  return sv.webcryptoSinceKeyChange > 0 && rv.webcryptoSinceKeyChange > 0 ? []
+    : [`webcrypto frames sent ${sv.webcrypto} (${sv.webcryptoSinceKeyChange} after the key change), received ${rv.webcrypto} (${rv.webcryptoSinceKeyChange})`];
+};
+add('ratchet-webcrypto', 'codec=VP9&format=rfc&ratchet=1', check(decodes, errorsOnly(null), webcryptoAfterKeyChange,
+  (r) => (r.ratchetedTo && r.ratchetedTo[0] === '258' ? [] : [`ratcheted to ${r.ratchetedTo}`])));
+add('mls-webcrypto', 'codec=VP9&format=rfc&mls=1', check(decodes, errorsOnly(null), webcryptoAfterKeyChange,
+  (r) => (JSON.stringify(r.mlsKeyIDs) === JSON.stringify([['17', '49'], ['18', '50']]) ? [] : [`MLS keyIDs ${JSON.stringify(r.mlsKeyIDs)}`])));
 add('agreement', 'codec=VP9&format=rfc&agree=1', check(decodes, errorsOnly(null), (r) => {
   const a = r.agreement || {};
   const ok = a.committed && a.codes && /^\d{6}$/.test(a.codes[0]) && a.codes[0] === a.codes[1] && a.keyLength === 32 && a.badKey === 'DataError';
@@ -162,7 +174,8 @@ for (const s of scenarios) {
     const r = result;
     console.log(`ok   ${s.name} (${secs} s): ${r.sentCodec} decoded ${r.video.framesDecoded}/${r.video.framesReceived}, `
       + `pixel ${r.samples.pixel}/${r.samples.n}, tone ${r.samples.tone}/${r.samples.n}, `
-      + `decrypted v${r.counts.rv.decrypted}/a${r.counts.ra.decrypted}, errors ${JSON.stringify(r.errors)}`);
+      + `decrypted v${r.counts.rv.decrypted}/a${r.counts.ra.decrypted}, errors ${JSON.stringify(r.errors)}`
+      + (r.counts.sv.webcrypto ? `, webcrypto sent v${r.counts.sv.webcrypto} received v${r.counts.rv.webcrypto}` : ''));
   }
   await page.close();
 }

@@ -414,3 +414,177 @@ fn debug_shows_no_key_bytes() {
         )
     );
 }
+
+/// Seals `plain` as the worker's Sealer does on the WebCrypto path, with the raw AEAD in
+/// WebCrypto's place: `None` (the wasm path) when the sender's key changed since `imported`
+/// was taken (its `key_version`).
+fn seal_external(
+    sender: &mut Sender,
+    imported: &mut Option<(u64, KeyId, Vec<u8>)>,
+    plain: &[u8],
+) -> Option<Vec<u8>> {
+    use secure_frame::hazmat::RawAead;
+    let (kid, key) = match imported {
+        Some((version, kid, key)) if *version == sender.key_version() => (*kid, key.clone()),
+        _ => {
+            // The import for the next frames; this one takes the wasm path.
+            let (kid, key) = sender.current_aead_key().unwrap();
+            *imported = Some((sender.key_version(), kid, key.expose_secret().to_vec()));
+            return None;
+        }
+    };
+    let request = sender.begin_seal().unwrap();
+    assert_eq!(request.key_id(), kid, "never a frame under another key");
+    let aead = RawAead::new(GCM, &key).unwrap();
+    let mut body = plain.to_vec();
+    let mut tag = [0; 16];
+    aead.seal(request.nonce(), request.header(), &mut body, &mut tag)
+        .unwrap();
+    Some([request.header(), &body, &tag].concat())
+}
+
+/// Opens `wire` as the Opener does on the WebCrypto path: `Ok(None)` for a tag the external
+/// AEAD refused (counted, nothing committed).
+fn open_external(receiver: &mut Receiver, wire: &[u8]) -> Result<Option<Vec<u8>>, Failure> {
+    use secure_frame::hazmat::RawAead;
+    let request = receiver.begin_open(wire)?;
+    let key = receiver.aead_key(request.key_id()).unwrap();
+    let aead = RawAead::new(GCM, key.expose_secret()).unwrap();
+    let (header, sealed) = request.split(wire);
+    let (body, tag) = sealed.split_at(sealed.len() - 16);
+    let mut plain = body.to_vec();
+    if aead.open(request.nonce(), header, &mut plain, tag).is_err() {
+        receiver.external_authentication_failed();
+        return Ok(None);
+    }
+    receiver.commit_open(request)?;
+    Ok(Some(plain))
+}
+
+/// The hybrid with the §5.1 ratchet: after each ratchet step the sender's external key is
+/// taken again (the step's first frame goes through wasm), the receiver opens frames a step
+/// ahead through the split open and moves forward only on commit; `key_version` moves with it.
+#[test]
+fn the_ratchet_option_takes_the_external_path() {
+    let bits = RatchetBits::new(8).unwrap();
+    let mut sender = Sender::new(GCM, Format::Rfc).with_ratchet(bits);
+    sender.set_key(KeyId(0x200), &KEY).unwrap();
+    let mut receiver = Receiver::new(GCM, Format::Rfc).with_ratchet(bits);
+    receiver.add_key(KeyId(0x200), &KEY).unwrap();
+    let mut imported = None;
+    let (mut external_seals, mut external_opens) = (0, 0);
+    for step in 0..4u64 {
+        if step > 0 {
+            sender.ratchet().unwrap();
+        }
+        for i in 0..4u8 {
+            let plain = [i; 2000];
+            let version = receiver.key_version();
+            match seal_external(&mut sender, &mut imported, &plain) {
+                Some(wire) => {
+                    external_seals += 1;
+                    assert_eq!(
+                        open_external(&mut receiver, &wire).unwrap().as_deref(),
+                        Some(&plain[..])
+                    );
+                    external_opens += 1;
+                    // A replay of it is refused.
+                    assert!(receiver.begin_open(&wire).unwrap_err().replay);
+                }
+                None => {
+                    let mut wire = sender.protect("video/VP9", &plain).unwrap().to_vec();
+                    assert_eq!(receiver.unprotect("video/VP9", &mut wire).unwrap(), &plain);
+                }
+            }
+            // The receiver moved to the step on the step's first frame, and only then.
+            assert_eq!(receiver.key_version() != version, step > 0 && i == 0);
+        }
+    }
+    assert_eq!((external_seals, external_opens), (12, 12));
+    assert_eq!(receiver.counts().decrypted, 16);
+
+    // A frame two steps ahead, sealed externally and forged: nothing moves; the genuine one
+    // opens through the split path and moves the receiver.
+    sender.ratchet().unwrap();
+    sender.ratchet().unwrap();
+    assert!(seal_external(&mut sender, &mut imported, b"switch").is_none());
+    let wire = seal_external(&mut sender, &mut imported, &[9; 1500]).unwrap();
+    let mut forged = wire.clone();
+    *forged.last_mut().unwrap() ^= 1;
+    let version = receiver.key_version();
+    let failed = receiver.counts().authentication;
+    assert_eq!(open_external(&mut receiver, &forged), Ok(None));
+    assert_eq!(receiver.key_version(), version);
+    assert_eq!(receiver.counts().authentication, failed + 1);
+    assert_eq!(
+        open_external(&mut receiver, &wire).unwrap().as_deref(),
+        Some(&[9; 1500][..])
+    );
+    assert_ne!(receiver.key_version(), version);
+    assert!(receiver.aead_key(sender.key_id().unwrap()).is_some());
+}
+
+/// The hybrid with MLS epochs (E = 4): the sender's external key follows `set_epoch`, the
+/// receiver's `aead_key` gives each sender's key in its live epoch, and a request begun before
+/// an epoch rolled over its low bits is not committed after.
+#[test]
+fn the_mls_option_takes_the_external_path() {
+    const E: u8 = 4;
+    let mut sender = Sender::new(GCM, Format::Rfc).with_mls(E, 0).unwrap();
+    let mut receiver = Receiver::new(GCM, Format::Rfc)
+        .with_mls(E, Some(2))
+        .unwrap();
+    let mut imported = None;
+    let mut external = 0;
+    for epoch in [7u64, 8] {
+        let secret = epoch_secret(epoch);
+        let version = receiver.key_version();
+        receiver.add_epoch(epoch, 4, Some(0), &secret).unwrap();
+        assert_ne!(receiver.key_version(), version);
+        sender.set_epoch(epoch, 4, 2, &secret).unwrap();
+        for i in 0..3u8 {
+            let plain = [i; 4000];
+            match seal_external(&mut sender, &mut imported, &plain) {
+                Some(wire) => {
+                    external += 1;
+                    assert_eq!(
+                        open_external(&mut receiver, &wire).unwrap().as_deref(),
+                        Some(&plain[..])
+                    );
+                }
+                None => {
+                    let mut wire = sender.protect("video/VP9", &plain).unwrap().to_vec();
+                    assert_eq!(receiver.unprotect("video/VP9", &mut wire).unwrap(), &plain);
+                }
+            }
+        }
+    }
+    assert_eq!(external, 4);
+    assert_eq!(receiver.counts().decrypted, 6);
+
+    // Epoch 8's frame, begun; epoch 24 (same low 4 bits) replaces epoch 8 before the commit.
+    let wire = seal_external(&mut sender, &mut imported, &[1; 1000]).unwrap();
+    let request = receiver.begin_open(&wire).unwrap();
+    receiver
+        .add_epoch(24, 4, Some(0), &epoch_secret(24))
+        .unwrap();
+    let failure = receiver.commit_open(request).unwrap_err();
+    assert_eq!(failure.kind, ErrorKind::KeyId);
+    // Epoch 24's frames under the same KID take its key.
+    sender.set_epoch(24, 4, 2, &epoch_secret(24)).unwrap();
+    assert!(seal_external(&mut sender, &mut imported, b"switch").is_none());
+    let wire = seal_external(&mut sender, &mut imported, &[2; 1000]).unwrap();
+    assert_eq!(
+        open_external(&mut receiver, &wire).unwrap().as_deref(),
+        Some(&[2; 1000][..])
+    );
+    // This member's own leaf has no key to hand out.
+    let own = secure_frame::mls::MlsKeyId {
+        context: 0,
+        sender_index: 0,
+        epoch: 24,
+    }
+    .to_key_id(secure_frame::mls::MlsKidLayout::for_group(E, 4).unwrap())
+    .unwrap();
+    assert!(receiver.aead_key(own).is_none());
+}
