@@ -66,6 +66,8 @@ const Base = hasScriptTransform ? RTCRtpScriptTransform : Object;
 
 class SFrameTransform extends Base {
   constructor(side, options = {}) {
+    checkOptions(options);
+    if (options.mls !== undefined) checkMls(options);
     const worker = options.worker ?? new Worker(WORKER_URL, { type: 'module' });
     const channel = new MessageChannel();
     const config = {
@@ -82,7 +84,6 @@ class SFrameTransform extends Base {
       openThreshold: options.openThreshold,
       port: channel.port2,
     };
-    if (options.mls !== undefined) checkMls(options);
     const legacy = !hasScriptTransform || options.legacy === true;
     if (legacy) {
       // Not a script transform (none exists, or the legacy API was asked for): a derived
@@ -222,7 +223,33 @@ export class SFrameDecrypter extends SFrameTransform {
   }
 }
 
-// The worker builds the wasm object lazily; what it would refuse is refused here, at once.
+const SUITES = ['AES_128_CTR_HMAC_SHA256_80', 'AES_128_CTR_HMAC_SHA256_64', 'AES_128_CTR_HMAC_SHA256_32',
+  'AES_128_GCM_SHA256_128', 'AES_256_GCM_SHA512_128', 'AES_256_CTR_HMAC_SHA512_80',
+  'AES_256_CTR_HMAC_SHA512_64', 'AES_256_CTR_HMAC_SHA512_32'];
+
+// The worker builds the wasm object lazily; what it would refuse is refused here, at once, before
+// a worker is made: an enum value that is not one (TypeError, as WebIDL does), a number out of
+// its range (RangeError).
+function checkOptions(options) {
+  if (options === null || typeof options !== 'object') throw new TypeError('options must be an object');
+  const oneOf = (name, value, allowed) => {
+    if (value !== undefined && !allowed.includes(value)) throw new TypeError(`${name} must be one of ${allowed.join(', ')}`);
+  };
+  oneOf('cipherSuite', options.cipherSuite, SUITES);
+  oneOf('format', options.format, ['rfc', 'codec']);
+  oneOf('aead', options.aead, ['hybrid', 'wasm', 'webcrypto']);
+  const { ratchetBits } = options;
+  if (ratchetBits !== undefined && (!Number.isInteger(ratchetBits) || ratchetBits < 1 || ratchetBits > 63)) {
+    throw new RangeError('ratchetBits must be an integer in 1..63');
+  }
+  for (const name of ['sealThreshold', 'openThreshold']) {
+    const v = options[name];
+    if (v !== undefined && (typeof v !== 'number' || !(v >= 0) || !Number.isFinite(v))) {
+      throw new RangeError(`${name} must be a finite number of bytes, 0 or more`);
+    }
+  }
+}
+
 function checkMls(options) {
   const { mls } = options;
   if (mls === null || typeof mls !== 'object') throw new TypeError('mls must be an object { epochBits, context, maxEpochs }');

@@ -198,6 +198,12 @@ async function main() {
     sendKey = a.sendKey; recvKey = b.receiveKey;
     alice.free(); bob.free();
   }
+  // Options a transform would refuse are refused by the constructor, before any worker.
+  result0.optionRefusals = [];
+  for (const bad of [{ cipherSuite: 'AES_128_GCM' }, { format: 'whole' }, { aead: 'gpu' }, { ratchetBits: 0 },
+    { ratchetBits: 64 }, { ratchetBits: 1.5 }, { sealThreshold: -1 }, { openThreshold: NaN }]) {
+    try { new SFrameDecrypter({ ...bad, worker: recvWorker }); result0.optionRefusals.push('constructed'); } catch (e) { result0.optionRefusals.push(e.name); }
+  }
   if (P.mls) {
     result0.mlsKeyIDs = [[String(await enc.video.setEpoch(1, EPOCH[1], GROUP, ALICE)),
       String(await enc.audio.setEpoch(1n, EPOCH[1].buffer.slice(0), GROUP, ALICE))]];

@@ -31,9 +31,12 @@ const nothing = (r) => {
   if (r.counts.rv.decrypted > 0 || r.counts.ra.decrypted > 0) why.push('frames decrypted');
   return why;
 };
+const OPTION_REFUSALS = ['TypeError', 'TypeError', 'TypeError', 'RangeError', 'RangeError', 'RangeError', 'RangeError', 'RangeError'];
 const api = (r) => {
   const a = r.api;
-  return a.rangeErrors === a.rangeErrorsExpected && a.accepted === a.acceptedExpected ? [] : ['keyID RangeError rules'];
+  const why = a.rangeErrors === a.rangeErrorsExpected && a.accepted === a.acceptedExpected ? [] : ['keyID RangeError rules'];
+  if (JSON.stringify(r.optionRefusals) !== JSON.stringify(OPTION_REFUSALS)) why.push(`option refusals ${JSON.stringify(r.optionRefusals)}`);
+  return why;
 };
 const codecIs = (name) => (r) => (r.sentCodec.toLowerCase() === 'video/' + name.toLowerCase() ? [] : [`sent codec ${r.sentCodec}`]);
 // Chromium hands a receiver transform some video frames twice: up to ~17 VP8 frames in its
