@@ -291,8 +291,8 @@ pub(crate) fn open_leased<'f, L: KeyLease>(
 pub struct ReceiveKey {
     suite: CipherSuite,
     kid: KeyId,
-    /// `Nt` of the suite, looked up once.
-    tag_len: usize,
+    /// `Nt` of the suite, looked up once (a byte, so that the key does not grow).
+    tag_len: u8,
     key: AeadKey,
     salt: SframeSalt,
     replay: ReplayWindow,
@@ -307,7 +307,7 @@ impl ReceiveKey {
         Self {
             suite,
             kid,
-            tag_len: suite.tag_len(),
+            tag_len: suite.tag_len_u8(),
             key: AeadKey::derived(suite, &key),
             salt,
             replay: ReplayWindow::default(),
@@ -367,7 +367,7 @@ impl ReceiveKey {
             .ok_or(DecryptError::TooShort)?;
         let body_len = rest
             .len()
-            .checked_sub(self.tag_len)
+            .checked_sub(usize::from(self.tag_len))
             .ok_or(DecryptError::TooShort)?;
         let (body, tag) = rest.split_at_mut(body_len);
         let aad = Aad {
@@ -522,7 +522,7 @@ impl ReceiveKey {
         if ciphertext.key_id() != self.kid {
             return Err(DecryptError::UnknownKeyId(ciphertext.key_id()));
         }
-        if ciphertext.tag.len() != self.tag_len {
+        if ciphertext.tag.len() != usize::from(self.tag_len) {
             return Err(DecryptError::TooShort);
         }
         let ctr = ciphertext.header.counter().0;

@@ -20,8 +20,8 @@ pub struct Encryptor {
     kid: KeyId,
     /// The KID's part of every header, encoded once.
     kid_field: KidField,
-    /// `Nt` of the suite, looked up once.
-    tag_len: usize,
+    /// `Nt` of the suite, looked up once (a byte, so that the key does not grow).
+    tag_len: u8,
     key: AeadKey,
     salt: SframeSalt,
     /// The next counter; `None` once every value has been used.
@@ -41,7 +41,7 @@ impl Encryptor {
             suite,
             kid,
             kid_field: KidField::new(kid),
-            tag_len: suite.tag_len(),
+            tag_len: suite.tag_len_u8(),
             key: AeadKey::derived(suite, &key),
             salt,
             next: Some(0),
@@ -85,7 +85,7 @@ impl Encryptor {
     /// `Nt` of the suite: the tag bytes after the ciphertext.
     #[must_use]
     pub fn tag_len(&self) -> usize {
-        self.tag_len
+        usize::from(self.tag_len)
     }
 
     /// The length of the next frame's SFrame ciphertext for a plaintext of `plaintext_len`
