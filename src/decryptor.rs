@@ -291,6 +291,8 @@ pub(crate) fn open_leased<'f, L: KeyLease>(
 pub struct ReceiveKey {
     suite: CipherSuite,
     kid: KeyId,
+    /// `Nt` of the suite, looked up once (a byte, so that the key does not grow).
+    tag_len: u8,
     key: AeadKey,
     salt: SframeSalt,
     replay: ReplayWindow,
@@ -308,6 +310,7 @@ impl ReceiveKey {
         Self {
             suite,
             kid,
+            tag_len: suite.tag_len_u8(),
             key: AeadKey::derived(suite, &key),
             salt,
             replay: ReplayWindow::default(),
@@ -355,7 +358,29 @@ impl ReceiveKey {
         metadata: &[u8],
         frame: &'f mut [u8],
     ) -> Result<&'f mut [u8], DecryptError> {
-        open_in_place(self, metadata, frame).map(|((), plaintext)| plaintext)
+        // What `open_in_place(self, ..)` does, in the same order of checks, without building
+        // a `Ciphertext` (issue #15: its fields went through the stack on every frame).
+        let (header, header_len) = Header::decode(frame)?;
+        if header.key_id() != self.kid {
+            return Err(DecryptError::UnknownKeyId(header.key_id()));
+        }
+        if metadata.len() > MAX_METADATA_LEN {
+            return Err(DecryptError::MetadataTooLong);
+        }
+        let (header_bytes, rest) = frame
+            .split_at_mut_checked(header_len)
+            .ok_or(DecryptError::TooShort)?;
+        let body_len = rest
+            .len()
+            .checked_sub(usize::from(self.tag_len))
+            .ok_or(DecryptError::TooShort)?;
+        let (body, tag) = rest.split_at_mut(body_len);
+        let aad = Aad {
+            header: header_bytes,
+            metadata,
+        };
+        self.open_parts(header.counter().0, aad, body, tag)?;
+        Ok(body)
     }
 
     /// Authenticates and decrypts `frame` into `out`, returning the plaintext as a prefix of
@@ -518,21 +543,30 @@ impl ReceiveKey {
         if ciphertext.key_id() != self.kid {
             return Err(DecryptError::UnknownKeyId(ciphertext.key_id()));
         }
-        if ciphertext.tag.len() != self.suite.tag_len() {
+        if ciphertext.tag.len() != usize::from(self.tag_len) {
             return Err(DecryptError::TooShort);
         }
         let ctr = ciphertext.header.counter().0;
+        self.open_parts(ctr, ciphertext.aad, ciphertext.body, ciphertext.tag)?;
+        ciphertext.opened = true;
+        Ok(())
+    }
+
+    /// The replay check, the AEAD and, only once it authenticated, the window update: the end
+    /// of [`open`](Self::open) and [`decrypt_in_place`](Self::decrypt_in_place). The caller has
+    /// checked the KID and that `tag` is `Nt` bytes.
+    fn open_parts(
+        &mut self,
+        ctr: u64,
+        aad: Aad<'_>,
+        body: &mut [u8],
+        tag: &[u8],
+    ) -> Result<(), DecryptError> {
         self.replay.check(ctr)?;
         self.key
-            .open(
-                &self.salt.nonce(ctr),
-                ciphertext.aad,
-                ciphertext.body,
-                ciphertext.tag,
-            )
+            .open(&self.salt.nonce(ctr), aad, body, tag)
             .map_err(|_| DecryptError::Authentication)?;
         self.replay.accept(ctr);
-        ciphertext.opened = true;
         Ok(())
     }
 }

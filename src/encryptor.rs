@@ -3,7 +3,7 @@
 use core::fmt;
 
 use crate::aead::{Aad, AeadKey, MAX_METADATA_LEN};
-use crate::header::{Counter, Header, KeyId, MAX_HEADER_LEN};
+use crate::header::{Counter, Header, KeyId, KidField, MAX_HEADER_LEN};
 use crate::key_schedule::derive_key_salt;
 use crate::secret::{BaseKey, SframeSalt};
 use crate::suite::CipherSuite;
@@ -18,6 +18,10 @@ use crate::suite::CipherSuite;
 pub struct Encryptor {
     suite: CipherSuite,
     kid: KeyId,
+    /// The KID's part of every header, encoded once.
+    kid_field: KidField,
+    /// `Nt` of the suite, looked up once (a byte, so that the key does not grow).
+    tag_len: u8,
     key: AeadKey,
     salt: SframeSalt,
     /// The next counter; `None` once every value has been used.
@@ -36,6 +40,8 @@ impl Encryptor {
         Self {
             suite,
             kid,
+            kid_field: KidField::new(kid),
+            tag_len: suite.tag_len_u8(),
             key: AeadKey::derived(suite, &key),
             salt,
             next: Some(0),
@@ -79,7 +85,7 @@ impl Encryptor {
     /// `Nt` of the suite: the tag bytes after the ciphertext.
     #[must_use]
     pub fn tag_len(&self) -> usize {
-        self.suite.tag_len()
+        usize::from(self.tag_len)
     }
 
     /// The length of the next frame's SFrame ciphertext for a plaintext of `plaintext_len`
@@ -269,18 +275,32 @@ impl Encryptor {
         metadata: &[u8],
         buf: &'b mut [u8],
     ) -> Result<&'b mut [u8], EncryptError> {
-        let (ctr, _) = self.next_header(metadata)?;
-        let needed = Self::HEADER_ROOM + self.tag_len();
-        if buf.len() < needed {
-            return Err(EncryptError::BufferTooSmall { needed });
+        let ctr = self.next.ok_or(EncryptError::CounterExhausted)?;
+        if metadata.len() > MAX_METADATA_LEN {
+            return Err(EncryptError::MetadataTooLong);
         }
-        let room = buf
-            .first_chunk_mut::<MAX_HEADER_LEN>()
+        // One length check and one split; the header is the CTR written after the KID field.
+        let tag_len = self.tag_len();
+        let needed = Self::HEADER_ROOM + tag_len;
+        let (room, rest) = buf
+            .split_first_chunk_mut::<MAX_HEADER_LEN>()
             .ok_or(EncryptError::BufferTooSmall { needed })?;
-        let header_len = Header::new(self.kid, Counter(ctr)).write_right_aligned(room);
-        let (_, frame) = buf.split_at_mut(Self::HEADER_ROOM - header_len);
-        self.seal(ctr, header_len, metadata, frame)?;
-        Ok(frame)
+        let payload_len = rest
+            .len()
+            .checked_sub(tag_len)
+            .ok_or(EncryptError::BufferTooSmall { needed })?;
+        let (payload, tag) = rest.split_at_mut(payload_len);
+        let start = self.kid_field.write_right_aligned(ctr, room);
+        let header = room
+            .get(start..)
+            .ok_or(EncryptError::BufferTooSmall { needed })?;
+        let aad = Aad { header, metadata };
+        self.key
+            .seal(&self.salt.nonce(ctr), aad, payload, tag)
+            .map_err(|_| EncryptError::FrameTooLong)?;
+        self.next = ctr.checked_add(1);
+        buf.get_mut(start..)
+            .ok_or(EncryptError::BufferTooSmall { needed })
     }
 
     /// Encrypts the plaintext in `frame` in place, growing it to the SFrame ciphertext: the

@@ -104,22 +104,7 @@ impl Header {
     /// Writes the canonical encoding so that it ends at the end of `out` and returns its length;
     /// the bytes before it are scratch. Fixed-size stores only: no `memcpy` per frame.
     pub(crate) fn write_right_aligned(&self, out: &mut [u8; MAX_HEADER_LEN]) -> usize {
-        let (kid_bits, kid_len) = config_bits(self.kid.0);
-        let (ctr_bits, ctr_len) = config_bits(self.ctr.0);
-        // The CTR's 8 big-endian bytes end the header; its leading zero bytes are either
-        // overwritten below or left outside the header.
-        let (_, ctr_word) = out.split_at_mut(MAX_HEADER_LEN - 8);
-        ctr_word.copy_from_slice(&self.ctr.0.to_be_bytes());
-        // The KID's 8 bytes end where the CTR begins.
-        let kid_end = MAX_HEADER_LEN - ctr_len;
-        if let Some(kid_word) = out.get_mut(kid_end - 8..kid_end) {
-            kid_word.copy_from_slice(&self.kid.0.to_be_bytes());
-        }
-        let start = kid_end - kid_len - 1;
-        if let Some(config) = out.get_mut(start) {
-            *config = (kid_bits << 4) | ctr_bits;
-        }
-        MAX_HEADER_LEN - start
+        MAX_HEADER_LEN - KidField::new(self.kid).write_right_aligned(self.ctr.0, out)
     }
 
     /// Decodes a header from the start of `bytes`, returning it and the number of bytes it
@@ -142,6 +127,49 @@ impl Header {
 }
 
 /// Bytes after the config byte that `value` needs: 0 for 0..=7, else 1..=8.
+/// The KID half of every header one sender writes, encoded once when its key is installed:
+/// per frame only the CTR is encoded (issue #15).
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct KidField {
+    /// The KID, big-endian.
+    word: [u8; 8],
+    /// Its config bits, in the high nibble of the config byte.
+    config: u8,
+    /// Its bytes after the config byte: 0 when it sits in the config byte.
+    len: usize,
+}
+
+impl KidField {
+    pub(crate) fn new(kid: KeyId) -> Self {
+        let (bits, len) = config_bits(kid.0);
+        Self {
+            word: kid.0.to_be_bytes(),
+            config: bits << 4,
+            len,
+        }
+    }
+
+    /// Writes the header of (this KID, `ctr`) so that it ends at the end of `out`, and returns
+    /// where it starts.
+    pub(crate) fn write_right_aligned(&self, ctr: u64, out: &mut [u8; MAX_HEADER_LEN]) -> usize {
+        let (ctr_bits, ctr_len) = config_bits(ctr);
+        // The CTR's 8 big-endian bytes end the header; its leading zero bytes are either
+        // overwritten below or left outside the header.
+        let (_, ctr_word) = out.split_at_mut(MAX_HEADER_LEN - 8);
+        ctr_word.copy_from_slice(&ctr.to_be_bytes());
+        // The KID's 8 bytes end where the CTR begins.
+        let kid_end = MAX_HEADER_LEN - ctr_len;
+        if let Some(kid_word) = out.get_mut(kid_end - 8..kid_end) {
+            kid_word.copy_from_slice(&self.word);
+        }
+        let start = kid_end - self.len - 1;
+        if let Some(config) = out.get_mut(start) {
+            *config = self.config | ctr_bits;
+        }
+        start
+    }
+}
+
 const fn extended_len(value: u64) -> usize {
     if value < 8 {
         0

@@ -154,6 +154,15 @@ impl CipherSuite {
     #[doc(alias = "Nt")]
     #[must_use]
     pub const fn tag_len(self) -> usize {
+        // A u8 widens losslessly on every target.
+        #[expect(clippy::as_conversions, reason = "u8 to usize is lossless; const fn")]
+        {
+            self.tag_len_u8() as usize
+        }
+    }
+
+    /// [`tag_len`](Self::tag_len) as a byte (every `Nt` is at most 16).
+    pub(crate) const fn tag_len_u8(self) -> u8 {
         match self {
             Self::AesCtr128HmacSha256_80 | Self::AesCtr256HmacSha512_80 => 10,
             Self::AesCtr128HmacSha256_64 | Self::AesCtr256HmacSha512_64 => 8,

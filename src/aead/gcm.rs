@@ -34,24 +34,23 @@ mod imp {
             in_out: &mut [u8],
             tag: &mut [u8],
         ) -> Result<(), AeadError> {
-            let computed = aad
-                .with_contiguous(|aad| {
-                    self.0.seal_in_place_separate_tag(
-                        Nonce::assume_unique_for_key(*nonce),
-                        ring::aead::Aad::from(aad),
-                        in_out,
-                    )
-                })
-                .ok_or(AeadError::TooLong)?
-                .map_err(|_| AeadError::TooLong)?;
             // Fixed-size copy: `Nt` is 16 for both GCM suites.
-            let computed: &[u8; 16] = computed
-                .as_ref()
-                .try_into()
-                .map_err(|_| AeadError::TooLong)?;
             let tag: &mut [u8; 16] = tag.try_into().map_err(|_| AeadError::TooLong)?;
-            *tag = *computed;
-            Ok(())
+            // The tag is copied straight out of ring's result (issue #15: mapping the result
+            // first made the compiler move the 16 bytes through the stack in pieces).
+            aad.with_contiguous(|aad| {
+                match self.0.seal_in_place_separate_tag(
+                    Nonce::assume_unique_for_key(*nonce),
+                    ring::aead::Aad::from(aad),
+                    in_out,
+                ) {
+                    Ok(computed) => {
+                        tag.copy_from_slice(computed.as_ref());
+                        Ok(())
+                    }
+                    Err(_) => Err(AeadError::TooLong),
+                }
+            })
         }
 
         pub(crate) fn open(
@@ -74,7 +73,6 @@ mod imp {
                     .map(|_| ())
                     .map_err(|_| AeadError::Authentication)
             })
-            .ok_or(AeadError::TooLong)?
         }
     }
 }
@@ -107,22 +105,21 @@ mod imp {
             in_out: &mut [u8],
             tag: &mut [u8],
         ) -> Result<(), AeadError> {
-            let computed = aad
-                .with_contiguous(|aad| {
-                    self.0.seal_in_place_separate_tag(
+            // Fixed-size copy: `Nt` is 16 for both GCM suites.
+            let tag: &mut [u8; 16] = tag.try_into().map_err(|_| AeadError::TooLong)?;
+            let computed = aad.with_contiguous(|aad| {
+                self.0
+                    .seal_in_place_separate_tag(
                         Nonce::assume_unique_for_key(*nonce),
                         aws_lc_rs::aead::Aad::from(aad),
                         in_out,
                     )
-                })
-                .ok_or(AeadError::TooLong)?
-                .map_err(|_| AeadError::TooLong)?;
-            // Fixed-size copy: `Nt` is 16 for both GCM suites.
+                    .map_err(|_| AeadError::TooLong)
+            })?;
             let computed: &[u8; 16] = computed
                 .as_ref()
                 .try_into()
                 .map_err(|_| AeadError::TooLong)?;
-            let tag: &mut [u8; 16] = tag.try_into().map_err(|_| AeadError::TooLong)?;
             *tag = *computed;
             Ok(())
         }
@@ -148,7 +145,6 @@ mod imp {
                     .map(|_| ())
                     .map_err(|_| AeadError::Authentication)
             })
-            .ok_or(AeadError::TooLong)?
         }
     }
 }
@@ -188,13 +184,13 @@ mod imp {
             tag: &mut [u8],
         ) -> Result<(), AeadError> {
             let nonce = Nonce::from(*nonce);
-            let computed = aad
-                .with_contiguous(|aad| match self {
+            let computed = aad.with_contiguous(|aad| {
+                match self {
                     Self::Aes128(k) => k.encrypt_inout_detached(&nonce, aad, in_out.into()),
                     Self::Aes256(k) => k.encrypt_inout_detached(&nonce, aad, in_out.into()),
-                })
-                .ok_or(AeadError::TooLong)?
-                .map_err(|_| AeadError::TooLong)?;
+                }
+                .map_err(|_| AeadError::TooLong)
+            })?;
             for (t, c) in tag.iter_mut().zip(computed.iter()) {
                 *t = *c;
             }
@@ -210,12 +206,13 @@ mod imp {
         ) -> Result<(), AeadError> {
             let nonce = Nonce::from(*nonce);
             let tag = Tag::try_from(tag).map_err(|_| AeadError::Authentication)?;
-            aad.with_contiguous(|aad| match self {
-                Self::Aes128(k) => k.decrypt_inout_detached(&nonce, aad, in_out.into(), &tag),
-                Self::Aes256(k) => k.decrypt_inout_detached(&nonce, aad, in_out.into(), &tag),
+            aad.with_contiguous(|aad| {
+                match self {
+                    Self::Aes128(k) => k.decrypt_inout_detached(&nonce, aad, in_out.into(), &tag),
+                    Self::Aes256(k) => k.decrypt_inout_detached(&nonce, aad, in_out.into(), &tag),
+                }
+                .map_err(|_| AeadError::Authentication)
             })
-            .ok_or(AeadError::TooLong)?
-            .map_err(|_| AeadError::Authentication)
         }
     }
 }

@@ -29,25 +29,28 @@ pub(crate) struct Aad<'a> {
 }
 
 impl Aad<'_> {
-    pub(crate) fn len(&self) -> usize {
+    pub(crate) fn len(self) -> usize {
         self.header.len() + self.metadata.len()
     }
 
     /// Calls `f` with the AAD as one slice, copying into a stack buffer only when both pieces
-    /// are non-empty.
-    pub(crate) fn with_contiguous<R>(&self, f: impl FnOnce(&[u8]) -> R) -> Option<R> {
+    /// are non-empty; [`AeadError::TooLong`] when the joined AAD does not fit.
+    pub(crate) fn with_contiguous<R>(
+        self,
+        f: impl FnOnce(&[u8]) -> Result<R, AeadError>,
+    ) -> Result<R, AeadError> {
         if self.metadata.is_empty() {
-            return Some(f(self.header));
+            return f(self.header);
         }
         if self.header.is_empty() {
-            return Some(f(self.metadata));
+            return f(self.metadata);
         }
         let mut buf = [0u8; MAX_HEADER_LEN + MAX_METADATA_LEN];
-        let joined = buf.get_mut(..self.len())?;
+        let joined = buf.get_mut(..self.len()).ok_or(AeadError::TooLong)?;
         let (h, m) = joined.split_at_mut(self.header.len());
         h.copy_from_slice(self.header);
         m.copy_from_slice(self.metadata);
-        Some(f(joined))
+        f(joined)
     }
 }
 

@@ -125,20 +125,30 @@ where
     // Length of the normalized frame so far; the next unit's start code goes here. Each input unit
     // takes at least 4 bytes and at most 5 normalized, so this cannot overflow; saturate anyway.
     let mut out_len: usize = 0;
-    let mut unchanged = true;
+    // Whether `out` holds the normalized frame so far. Until a unit is not where its normalized
+    // form goes, the normalized frame so far is the input's first `out_len` bytes and nothing
+    // is copied; from that unit on it is built as the units are found, in the same pass
+    // (issue #15: a second pass searched every start code again).
+    let mut copying = false;
     let mut key = false;
     for unit in nal_units(frame)? {
         let unit = unit?;
-        if dropped(&unit, policy) {
-            unchanged = false;
+        let dropped = dropped(&unit, policy);
+        // A unit is in place when its 4-byte start code sits where the normalized one goes
+        // (then the bytes between the units match as well).
+        let in_place = !dropped
+            && unit.start_code_at == out_len.saturating_add(1)
+            && frame.get(out_len) == Some(&0);
+        if !copying && !in_place {
+            out.clear();
+            out.reserve(frame.len().saturating_add(frame.len() / 4));
+            out.extend_from_slice(frame.get(..out_len).unwrap_or_default());
+            copying = true;
+        }
+        if dropped {
             continue;
         }
         let class = classify(&unit, policy)?;
-        // The input is already normal here when its 4-byte start code sits where the normalized
-        // one goes (then the bytes between the units match as well).
-        if unit.start_code_at != out_len.saturating_add(1) || frame.get(out_len) != Some(&0) {
-            unchanged = false;
-        }
         let clear_end = out_len
             .saturating_add(START_CODE.len())
             .saturating_add(class.clear.min(unit.bytes.len()));
@@ -149,6 +159,10 @@ where
                 max: policy.max_ranges,
             });
         }
+        if copying {
+            out.extend_from_slice(&START_CODE);
+            out.extend_from_slice(unit.bytes);
+        }
         out_len = out_len
             .saturating_add(START_CODE.len())
             .saturating_add(unit.bytes.len());
@@ -157,17 +171,13 @@ where
     if out_len == 0 {
         return Err(CodecError::NoMediaUnits);
     }
-    let (normalized, spare) = if unchanged && out_len == frame.len() {
+    let (normalized, spare) = if !copying && out_len == frame.len() {
         (Cow::Borrowed(frame), out)
     } else {
-        out.reserve(out_len);
-        for unit in nal_units(frame)? {
-            let unit = unit?;
-            if dropped(&unit, policy) {
-                continue;
-            }
-            out.extend_from_slice(&START_CODE);
-            out.extend_from_slice(unit.bytes);
+        if !copying {
+            // Only trailing `00` bytes differ: the normalized frame is a prefix of the input.
+            out.clear();
+            out.extend_from_slice(frame.get(..out_len).unwrap_or_default());
         }
         (Cow::Owned(out), Vec::new())
     };

@@ -1,0 +1,117 @@
+//! Shared setup of the pinned instruction harness (`scripts/instructions`). Each path is its
+//! own binary with one `#[inline(never)]` entry, `probe`, called once per frame, so how LTO
+//! inlines the library into one path cannot move another path's figure. The script counts
+//! the instructions inside `probe` only (`callgrind --toggle-collect`), setup excluded.
+
+#![allow(dead_code, reason = "each binary uses part of the setup")]
+
+#[path = "../../tests/common/media.rs"]
+mod media;
+
+use secure_frame::hazmat::derive_key_salt;
+use secure_frame::session::FrameFormat;
+use secure_frame::{
+    BaseKey, CipherSuite, Counter, Encryptor, KeyId, ParticipantId, SenderKeyLayout,
+    SenderKeySession,
+};
+
+pub const SUITE: CipherSuite = CipherSuite::AesGcm128Sha256;
+pub const KID: KeyId = KeyId(0x101);
+pub const BASE_KEY: &[u8] = &[1; 16];
+/// The first counter: a 2-byte CTR in the header, as in `benches/sframe.rs`.
+pub const FIRST_CTR: u64 = 1000;
+pub const SIZE: usize = 160;
+
+/// Frames per run: the first argument, else `default`.
+pub fn frames(default: usize) -> usize {
+    std::env::args()
+        .nth(1)
+        .and_then(|a| a.parse().ok())
+        .unwrap_or(default)
+}
+
+pub fn base_key() -> BaseKey {
+    BaseKey::new(BASE_KEY).unwrap()
+}
+
+/// ring's AES-128-GCM key and the salt for `KID`, derived as the library derives them.
+pub fn raw_key() -> (ring::aead::LessSafeKey, secure_frame::SframeSalt) {
+    let (_, key, salt) = derive_key_salt(SUITE, KID, &base_key());
+    let key = ring::aead::UnboundKey::new(&ring::aead::AES_128_GCM, key.expose_secret()).unwrap();
+    (ring::aead::LessSafeKey::new(key), salt)
+}
+
+pub fn encryptor() -> Encryptor {
+    let mut e = Encryptor::new(SUITE, KID, &base_key());
+    e.advance_counter_to(Counter(FIRST_CTR)).unwrap();
+    e
+}
+
+/// `n` SFrame frames of `SIZE` bytes, counters `FIRST_CTR..`.
+pub fn sealed_frames(n: usize) -> Vec<Vec<u8>> {
+    let mut e = encryptor();
+    (0..n)
+        .map(|_| e.encrypt_to_vec(b"", &[0x5a; SIZE]).unwrap())
+        .collect()
+}
+
+fn key(byte: u8) -> BaseKey {
+    BaseKey::new(&[byte; 16]).unwrap()
+}
+
+/// Alice (participant 0) sending to Bob (participant 1), both in `format`.
+pub fn sender_key_pair(format: FrameFormat) -> (SenderKeySession, SenderKeySession) {
+    let layout = SenderKeyLayout::default();
+    let mut alice = SenderKeySession::new(SUITE, layout, ParticipantId(0))
+        .unwrap()
+        .with_format(format);
+    alice.set_send_key(0, key(1)).unwrap();
+    let mut bob = SenderKeySession::new(SUITE, layout, ParticipantId(1))
+        .unwrap()
+        .with_format(format);
+    let (id, base) = alice.send_key().unwrap();
+    bob.add_participant(ParticipantId(0), id, base).unwrap();
+    (alice, bob)
+}
+
+/// The H.264 access units measured, per clip: the largest (an IDR; the 3 014 B one of issue
+/// #15 for `h264-main.h264`) and the one closest to 1 200 B. `h264-baseline.h264` has two
+/// slices per picture, so its frames exercise the gather/scatter of multi-slice frames.
+pub fn h264_frames() -> Vec<(String, Vec<u8>)> {
+    let mut out = Vec::new();
+    for file in ["h264-main.h264", "h264-baseline.h264"] {
+        let mut frames = media::load(file).frames;
+        frames.retain(|f| !f.is_empty());
+        let largest = frames.iter().max_by_key(|f| f.len()).unwrap().clone();
+        let mid = frames
+            .iter()
+            .min_by_key(|f| f.len().abs_diff(1200))
+            .unwrap()
+            .clone();
+        out.push((format!("{file} largest"), largest));
+        out.push((format!("{file} ~1200 B"), mid));
+    }
+    out
+}
+
+/// The second argument picks one frame (index into [`h264_frames`]); without it, all run.
+pub fn run_sessions(
+    format_of: fn() -> FrameFormat,
+    probe: fn(&mut SenderKeySession, &mut SenderKeySession, &mut Vec<u8>) -> usize,
+) {
+    let n = frames(2_000);
+    let pick: Option<usize> = std::env::args().nth(2).and_then(|a| a.parse().ok());
+    for (i, (name, frame)) in h264_frames().into_iter().enumerate() {
+        if pick.is_some_and(|p| p != i) {
+            continue;
+        }
+        let (mut alice, mut bob) = sender_key_pair(format_of());
+        let mut wire = Vec::with_capacity(frame.len() + 64);
+        for _ in 0..n {
+            wire.clear();
+            wire.extend_from_slice(&frame);
+            assert!(probe(&mut alice, &mut bob, &mut wire) > 0);
+        }
+        println!("{name}: {} B, {n} frames", frame.len());
+    }
+}
