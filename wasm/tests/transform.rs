@@ -480,21 +480,18 @@ fn the_ratchet_option_takes_the_external_path() {
         for i in 0..4u8 {
             let plain = [i; 2000];
             let version = receiver.key_version();
-            match seal_external(&mut sender, &mut imported, &plain) {
-                Some(wire) => {
-                    external_seals += 1;
-                    assert_eq!(
-                        open_external(&mut receiver, &wire).unwrap().as_deref(),
-                        Some(&plain[..])
-                    );
-                    external_opens += 1;
-                    // A replay of it is refused.
-                    assert!(receiver.begin_open(&wire).unwrap_err().replay);
-                }
-                None => {
-                    let mut wire = sender.protect("video/VP9", &plain).unwrap().to_vec();
-                    assert_eq!(receiver.unprotect("video/VP9", &mut wire).unwrap(), &plain);
-                }
+            if let Some(wire) = seal_external(&mut sender, &mut imported, &plain) {
+                external_seals += 1;
+                assert_eq!(
+                    open_external(&mut receiver, &wire).unwrap().as_deref(),
+                    Some(&plain[..])
+                );
+                external_opens += 1;
+                // A replay of it is refused.
+                assert!(receiver.begin_open(&wire).unwrap_err().replay);
+            } else {
+                let mut wire = sender.protect("video/VP9", &plain).unwrap().to_vec();
+                assert_eq!(receiver.unprotect("video/VP9", &mut wire).unwrap(), &plain);
             }
             // The receiver moved to the step on the step's first frame, and only then.
             assert_eq!(receiver.key_version() != version, step > 0 && i == 0);
@@ -544,18 +541,15 @@ fn the_mls_option_takes_the_external_path() {
         sender.set_epoch(epoch, 4, 2, &secret).unwrap();
         for i in 0..3u8 {
             let plain = [i; 4000];
-            match seal_external(&mut sender, &mut imported, &plain) {
-                Some(wire) => {
-                    external += 1;
-                    assert_eq!(
-                        open_external(&mut receiver, &wire).unwrap().as_deref(),
-                        Some(&plain[..])
-                    );
-                }
-                None => {
-                    let mut wire = sender.protect("video/VP9", &plain).unwrap().to_vec();
-                    assert_eq!(receiver.unprotect("video/VP9", &mut wire).unwrap(), &plain);
-                }
+            if let Some(wire) = seal_external(&mut sender, &mut imported, &plain) {
+                external += 1;
+                assert_eq!(
+                    open_external(&mut receiver, &wire).unwrap().as_deref(),
+                    Some(&plain[..])
+                );
+            } else {
+                let mut wire = sender.protect("video/VP9", &plain).unwrap().to_vec();
+                assert_eq!(receiver.unprotect("video/VP9", &mut wire).unwrap(), &plain);
             }
         }
     }
