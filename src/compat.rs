@@ -714,8 +714,9 @@ impl EscapedHeader {
 
 /// Reads the escaped SFrame header at the start of `core`: returns the header, its bytes
 /// unescaped (what the AEAD authenticates) and how many bytes of `core` it took. Exactly the
-/// output of [`EscapedHeader::new`] is accepted: a `00 00` followed by `00`, `01` or `02` is
-/// [`TrailerError::BadEscape`] (it would have been escaped), so every header has one encoding.
+/// output of [`EscapedHeader::new`] is accepted: a `00 00` followed by `00`, `01` or `02` (it
+/// would have been escaped), and an escape `00 00 03` followed by a byte above `03` (it would
+/// not have been), are [`TrailerError::BadEscape`], so every header has one encoding.
 fn decode_escaped_header(core: &[u8]) -> Result<(Header, EncodedRaw, usize), Refused> {
     let mut raw = EncodedRaw {
         bytes: [0; Header::MAX_LEN],
@@ -723,14 +724,24 @@ fn decode_escaped_header(core: &[u8]) -> Result<(Header, EncodedRaw, usize), Ref
     };
     let mut needed = 1;
     let mut zeros = 0usize;
+    let mut escaped = false;
     let mut taken = 0;
     while raw.len < needed {
         let &byte = core.get(taken).ok_or(HeaderError::Truncated)?;
         taken += 1;
-        if zeros >= 2 {
+        if escaped {
+            // The sender escapes only a byte <= 3.
+            escaped = false;
+            if byte > EPB {
+                return Err(TrailerError::BadEscape.into());
+            }
+        } else if zeros >= 2 {
             zeros = 0;
             match byte {
-                EPB => continue,
+                EPB => {
+                    escaped = true;
+                    continue;
+                }
                 0..EPB => return Err(TrailerError::BadEscape.into()),
                 _ => {}
             }
@@ -1368,8 +1379,8 @@ pub enum TrailerError {
     /// The trailer ends before the tag of the key's cipher suite does.
     #[error("compat trailer shorter than the tag")]
     TagTruncated,
-    /// The escaped SFrame header holds `00 00` followed by `00`, `01` or `02`: not what a
-    /// sender writes.
+    /// The escaped SFrame header holds `00 00` followed by `00`, `01` or `02`, or an escape
+    /// `00 00 03` followed by a byte above `03`: not what a sender writes.
     #[error("malformed emulation prevention in the compat trailer's header")]
     BadEscape,
 }
@@ -1548,6 +1559,16 @@ mod tests {
         assert_eq!(
             decode_escaped_header(&[0x1b, 0x01, 0x00, 0x00, 0x00]).err(),
             Some(Refused::Trailer(TrailerError::BadEscape))
+        );
+        // 00 00 03 04: the 03 would not have been written (04 is not escaped).
+        assert_eq!(
+            decode_escaped_header(&[0xb0, 0x01, 0x00, 0x00, 0x03, 0x04]).err(),
+            Some(Refused::Trailer(TrailerError::BadEscape))
+        );
+        // 00 00 03 03 is the escape of 00 00 03.
+        assert!(
+            decode_escaped_header(&[0xb0, 0x01, 0x00, 0x00, 0x03, 0x03])
+                .is_ok_and(|(h, _, taken)| h.key_id() == KeyId(0x0100_0003) && taken == 6)
         );
         // An escape byte where none is needed is part of the header: a non-minimal value.
         assert!(

@@ -729,9 +729,9 @@ fn structural_error(
         }
         core = &payload[1..];
     }
-    let (header, hl) = match Header::decode(core) {
+    let (header, hl) = match model_unescape(core) {
         Ok(x) => x,
-        Err(e) => return Some(E::Header(e)),
+        Err(e) => return Some(e),
     };
     let Some(tag_len) = tag_len_of(header.key_id()) else {
         return Some(E::UnknownKeyId(header.key_id()));
@@ -743,6 +743,52 @@ fn structural_error(
     ClearRanges::decode_map(&rest[tag_len..], inner_len, max_ranges)
         .err()
         .map(E::RangeMap)
+}
+
+/// The escaped header at the start of `core`, read as the module docs of `compat` say, byte by
+/// byte: after `00 00`, a `03` is an escape, which only a byte `<= 03` may follow, and `00`,
+/// `01`, `02` are refused (they would have been escaped); the header's length comes from its
+/// first byte. The header and how many bytes of `core` it took, or the receiver's error.
+fn model_unescape(core: &[u8]) -> Result<(Header, usize), CompatDecryptError> {
+    use CompatDecryptError as E;
+    let bad = E::Trailer(TrailerError::BadEscape);
+    let field = |bits: u8| {
+        if bits & 0x08 == 0 {
+            0
+        } else {
+            usize::from(bits & 0x07) + 1
+        }
+    };
+    let mut raw: Vec<u8> = Vec::new();
+    let (mut taken, mut needed, mut zeros, mut after_escape) = (0, 1, 0, false);
+    while raw.len() < needed {
+        let Some(&b) = core.get(taken) else {
+            return Err(E::Header(HeaderError::Truncated));
+        };
+        taken += 1;
+        if after_escape {
+            after_escape = false;
+            if b > 3 {
+                return Err(bad);
+            }
+        } else if zeros >= 2 {
+            zeros = 0;
+            if b == 3 {
+                after_escape = true;
+                continue;
+            }
+            if b < 3 {
+                return Err(bad);
+            }
+        }
+        raw.push(b);
+        zeros = if b == 0 { zeros + 1 } else { 0 };
+        if raw.len() == 1 {
+            needed = 1 + field(b >> 4) + field(b & 0x0f);
+        }
+    }
+    let (header, _) = Header::decode(&raw).map_err(E::Header)?;
+    Ok((header, taken))
 }
 
 /// A fresh receiver for `suite` holding the key of [`KID`] (nothing accepted yet).
@@ -2234,7 +2280,7 @@ fn any_frame() -> impl Strategy<Value = (Codec, Policy, Vec<u8>)> {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(512))]
+    #![proptest_config(ProptestConfig::with_cases(std::env::var("COMPAT_PROPTEST_CASES").map_or(512, |v| v.parse().unwrap())))]
 
     #[test]
     fn prop_round_trip((codec, policy, frame) in any_frame(), suite in suite_strategy(), metadata in prop::collection::vec(any::<u8>(), 0..40)) {

@@ -207,6 +207,11 @@ fn trailer_rows(t: &mut Table) {
             Err(TrailerError::BadEscape.into()),
         ),
         (
+            "header 00 00 03 04: an escape the sender would not write (KID 0x01000004)",
+            "b0 01 00 00 03 04 000a fafa",
+            Err(TrailerError::BadEscape.into()),
+        ),
+        (
             "header 00 00 00 unescaped (CTR 0x01000000)",
             "1b 01 00 00 00 0009 fafa",
             Err(TrailerError::BadEscape.into()),
