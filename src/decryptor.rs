@@ -306,7 +306,7 @@ impl ReceiveKey {
     /// 128-counter replay window.
     #[must_use]
     pub fn new(suite: CipherSuite, kid: KeyId, base_key: &BaseKey) -> Self {
-        let (key, salt, _) = derive_key_salt(suite, kid, base_key.expose_secret());
+        let (key, salt) = derive_key_salt(suite, kid, base_key.expose_secret());
         Self {
             suite,
             kid,

@@ -36,7 +36,7 @@ impl Encryptor {
     /// Derives the send key for `kid` from `base_key` (RFC 9605 §4.4.2). The counter starts at 0.
     #[must_use]
     pub fn new(suite: CipherSuite, kid: KeyId, base_key: &BaseKey) -> Self {
-        let (key, salt, _) = derive_key_salt(suite, kid, base_key.expose_secret());
+        let (key, salt) = derive_key_salt(suite, kid, base_key.expose_secret());
         Self {
             suite,
             kid,

@@ -83,7 +83,7 @@ use crate::ratchet::{RatchetReceiver, RatchetSender};
 /// drop.
 #[must_use]
 pub fn aead_key(suite: CipherSuite, kid: KeyId, base_key: &BaseKey) -> SframeKey {
-    let (key, _salt, _secret) = key_schedule::derive_key_salt(suite, kid, base_key.expose_secret());
+    let (key, _salt) = key_schedule::derive_key_salt(suite, kid, base_key.expose_secret());
     key
 }
 

@@ -20,7 +20,8 @@ pub fn derive_key_salt(
     kid: KeyId,
     base_key: &BaseKey,
 ) -> (SframeSecret, SframeKey, SframeSalt) {
-    let (key, salt, secret) = key_schedule::derive_key_salt(suite, kid, base_key.expose_secret());
+    let (key, salt) = key_schedule::derive_key_salt(suite, kid, base_key.expose_secret());
+    let secret = key_schedule::sframe_secret(suite, base_key.expose_secret());
     (secret, key, salt)
 }
 

@@ -8,6 +8,7 @@
 //! | `alloc` | with `std` | the multi-KID [`Decryptor`], the MLS epoch store, the [`Session`], `Vec` conveniences |
 //! | `ring` | yes | AES-GCM through ring (about 2–3× RustCrypto's `aes-gcm` on x86-64); everything else stays on RustCrypto |
 //! | `aws-lc` | no | AES-GCM through aws-lc-rs (AWS-LC; faster than ring on large frames where AVX-512/VAES are present); takes precedence over `ring`; needs `std` and a C compiler |
+//! | `fips` | no | every algorithm of RFC 9605 — AES-GCM, AES-CTR, HMAC, HKDF (key schedule, ratchet, MLS and RTP stream keys) — and [`BaseKey::random`] inside AWS-LC's FIPS 140-3 module (aws-lc-rs `fips`); [`fips_mode`] checks the module; needs `std`, a C compiler, CMake and Go; not with `agreement` |
 //! | `external-aead` | no | [`external`]: split seal and open for an AEAD outside the library (WebCrypto in a browser worker) |
 //! | `draft-iana-256` | no | nothing any more: suites 6–8 are always built; kept for one release so that dependents that name it still build |
 //! | `agreement` | no | [`agreement`]: P-256 ECDH pairwise keys, HPKE sender-key envelopes, verification codes (not RFC 9605; needs an allocator and Rust 1.87) |
@@ -32,6 +33,12 @@
 #![no_std]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+#[cfg(all(feature = "fips", feature = "agreement"))]
+compile_error!(
+    "feature `fips` keeps every algorithm inside AWS-LC's FIPS module, and `agreement`'s P-256 \
+     and HPKE are RustCrypto's: enable one of them, not both"
+);
+
 #[cfg(feature = "alloc")]
 extern crate alloc;
 #[cfg(any(feature = "std", test))]
@@ -51,6 +58,7 @@ pub mod external;
 #[cfg(feature = "hazmat")]
 pub mod hazmat;
 mod header;
+mod kdf;
 mod key_schedule;
 pub mod manual;
 pub mod mls;
@@ -100,3 +108,21 @@ pub use suite::{CipherSuite, MAX_TAG_LEN};
 pub fn os_rng() -> impl rand_core::CryptoRng {
     rand_core::UnwrapErr(getrandom::SysRng)
 }
+
+/// Checks that AWS-LC's FIPS 140-3 module is in FIPS mode (feature `fips`): its power-on self
+/// tests passed, and every algorithm this crate calls runs inside it. A deployment that must use
+/// a validated module calls this once at startup.
+///
+/// # Errors
+///
+/// [`NotInFipsMode`] when the module is not in FIPS mode.
+#[cfg(feature = "fips")]
+pub fn fips_mode() -> Result<(), NotInFipsMode> {
+    aws_lc_rs::try_fips_mode().map_err(|_| NotInFipsMode)
+}
+
+/// AWS-LC's module is not in FIPS mode ([`fips_mode`]).
+#[cfg(feature = "fips")]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("AWS-LC is not in FIPS mode")]
+pub struct NotInFipsMode;

@@ -40,12 +40,10 @@
 use alloc::collections::{BTreeMap, BTreeSet, VecDeque};
 use alloc::vec::Vec;
 
-use hkdf::Hkdf;
-use sha2::{Sha256, Sha512};
-
+use crate::kdf::Prk;
 use crate::ratchet::{RatchetBits, RatchetError, RatchetReceiver, RatchetSender, SenderKeyId};
 use crate::secret::BaseKey;
-use crate::suite::{CipherSuite, Hash};
+use crate::suite::CipherSuite;
 
 /// `"SFrame 1.0 RTP Stream"` (draft §7): the label of the per-SSRC derivation, 21 bytes.
 pub const STREAM_LABEL: &[u8] = b"SFrame 1.0 RTP Stream";
@@ -64,13 +62,7 @@ pub fn stream_base_key(suite: CipherSuite, base_key: &BaseKey, ssrc: u32) -> Bas
     let salt = ssrc.to_be_bytes();
     let ikm = base_key.expose_secret();
     let mut key = BaseKey::zeroed(suite.hash_len());
-    let out = key.as_mut_bytes();
-    // Nh is far below HKDF's 255 * Nh bound: expansion cannot fail.
-    let result = match suite.hash() {
-        Hash::Sha256 => Hkdf::<Sha256>::new(Some(&salt), ikm).expand(STREAM_LABEL, out),
-        Hash::Sha512 => Hkdf::<Sha512>::new(Some(&salt), ikm).expand(STREAM_LABEL, out),
-    };
-    debug_assert!(result.is_ok(), "HKDF output length is bounded by the suite");
+    Prk::extract(suite.hash(), &salt, ikm).expand(&[STREAM_LABEL], key.as_mut_bytes());
     key
 }
 

@@ -31,14 +31,26 @@ impl BaseKey {
     }
 
     /// [`generate`](Self::generate) from the operating system's generator (feature
-    /// `getrandom`).
+    /// `getrandom`) or, with feature `fips`, from AWS-LC's DRBG inside its FIPS module.
     ///
     /// # Panics
     ///
-    /// As [`os_rng`](crate::os_rng), if the operating system cannot supply randomness.
-    #[cfg(feature = "getrandom")]
+    /// As [`os_rng`](crate::os_rng), if the operating system cannot supply randomness (with
+    /// `fips`: if the module's DRBG fails).
+    #[cfg(any(feature = "getrandom", feature = "fips"))]
     #[must_use]
     pub fn random(suite: CipherSuite) -> Self {
+        #[cfg(feature = "fips")]
+        {
+            let mut key = Self::zeroed(suite.hash_len());
+            #[expect(
+                clippy::expect_used,
+                reason = "no key can be made without randomness, as with os_rng"
+            )]
+            aws_lc_rs::rand::fill(key.as_mut_bytes()).expect("AWS-LC's DRBG failed");
+            key
+        }
+        #[cfg(not(feature = "fips"))]
         Self::generate(suite, &mut crate::os_rng())
     }
 
@@ -244,6 +256,7 @@ pub struct SframeSecret {
 }
 
 impl SframeSecret {
+    #[cfg(feature = "hazmat")]
     pub(crate) fn from_slice(bytes: &[u8]) -> Self {
         let mut secret = Self {
             bytes: [0; MAX_HASH_LEN],

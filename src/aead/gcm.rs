@@ -1,11 +1,11 @@
-//! AES-GCM (RFC 5116), the AEAD of suites 4 and 5: through aws-lc-rs when the `aws-lc` feature
-//! is on (the fastest here), else through ring when `ring` is on, else through RustCrypto's
-//! `aes-gcm`.
+//! AES-GCM (RFC 5116), the AEAD of suites 4 and 5: through aws-lc-rs when the `aws-lc` or the
+//! `fips` feature is on (the fastest here), else through ring when `ring` is on, else through
+//! RustCrypto's `aes-gcm`.
 
 use super::{Aad, AeadError};
 use crate::suite::NONCE_LEN;
 
-#[cfg(all(feature = "ring", not(feature = "aws-lc")))]
+#[cfg(all(feature = "ring", not(any(feature = "aws-lc", feature = "fips"))))]
 mod imp {
     use ring::aead::{AES_128_GCM, AES_256_GCM, LessSafeKey, Nonce, Tag, UnboundKey};
 
@@ -77,7 +77,7 @@ mod imp {
     }
 }
 
-#[cfg(feature = "aws-lc")]
+#[cfg(any(feature = "aws-lc", feature = "fips"))]
 mod imp {
     use aws_lc_rs::aead::{AES_128_GCM, AES_256_GCM, LessSafeKey, Nonce, UnboundKey};
 
@@ -149,7 +149,7 @@ mod imp {
     }
 }
 
-#[cfg(not(any(feature = "ring", feature = "aws-lc")))]
+#[cfg(not(any(feature = "ring", feature = "aws-lc", feature = "fips")))]
 mod imp {
     use aes_gcm::aead::{AeadInOut, KeyInit};
     use aes_gcm::{Aes128Gcm, Aes256Gcm, Nonce, Tag};

@@ -70,10 +70,21 @@ pub(crate) enum AeadError {
               the large one depends on the providers a build enables"
 )]
 pub(crate) enum AeadKey {
-    CtrHmac128(ctr_hmac::CtrHmac<aes::Aes128, sha2::Sha256>),
+    CtrHmac128(CtrHmac128),
     Gcm(gcm::Gcm),
-    CtrHmac256(ctr_hmac::CtrHmac<aes::Aes256, sha2::Sha512>),
+    CtrHmac256(CtrHmac256),
 }
+
+/// AES-CTR+HMAC through AWS-LC with feature `fips` (every algorithm inside its module), else
+/// through RustCrypto (as fast as AWS-LC's here: BENCHMARKS.md).
+#[cfg(feature = "fips")]
+type CtrHmac128 = ctr_hmac::aws_lc::CtrHmac;
+#[cfg(feature = "fips")]
+type CtrHmac256 = ctr_hmac::aws_lc::CtrHmac;
+#[cfg(not(feature = "fips"))]
+type CtrHmac128 = ctr_hmac::CtrHmac<aes::Aes128, sha2::Sha256>;
+#[cfg(not(feature = "fips"))]
+type CtrHmac256 = ctr_hmac::CtrHmac<aes::Aes256, sha2::Sha512>;
 
 impl AeadKey {
     /// Expands `key`, which the key schedule derived for `suite`: exactly `suite.key_len()`
@@ -101,7 +112,7 @@ impl AeadKey {
             CipherSuite::AesCtr128HmacSha256_80
             | CipherSuite::AesCtr128HmacSha256_64
             | CipherSuite::AesCtr128HmacSha256_32 => {
-                ctr_hmac::CtrHmac::new(key, 16, tag_len).map(Self::CtrHmac128)
+                CtrHmac128::new(key, 16, tag_len).map(Self::CtrHmac128)
             }
             CipherSuite::AesGcm128Sha256 | CipherSuite::AesGcm256Sha512 => {
                 gcm::Gcm::new(key).map(Self::Gcm)
@@ -109,13 +120,20 @@ impl AeadKey {
             CipherSuite::AesCtr256HmacSha512_80
             | CipherSuite::AesCtr256HmacSha512_64
             | CipherSuite::AesCtr256HmacSha512_32 => {
-                ctr_hmac::CtrHmac::new(key, 32, tag_len).map(Self::CtrHmac256)
+                CtrHmac256::new(key, 32, tag_len).map(Self::CtrHmac256)
             }
         };
         key.ok_or(KeyError::AeadKeyLength)
     }
 
     /// Encrypts `in_out` in place and writes the tag (exactly `Nt` bytes) to `tag`.
+    #[cfg_attr(
+        feature = "fips",
+        expect(
+            clippy::match_same_arms,
+            reason = "with `fips` both CTR+HMAC variants are AWS-LC's one type"
+        )
+    )]
     pub(crate) fn seal(
         &self,
         nonce: &[u8; NONCE_LEN],
@@ -132,6 +150,13 @@ impl AeadKey {
 
     /// Authenticates and decrypts `in_out` in place. On failure no plaintext is left in
     /// `in_out`: it is zeroed (see [`zero_on_failure`]).
+    #[cfg_attr(
+        feature = "fips",
+        expect(
+            clippy::match_same_arms,
+            reason = "with `fips` both CTR+HMAC variants are AWS-LC's one type"
+        )
+    )]
     pub(crate) fn open(
         &self,
         nonce: &[u8; NONCE_LEN],
