@@ -232,6 +232,73 @@ mod raw {
     }
 }
 
+/// AWS-LC's AES-CTR and HMAC doing RFC 9605 §4.5.1 for a CTR+HMAC suite: the reference row
+/// that decides whether the `aws-lc` feature routes those suites through AWS-LC (it does only
+/// with `fips`; BENCHMARKS.md has the figures).
+#[cfg(any(feature = "aws-lc", feature = "fips"))]
+mod raw_aws_lc {
+    use aws_lc_rs::cipher::{AES_128, AES_256, EncryptingKey, EncryptionContext, UnboundCipherKey};
+    use aws_lc_rs::hmac;
+    use aws_lc_rs::iv::FixedLength;
+    use secure_frame::CipherSuite;
+
+    pub struct CtrHmac(EncryptingKey, hmac::Key, usize);
+
+    impl CtrHmac {
+        pub fn new(suite: CipherSuite, key: &[u8]) -> Option<Self> {
+            let (cipher, mac, enc_len) = match suite {
+                CipherSuite::AesGcm128Sha256 | CipherSuite::AesGcm256Sha512 => return None,
+                CipherSuite::AesCtr256HmacSha512_80
+                | CipherSuite::AesCtr256HmacSha512_64
+                | CipherSuite::AesCtr256HmacSha512_32 => (&AES_256, hmac::HMAC_SHA512, 32),
+                _ => (&AES_128, hmac::HMAC_SHA256, 16),
+            };
+            let ctr = EncryptingKey::ctr(UnboundCipherKey::new(cipher, &key[..enc_len]).unwrap())
+                .unwrap();
+            Some(Self(
+                ctr,
+                hmac::Key::new(mac, &key[enc_len..]),
+                suite.tag_len(),
+            ))
+        }
+
+        fn ctr(&self, nonce: &[u8; 12], buf: &mut [u8]) {
+            let mut iv = [0; 16];
+            iv[..12].copy_from_slice(nonce);
+            let context = EncryptionContext::Iv128(FixedLength::from(iv));
+            self.0.less_safe_encrypt(buf, context).unwrap();
+        }
+
+        fn mac(&self, nonce: &[u8; 12], aad: &[u8], ct: &[u8]) -> hmac::Tag {
+            let mut m = hmac::Context::with_key(&self.1);
+            m.update(&(aad.len() as u64).to_be_bytes());
+            m.update(&(ct.len() as u64).to_be_bytes());
+            m.update(&(self.2 as u64).to_be_bytes());
+            m.update(nonce);
+            m.update(aad);
+            m.update(ct);
+            m.sign()
+        }
+
+        pub fn seal(&self, nonce: &[u8; 12], aad: &[u8], buf: &mut [u8], tag: &mut [u8]) {
+            self.ctr(nonce, buf);
+            tag.copy_from_slice(&self.mac(nonce, aad, buf).as_ref()[..self.2]);
+        }
+
+        pub fn open(&self, nonce: &[u8; 12], aad: &[u8], buf: &mut [u8], tag: &[u8]) -> bool {
+            let ok = aws_lc_rs::constant_time::verify_slices_are_equal(
+                &self.mac(nonce, aad, buf).as_ref()[..self.2],
+                tag,
+            )
+            .is_ok();
+            if ok {
+                self.ctr(nonce, buf);
+            }
+            ok
+        }
+    }
+}
+
 /// ring's AES-GCM key for a GCM suite.
 #[cfg(feature = "aws-lc")]
 fn raw_ring(suite: CipherSuite, key: &[u8]) -> Option<ring::aead::LessSafeKey> {
@@ -289,6 +356,13 @@ fn encrypt(c: &mut Criterion) {
                             .unwrap();
                         tag.copy_from_slice(t.as_ref());
                     });
+                });
+            }
+
+            #[cfg(any(feature = "aws-lc", feature = "fips"))]
+            if let Some(aws) = raw_aws_lc::CtrHmac::new(suite, key.expose_secret()) {
+                group.bench_function(BenchmarkId::new("raw aws-lc", size), |b| {
+                    b.iter(|| aws.seal(&nonce, black_box(&header), black_box(&mut buf), &mut tag));
                 });
             }
 
@@ -357,6 +431,21 @@ fn decrypt(c: &mut Criterion) {
                     BatchSize::SmallInput,
                 );
             });
+
+            #[cfg(any(feature = "aws-lc", feature = "fips"))]
+            if let Some(aws) = raw_aws_lc::CtrHmac::new(suite, key.expose_secret()) {
+                group.bench_function(BenchmarkId::new("raw aws-lc", size), |b| {
+                    b.iter_batched_ref(
+                        || frame.clone(),
+                        |f| {
+                            let (header, rest) = f.split_at_mut(header_len);
+                            let (ct, tag) = rest.split_at_mut(size);
+                            assert!(aws.open(&nonce, header, ct, tag));
+                        },
+                        BatchSize::SmallInput,
+                    );
+                });
+            }
 
             // Replay protection on: every iteration gets a new frame with a new counter.
             let mut receiver = ReceiveKey::new(suite, KID, &BaseKey::new(BASE_KEY).unwrap());
