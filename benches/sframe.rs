@@ -2,7 +2,9 @@
 //! every group, and the `sframe` crate (2.x, ring backend) beside it, all in one run.
 //!
 //! `cargo bench --bench sframe --features hazmat` measures the ring provider (the default);
-//! `--features hazmat,aws-lc` the aws-lc-rs provider against raw aws-lc-rs;
+//! `--features hazmat,aws-lc` the aws-lc-rs provider against raw aws-lc-rs (raw ring beside it;
+//! for the CTR+HMAC suites, raw AWS-LC beside raw RustCrypto), and
+//! `--no-default-features --features alloc,std,hazmat,fips` the FIPS module the same way;
 //! `cargo bench --bench sframe --no-default-features --features alloc,hazmat` measures the
 //! pure-Rust provider against raw `aes-gcm`. BENCHMARKS.md has the figures and how to read them.
 
@@ -41,13 +43,13 @@ mod raw {
     use secure_frame::CipherSuite;
 
     pub enum Raw {
-        #[cfg(feature = "aws-lc")]
+        #[cfg(any(feature = "aws-lc", feature = "fips"))]
         GcmAwsLc(aws_lc_rs::aead::LessSafeKey),
-        #[cfg(all(feature = "ring", not(feature = "aws-lc")))]
+        #[cfg(all(feature = "ring", not(any(feature = "aws-lc", feature = "fips"))))]
         Gcm(ring::aead::LessSafeKey),
-        #[cfg(not(any(feature = "ring", feature = "aws-lc")))]
+        #[cfg(not(any(feature = "ring", feature = "aws-lc", feature = "fips")))]
         Gcm128(aes_gcm::Aes128Gcm),
-        #[cfg(not(any(feature = "ring", feature = "aws-lc")))]
+        #[cfg(not(any(feature = "ring", feature = "aws-lc", feature = "fips")))]
         Gcm256(aes_gcm::Aes256Gcm),
         CtrHmac(aes::Aes128, Hmac<sha2::Sha256>, usize),
         CtrHmac256(aes::Aes256, Hmac<sha2::Sha512>, usize),
@@ -81,7 +83,7 @@ mod raw {
         pub fn new(suite: CipherSuite, key: &[u8]) -> Self {
             match suite {
                 CipherSuite::AesGcm128Sha256 | CipherSuite::AesGcm256Sha512 => {
-                    #[cfg(feature = "aws-lc")]
+                    #[cfg(any(feature = "aws-lc", feature = "fips"))]
                     {
                         let alg = if key.len() == 32 {
                             &aws_lc_rs::aead::AES_256_GCM
@@ -92,7 +94,7 @@ mod raw {
                             aws_lc_rs::aead::UnboundKey::new(alg, key).unwrap(),
                         ))
                     }
-                    #[cfg(all(feature = "ring", not(feature = "aws-lc")))]
+                    #[cfg(all(feature = "ring", not(any(feature = "aws-lc", feature = "fips"))))]
                     {
                         let alg = if key.len() == 32 {
                             &ring::aead::AES_256_GCM
@@ -103,7 +105,7 @@ mod raw {
                             ring::aead::UnboundKey::new(alg, key).unwrap(),
                         ))
                     }
-                    #[cfg(not(any(feature = "ring", feature = "aws-lc")))]
+                    #[cfg(not(any(feature = "ring", feature = "aws-lc", feature = "fips")))]
                     {
                         if key.len() == 32 {
                             Self::Gcm256(aes_gcm::Aes256Gcm::new_from_slice(key).unwrap())
@@ -129,7 +131,7 @@ mod raw {
 
         pub fn seal(&self, nonce: &[u8; 12], aad: &[u8], buf: &mut [u8], tag: &mut [u8]) {
             match self {
-                #[cfg(feature = "aws-lc")]
+                #[cfg(any(feature = "aws-lc", feature = "fips"))]
                 Self::GcmAwsLc(k) => {
                     let t = k
                         .seal_in_place_separate_tag(
@@ -140,7 +142,7 @@ mod raw {
                         .unwrap();
                     tag.copy_from_slice(t.as_ref());
                 }
-                #[cfg(all(feature = "ring", not(feature = "aws-lc")))]
+                #[cfg(all(feature = "ring", not(any(feature = "aws-lc", feature = "fips"))))]
                 Self::Gcm(k) => {
                     let t = k
                         .seal_in_place_separate_tag(
@@ -151,7 +153,7 @@ mod raw {
                         .unwrap();
                     tag.copy_from_slice(t.as_ref());
                 }
-                #[cfg(not(any(feature = "ring", feature = "aws-lc")))]
+                #[cfg(not(any(feature = "ring", feature = "aws-lc", feature = "fips")))]
                 Self::Gcm128(k) => {
                     use aes_gcm::aead::AeadInOut;
                     let t = k
@@ -159,7 +161,7 @@ mod raw {
                         .unwrap();
                     tag.copy_from_slice(&t);
                 }
-                #[cfg(not(any(feature = "ring", feature = "aws-lc")))]
+                #[cfg(not(any(feature = "ring", feature = "aws-lc", feature = "fips")))]
                 Self::Gcm256(k) => {
                     use aes_gcm::aead::AeadInOut;
                     let t = k
@@ -180,7 +182,7 @@ mod raw {
 
         pub fn open(&self, nonce: &[u8; 12], aad: &[u8], buf: &mut [u8], tag: &[u8]) -> bool {
             match self {
-                #[cfg(feature = "aws-lc")]
+                #[cfg(any(feature = "aws-lc", feature = "fips"))]
                 Self::GcmAwsLc(k) => k
                     .open_in_place_separate_tag(
                         aws_lc_rs::aead::Nonce::assume_unique_for_key(*nonce),
@@ -189,7 +191,7 @@ mod raw {
                         buf,
                     )
                     .is_ok(),
-                #[cfg(all(feature = "ring", not(feature = "aws-lc")))]
+                #[cfg(all(feature = "ring", not(any(feature = "aws-lc", feature = "fips"))))]
                 Self::Gcm(k) => k
                     .open_in_place_separate_tag(
                         ring::aead::Nonce::assume_unique_for_key(*nonce),
@@ -199,14 +201,14 @@ mod raw {
                         0..,
                     )
                     .is_ok(),
-                #[cfg(not(any(feature = "ring", feature = "aws-lc")))]
+                #[cfg(not(any(feature = "ring", feature = "aws-lc", feature = "fips")))]
                 Self::Gcm128(k) => {
                     use aes_gcm::aead::AeadInOut;
                     let tag = aes_gcm::Tag::try_from(tag).unwrap();
                     k.decrypt_inout_detached(&(*nonce).into(), aad, buf.into(), &tag)
                         .is_ok()
                 }
-                #[cfg(not(any(feature = "ring", feature = "aws-lc")))]
+                #[cfg(not(any(feature = "ring", feature = "aws-lc", feature = "fips")))]
                 Self::Gcm256(k) => {
                     use aes_gcm::aead::AeadInOut;
                     let tag = aes_gcm::Tag::try_from(tag).unwrap();
@@ -300,7 +302,7 @@ mod raw_aws_lc {
 }
 
 /// ring's AES-GCM key for a GCM suite.
-#[cfg(feature = "aws-lc")]
+#[cfg(any(feature = "aws-lc", feature = "fips"))]
 fn raw_ring(suite: CipherSuite, key: &[u8]) -> Option<ring::aead::LessSafeKey> {
     let alg = match suite {
         CipherSuite::AesGcm128Sha256 => &ring::aead::AES_128_GCM,
@@ -343,7 +345,7 @@ fn encrypt(c: &mut Criterion) {
                 b.iter(|| raw.seal(&nonce, black_box(&header), black_box(&mut buf), &mut tag));
             });
             // With aws-lc as the provider, raw ring beside it: which is the fastest here.
-            #[cfg(feature = "aws-lc")]
+            #[cfg(any(feature = "aws-lc", feature = "fips"))]
             if let Some(ring_key) = raw_ring(suite, key.expose_secret()) {
                 group.bench_function(BenchmarkId::new("raw ring", size), |b| {
                     b.iter(|| {
