@@ -60,7 +60,10 @@ mod imp {
             in_out: &mut [u8],
             tag: &[u8],
         ) -> Result<(), AeadError> {
-            let tag = Tag::try_from(tag).map_err(|_| AeadError::Authentication)?;
+            // Through a fixed-size array: `Tag::try_from` on a slice went through its
+            // `Result` on the stack as three overlapping moves (issue #15).
+            let tag: &[u8; 16] = tag.try_into().map_err(|_| AeadError::Authentication)?;
+            let tag = Tag::from(*tag);
             aad.with_contiguous(|aad| {
                 self.0
                     .open_in_place_separate_tag(
