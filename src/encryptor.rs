@@ -3,7 +3,7 @@
 use core::fmt;
 
 use crate::aead::{Aad, AeadKey, MAX_METADATA_LEN};
-use crate::header::{Counter, Header, KeyId, KidField, MAX_HEADER_LEN};
+use crate::header::{Counter, Header, HeaderTemplate, KeyId, MAX_HEADER_LEN};
 use crate::key_schedule::derive_key_salt;
 use crate::secret::{BaseKey, SframeSalt};
 use crate::suite::CipherSuite;
@@ -18,8 +18,8 @@ use crate::suite::CipherSuite;
 pub struct Encryptor {
     suite: CipherSuite,
     kid: KeyId,
-    /// The KID's part of every header, encoded once.
-    kid_field: KidField,
+    /// The header of the counters of the current counter's length, encoded once per length.
+    template: HeaderTemplate,
     /// `Nt` of the suite, looked up once (a byte, so that the key does not grow).
     tag_len: u8,
     key: AeadKey,
@@ -40,7 +40,7 @@ impl Encryptor {
         Self {
             suite,
             kid,
-            kid_field: KidField::new(kid),
+            template: HeaderTemplate::EMPTY,
             tag_len: suite.tag_len_u8(),
             key: AeadKey::derived(suite, &key),
             salt,
@@ -290,7 +290,10 @@ impl Encryptor {
             .checked_sub(tag_len)
             .ok_or(EncryptError::BufferTooSmall { needed })?;
         let (payload, tag) = rest.split_at_mut(payload_len);
-        let start = self.kid_field.write_right_aligned(ctr, room);
+        let start = match self.template.write(ctr, room) {
+            Some(start) => start,
+            None => self.write_new_template(ctr, room),
+        };
         let header = room
             .get(start..)
             .ok_or(EncryptError::BufferTooSmall { needed })?;
@@ -301,6 +304,16 @@ impl Encryptor {
         self.next = ctr.checked_add(1);
         buf.get_mut(start..)
             .ok_or(EncryptError::BufferTooSmall { needed })
+    }
+
+    /// The header of `ctr` when the template does not cover it (the first frame, and the
+    /// first of each counter length): a new template for `ctr`'s length, and the header
+    /// written by the canonical encoder. Returns where it starts in `room`.
+    #[cold]
+    #[inline(never)]
+    fn write_new_template(&mut self, ctr: u64, room: &mut [u8; MAX_HEADER_LEN]) -> usize {
+        self.template = HeaderTemplate::new(self.kid, ctr);
+        MAX_HEADER_LEN - Header::new(self.kid, Counter(ctr)).write_right_aligned(room)
     }
 
     /// Encrypts the plaintext in `frame` in place, growing it to the SFrame ciphertext: the
