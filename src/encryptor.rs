@@ -298,9 +298,14 @@ impl Encryptor {
             .get(start..)
             .ok_or(EncryptError::BufferTooSmall { needed })?;
         let aad = Aad { header, metadata };
-        self.key
-            .seal(&self.salt.nonce(ctr), aad, payload, tag)
-            .map_err(|_| EncryptError::FrameTooLong)?;
+        // GCM called here, the nonce made for it alone; the other suites out of line (issue
+        // #15: through `AeadKey::seal` the nonce and the AAD were laid out on the stack for the
+        // CTR+HMAC arms, and the nonce copied again for ring).
+        let sealed = match &self.key {
+            AeadKey::Gcm(gcm) => gcm.seal(&self.salt.nonce(ctr), aad, payload, tag),
+            key => seal_cold(key, &self.salt, ctr, header, metadata, payload, tag),
+        };
+        sealed.map_err(|_| EncryptError::FrameTooLong)?;
         self.next = ctr.checked_add(1);
         buf.get_mut(start..)
             .ok_or(EncryptError::BufferTooSmall { needed })
@@ -363,6 +368,22 @@ impl Encryptor {
         out.truncate(len);
         Ok(out)
     }
+}
+
+/// `AeadKey::seal` for the suites `encrypt_in_room` does not call inline; the AAD in pieces,
+/// so that the caller does not lay it out on the stack before it knows the suite.
+#[cold]
+#[inline(never)]
+fn seal_cold(
+    key: &AeadKey,
+    salt: &SframeSalt,
+    ctr: u64,
+    header: &[u8],
+    metadata: &[u8],
+    payload: &mut [u8],
+    tag: &mut [u8],
+) -> Result<(), crate::aead::AeadError> {
+    key.seal(&salt.nonce(ctr), Aad { header, metadata }, payload, tag)
 }
 
 impl fmt::Debug for Encryptor {
