@@ -72,6 +72,9 @@ mod imp {
             }
         }
 
+        // As `seal`: inlined into `ReceiveKey`'s GCM arm and into `AeadKey::open`.
+        #[expect(clippy::inline_always, reason = "measured: scripts/instructions frame")]
+        #[inline(always)]
         pub(crate) fn open(
             &self,
             nonce: &[u8; NONCE_LEN],
@@ -83,18 +86,31 @@ mod imp {
             // `Result` on the stack as three overlapping moves (issue #15).
             let tag: &[u8; 16] = tag.try_into().map_err(|_| AeadError::Authentication)?;
             let tag = Tag::from(*tag);
-            aad.with_contiguous(|aad| {
-                self.0
-                    .open_in_place_separate_tag(
-                        Nonce::assume_unique_for_key(*nonce),
-                        ring::aead::Aad::from(aad),
-                        tag,
-                        in_out,
-                        0..,
-                    )
-                    .map(|_| ())
-                    .map_err(|_| AeadError::Authentication)
-            })
+            if aad.metadata.is_empty() {
+                return self.open_joined(nonce, aad.header, in_out, tag);
+            }
+            aad.with_contiguous(|aad| self.open_joined(nonce, aad, in_out, tag))
+        }
+
+        /// [`open`](Self::open) with the AAD as one slice.
+        #[inline]
+        fn open_joined(
+            &self,
+            nonce: &[u8; NONCE_LEN],
+            aad: &[u8],
+            in_out: &mut [u8],
+            tag: Tag,
+        ) -> Result<(), AeadError> {
+            self.0
+                .open_in_place_separate_tag(
+                    Nonce::assume_unique_for_key(*nonce),
+                    ring::aead::Aad::from(aad),
+                    tag,
+                    in_out,
+                    0..,
+                )
+                .map(|_| ())
+                .map_err(|_| AeadError::Authentication)
         }
     }
 }
