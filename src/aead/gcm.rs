@@ -82,6 +82,9 @@ mod imp {
             in_out: &mut [u8],
             tag: &[u8],
         ) -> Result<(), AeadError> {
+            // The nonce taken first, so that it is built where ring reads it (taken after the
+            // tag check, it was copied there: issue #15).
+            let nonce = Nonce::assume_unique_for_key(*nonce);
             // Through a fixed-size array: `Tag::try_from` on a slice went through its
             // `Result` on the stack as three overlapping moves (issue #15).
             let tag: &[u8; 16] = tag.try_into().map_err(|_| AeadError::Authentication)?;
@@ -96,19 +99,13 @@ mod imp {
         #[inline]
         fn open_joined(
             &self,
-            nonce: &[u8; NONCE_LEN],
+            nonce: Nonce,
             aad: &[u8],
             in_out: &mut [u8],
             tag: Tag,
         ) -> Result<(), AeadError> {
             self.0
-                .open_in_place_separate_tag(
-                    Nonce::assume_unique_for_key(*nonce),
-                    ring::aead::Aad::from(aad),
-                    tag,
-                    in_out,
-                    0..,
-                )
+                .open_in_place_separate_tag(nonce, ring::aead::Aad::from(aad), tag, in_out, 0..)
                 .map(|_| ())
                 .map_err(|_| AeadError::Authentication)
         }
