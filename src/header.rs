@@ -201,13 +201,15 @@ impl HeaderTemplate {
     };
 
     /// The template of `kid` for the counters whose encoding has the length of `ctr`'s (for a
-    /// counter below 8, which sits in the config byte, `ctr` alone).
+    /// counter below 8, which sits in the config byte, `ctr` alone). No template covers
+    /// `u64::MAX`, the last counter: the encryptor's exhaustion test rides on the template's.
     pub(crate) fn new(kid: KeyId, ctr: u64) -> Self {
         let (first, span) = match extended_len(ctr) {
             0 => (ctr, 1),
             len => {
-                // The values of `len` significant bytes: 8 (or 2^(8(len-1))) to 2^(8 len) - 1.
-                let last = u64::MAX >> (64 - 8 * len);
+                // The values of `len` significant bytes: 8 (or 2^(8(len-1))) to 2^(8 len) - 1,
+                // except `u64::MAX`.
+                let last = (u64::MAX >> (64 - 8 * len)).min(u64::MAX - 1);
                 let first = if len == 1 { 8 } else { 1 << (8 * (len - 1)) };
                 (first, last - first + 1)
             }
@@ -225,14 +227,20 @@ impl HeaderTemplate {
         }
     }
 
+    /// Whether `ctr` is one of the template's counters.
+    #[inline]
+    pub(crate) fn covers(&self, ctr: u64) -> bool {
+        ctr.wrapping_sub(self.first) < self.span
+    }
+
     /// Writes the header of (this KID, `ctr`) so that it ends at the end of `out` and returns
     /// where it starts, if `ctr` is one of the template's counters; else writes nothing.
     #[inline]
     pub(crate) fn write(&self, ctr: u64, out: &mut [u8; MAX_HEADER_LEN]) -> Option<usize> {
-        let offset = ctr.wrapping_sub(self.first);
-        if offset >= self.span {
+        if !self.covers(ctr) {
             return None;
         }
+        let offset = ctr - self.first;
         let (head, tail) = out.split_first_chunk_mut::<9>()?;
         *head = self.head;
         // `ctr` has the length of `first`: adding the offset carries into no KID byte.
@@ -435,8 +443,9 @@ mod tests {
                     let covers = if extended_len(built_at) == 0 {
                         ctr == built_at
                     } else {
-                        extended_len(ctr) == extended_len(built_at)
+                        extended_len(ctr) == extended_len(built_at) && ctr != u64::MAX
                     };
+                    assert_eq!(template.covers(ctr), covers);
                     let mut out = [0xa5; MAX_HEADER_LEN];
                     match template.write(ctr, &mut out) {
                         None => assert!(!covers, "{kid} {built_at} {ctr}"),
