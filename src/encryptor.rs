@@ -335,11 +335,13 @@ impl Encryptor {
         // GCM called here, the nonce made for it alone; the other suites out of line (issue
         // #15: through `AeadKey::seal` the nonce and the AAD were laid out on the stack for the
         // CTR+HMAC arms, and the nonce copied again for ring).
-        let sealed = match &self.key {
-            AeadKey::Gcm(gcm) => gcm.seal(&self.salt.nonce(ctr), aad, payload, tag),
-            key => seal_cold(key, &self.salt, ctr, header, metadata, payload, tag),
-        };
-        sealed.map_err(|_| EncryptError::FrameTooLong)?;
+        match &self.key {
+            AeadKey::Gcm(gcm) => gcm
+                .seal(&self.salt.nonce(ctr), aad, payload, tag)
+                .map_err(|_| EncryptError::FrameTooLong)?,
+            key => seal_cold(key, &self.salt, ctr, header, metadata, payload, tag)
+                .map_err(|_| EncryptError::FrameTooLong)?,
+        }
         // Below `u64::MAX`: the template covers it.
         self.next = ctr + 1;
         Ok(start)
