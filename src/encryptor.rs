@@ -332,18 +332,27 @@ impl Encryptor {
             .get(start..)
             .ok_or(EncryptError::BufferTooSmall { needed })?;
         let aad = Aad { header, metadata };
+        // The counter is consumed before the AEAD runs and given back if it refuses (so that
+        // it is not kept live across the call: issue #15); nothing reads it in between, so on
+        // error it is unchanged, as documented. Below `u64::MAX`: the template covers it.
+        self.next = ctr + 1;
         // GCM called here, the nonce made for it alone; the other suites out of line (issue
         // #15: through `AeadKey::seal` the nonce and the AAD were laid out on the stack for the
         // CTR+HMAC arms, and the nonce copied again for ring).
         match &self.key {
-            AeadKey::Gcm(gcm) => gcm
-                .seal(&self.salt.nonce(ctr), aad, payload, tag)
-                .map_err(|_| EncryptError::FrameTooLong)?,
-            key => seal_cold(key, &self.salt, ctr, header, metadata, payload, tag)
-                .map_err(|_| EncryptError::FrameTooLong)?,
+            AeadKey::Gcm(gcm) => {
+                if gcm.seal(&self.salt.nonce(ctr), aad, payload, tag).is_err() {
+                    self.next -= 1;
+                    return Err(EncryptError::FrameTooLong);
+                }
+            }
+            key => {
+                if seal_cold(key, &self.salt, ctr, header, metadata, payload, tag).is_err() {
+                    self.next -= 1;
+                    return Err(EncryptError::FrameTooLong);
+                }
+            }
         }
-        // Below `u64::MAX`: the template covers it.
-        self.next = ctr + 1;
         Ok(start)
     }
 
