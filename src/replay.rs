@@ -106,13 +106,19 @@ impl ReplayWindow {
         }
         let top = self.top;
         if ctr > top {
-            if ctr - top >= 128 {
-                self.seen = [0; 2];
-            } else {
-                // The counters between the old top and `ctr` enter the window unseen.
-                for skipped in top + 1..ctr {
-                    let (word, bit) = self.slot(skipped);
-                    *word &= !bit;
+            let ahead = ctr - top;
+            // In order (the common case, tested first): no counter skipped, nothing to clear;
+            // the new counter's bit held `ctr - 128`'s, which leaves the window, and is set
+            // below.
+            if ahead > 1 {
+                if ahead >= 128 {
+                    self.seen = [0; 2];
+                } else {
+                    // The counters between the old top and `ctr` enter the window unseen.
+                    for skipped in top + 1..ctr {
+                        let (word, bit) = self.slot(skipped);
+                        *word &= !bit;
+                    }
                 }
             }
             self.top = ctr;
