@@ -3,7 +3,7 @@
 use core::fmt;
 
 use crate::aead::{Aad, AeadKey, MAX_METADATA_LEN};
-use crate::header::{Counter, Header, KeyId, KidField, MAX_HEADER_LEN};
+use crate::header::{Counter, Header, HeaderTemplate, KeyId, MAX_HEADER_LEN};
 use crate::key_schedule::derive_key_salt;
 use crate::secret::{BaseKey, SframeSalt};
 use crate::suite::CipherSuite;
@@ -18,14 +18,17 @@ use crate::suite::CipherSuite;
 pub struct Encryptor {
     suite: CipherSuite,
     kid: KeyId,
-    /// The KID's part of every header, encoded once.
-    kid_field: KidField,
+    /// The header of the counters of the current counter's length, encoded once per length.
+    template: HeaderTemplate,
     /// `Nt` of the suite, looked up once (a byte, so that the key does not grow).
     tag_len: u8,
     key: AeadKey,
     salt: SframeSalt,
-    /// The next counter; `None` once every value has been used.
-    next: Option<u64>,
+    /// The next counter, unless `exhausted`.
+    next: u64,
+    /// Every counter, `u64::MAX` included, has been used. Apart from `next` so that a frame
+    /// reads the counter without testing an `Option` (issue #15).
+    exhausted: bool,
 }
 
 impl Encryptor {
@@ -40,11 +43,12 @@ impl Encryptor {
         Self {
             suite,
             kid,
-            kid_field: KidField::new(kid),
+            template: HeaderTemplate::EMPTY,
             tag_len: suite.tag_len_u8(),
             key: AeadKey::derived(suite, &key),
             salt,
-            next: Some(0),
+            next: 0,
+            exhausted: false,
         }
     }
 
@@ -63,7 +67,20 @@ impl Encryptor {
     /// The counter the next frame will carry, or `None` once the key is exhausted.
     #[must_use]
     pub fn next_counter(&self) -> Option<Counter> {
-        self.next.map(Counter)
+        self.next().map(Counter)
+    }
+
+    /// The next counter, `None` once the key is exhausted.
+    fn next(&self) -> Option<u64> {
+        (!self.exhausted).then_some(self.next)
+    }
+
+    /// Records that `ctr`, the next counter, was used.
+    fn consume(&mut self, ctr: u64) {
+        match ctr.checked_add(1) {
+            Some(next) => self.next = next,
+            None => self.exhausted = true,
+        }
     }
 
     /// Moves the counter forward to `ctr`, skipping the values in between; for restoring a
@@ -74,11 +91,11 @@ impl Encryptor {
     /// [`EncryptError::CounterReuse`] when `ctr` is below the next counter (the counter never
     /// moves back); [`EncryptError::CounterExhausted`] when the key is exhausted.
     pub fn advance_counter_to(&mut self, ctr: Counter) -> Result<(), EncryptError> {
-        let next = self.next.ok_or(EncryptError::CounterExhausted)?;
+        let next = self.next().ok_or(EncryptError::CounterExhausted)?;
         if ctr.0 < next {
             return Err(EncryptError::CounterReuse);
         }
-        self.next = Some(ctr.0);
+        self.next = ctr.0;
         Ok(())
     }
 
@@ -92,7 +109,7 @@ impl Encryptor {
     /// bytes: header, ciphertext and tag.
     #[must_use]
     pub fn ciphertext_len(&self, plaintext_len: usize) -> usize {
-        let header_len = self.next.map_or(MAX_HEADER_LEN, |ctr| {
+        let header_len = self.next().map_or(MAX_HEADER_LEN, |ctr| {
             Header::new(self.kid, Counter(ctr)).encoded_len()
         });
         header_len
@@ -102,7 +119,7 @@ impl Encryptor {
 
     /// The next counter and its header, without consuming the counter.
     fn next_header(&self, metadata: &[u8]) -> Result<(u64, Header), EncryptError> {
-        let ctr = self.next.ok_or(EncryptError::CounterExhausted)?;
+        let ctr = self.next().ok_or(EncryptError::CounterExhausted)?;
         if metadata.len() > MAX_METADATA_LEN {
             return Err(EncryptError::MetadataTooLong);
         }
@@ -140,7 +157,7 @@ impl Encryptor {
         self.key
             .seal(&nonce, aad, payload, tag)
             .map_err(|_| EncryptError::FrameTooLong)?;
-        self.next = ctr.checked_add(1);
+        self.consume(ctr);
         Ok(())
     }
 
@@ -156,7 +173,7 @@ impl Encryptor {
         payload: &mut [u8],
         tag: &mut [u8],
     ) -> Result<Header, EncryptError> {
-        let ctr = self.next.ok_or(EncryptError::CounterExhausted)?;
+        let ctr = self.next().ok_or(EncryptError::CounterExhausted)?;
         let header = Header::new(self.kid, Counter(ctr));
         let room = aad
             .first_chunk_mut::<MAX_HEADER_LEN>()
@@ -176,7 +193,7 @@ impl Encryptor {
         self.key
             .seal(&self.salt.nonce(ctr), aad, payload, tag)
             .map_err(|_| EncryptError::FrameTooLong)?;
-        self.next = ctr.checked_add(1);
+        self.consume(ctr);
         Ok(header)
     }
 
@@ -194,7 +211,7 @@ impl Encryptor {
         metadata: &[u8],
     ) -> Result<crate::external::SealRequest, EncryptError> {
         let (ctr, header) = self.next_header(metadata)?;
-        self.next = ctr.checked_add(1);
+        self.consume(ctr);
         Ok(crate::external::SealRequest::new(
             self.suite(),
             header,
@@ -275,11 +292,29 @@ impl Encryptor {
         metadata: &[u8],
         buf: &'b mut [u8],
     ) -> Result<&'b mut [u8], EncryptError> {
-        let ctr = self.next.ok_or(EncryptError::CounterExhausted)?;
+        let start = self.seal_in_room(metadata, buf)?;
+        buf.get_mut(start..).ok_or(EncryptError::BufferTooSmall {
+            needed: Self::HEADER_ROOM + self.tag_len(),
+        })
+    }
+
+    /// [`encrypt_in_room`](Self::encrypt_in_room) up to where the ciphertext starts in `buf`
+    /// (returned so that the general path's result merges with the template path's as one
+    /// number, not as a slice through the stack: issue #15).
+    #[inline]
+    fn seal_in_room(&mut self, metadata: &[u8], buf: &mut [u8]) -> Result<usize, EncryptError> {
+        let ctr = self.next;
+        // Every counter a header template covers has a successor (no template covers
+        // `u64::MAX`), so the key is not exhausted and the increment below cannot overflow: one
+        // test serves the counter and the header (issue #15). The first frame, the first of
+        // each counter length and the last counter take the general path.
+        if !self.template.covers(ctr) {
+            return self.seal_in_room_uncovered(metadata, buf);
+        }
         if metadata.len() > MAX_METADATA_LEN {
             return Err(EncryptError::MetadataTooLong);
         }
-        // One length check and one split; the header is the CTR written after the KID field.
+        // One length check and one split; the header is the CTR added into the template.
         let tag_len = self.tag_len();
         let needed = Self::HEADER_ROOM + tag_len;
         let (room, rest) = buf
@@ -290,17 +325,66 @@ impl Encryptor {
             .checked_sub(tag_len)
             .ok_or(EncryptError::BufferTooSmall { needed })?;
         let (payload, tag) = rest.split_at_mut(payload_len);
-        let start = self.kid_field.write_right_aligned(ctr, room);
+        let Some(start) = self.template.write(ctr, room) else {
+            return self.seal_in_room_uncovered(metadata, buf);
+        };
         let header = room
             .get(start..)
             .ok_or(EncryptError::BufferTooSmall { needed })?;
         let aad = Aad { header, metadata };
-        self.key
-            .seal(&self.salt.nonce(ctr), aad, payload, tag)
-            .map_err(|_| EncryptError::FrameTooLong)?;
-        self.next = ctr.checked_add(1);
-        buf.get_mut(start..)
-            .ok_or(EncryptError::BufferTooSmall { needed })
+        // The counter is consumed before the AEAD runs and given back if it refuses (so that
+        // it is not kept live across the call: issue #15); nothing reads it in between, so on
+        // error it is unchanged, as documented. Below `u64::MAX`: the template covers it.
+        self.next = ctr + 1;
+        // GCM called here, the nonce made for it alone; the other suites out of line (issue
+        // #15: through `AeadKey::seal` the nonce and the AAD were laid out on the stack for the
+        // CTR+HMAC arms, and the nonce copied again for ring).
+        match &self.key {
+            AeadKey::Gcm(gcm) => {
+                if gcm.seal(&self.salt.nonce(ctr), aad, payload, tag).is_err() {
+                    self.next -= 1;
+                    return Err(EncryptError::FrameTooLong);
+                }
+            }
+            key => {
+                if seal_cold(key, &self.salt, ctr, header, metadata, payload, tag).is_err() {
+                    self.next -= 1;
+                    return Err(EncryptError::FrameTooLong);
+                }
+            }
+        }
+        Ok(start)
+    }
+
+    /// [`seal_in_room`](Self::seal_in_room) for a counter the header template does not
+    /// cover: the same checks in the same order, a new template for the counter's length, the
+    /// header from the canonical encoder, and [`seal`](Self::seal).
+    #[cold]
+    #[inline(never)]
+    fn seal_in_room_uncovered(
+        &mut self,
+        metadata: &[u8],
+        buf: &mut [u8],
+    ) -> Result<usize, EncryptError> {
+        let ctr = self.next().ok_or(EncryptError::CounterExhausted)?;
+        if metadata.len() > MAX_METADATA_LEN {
+            return Err(EncryptError::MetadataTooLong);
+        }
+        let needed = Self::HEADER_ROOM + self.tag_len();
+        if buf.len() < needed {
+            return Err(EncryptError::BufferTooSmall { needed });
+        }
+        let room = buf
+            .first_chunk_mut::<MAX_HEADER_LEN>()
+            .ok_or(EncryptError::BufferTooSmall { needed })?;
+        self.template = HeaderTemplate::new(self.kid, ctr);
+        let header_len = Header::new(self.kid, Counter(ctr)).write_right_aligned(room);
+        let start = MAX_HEADER_LEN - header_len;
+        let frame = buf
+            .get_mut(start..)
+            .ok_or(EncryptError::BufferTooSmall { needed })?;
+        self.seal(ctr, header_len, metadata, frame)?;
+        Ok(start)
     }
 
     /// Encrypts the plaintext in `frame` in place, growing it to the SFrame ciphertext: the
@@ -352,12 +436,28 @@ impl Encryptor {
     }
 }
 
+/// `AeadKey::seal` for the suites `encrypt_in_room` does not call inline; the AAD in pieces,
+/// so that the caller does not lay it out on the stack before it knows the suite.
+#[cold]
+#[inline(never)]
+fn seal_cold(
+    key: &AeadKey,
+    salt: &SframeSalt,
+    ctr: u64,
+    header: &[u8],
+    metadata: &[u8],
+    payload: &mut [u8],
+    tag: &mut [u8],
+) -> Result<(), crate::aead::AeadError> {
+    key.seal(&salt.nonce(ctr), Aad { header, metadata }, payload, tag)
+}
+
 impl fmt::Debug for Encryptor {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Encryptor")
             .field("suite", &self.suite)
             .field("kid", &self.kid)
-            .field("next_counter", &self.next)
+            .field("next_counter", &self.next())
             .finish_non_exhaustive()
     }
 }
@@ -386,4 +486,92 @@ pub enum EncryptError {
     /// The counter cannot move backwards: the requested value was already used or passed.
     #[error("counter would move backwards")]
     CounterReuse,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ReceiveKey;
+
+    /// `encrypt_in_room` across every change of counter length, to the last counter: the
+    /// header template's frames and the general path's agree with the canonical encoder, open,
+    /// and the key is exhausted after `u64::MAX`.
+    #[test]
+    fn in_room_headers_across_counter_lengths() {
+        let plaintext = [0x42u8; 24];
+        for suite in [
+            CipherSuite::AesGcm128Sha256,
+            CipherSuite::AesCtr128HmacSha256_80,
+        ] {
+            for kid in [KeyId(3), KeyId(0x1234), KeyId(u64::MAX)] {
+                let base = BaseKey::new(b"template").unwrap();
+                let mut sender = Encryptor::new(suite, kid, &base);
+                let mut receiver = ReceiveKey::new(suite, kid, &base);
+                let mut starts = std::vec![0];
+                for shift in (16..64).step_by(8) {
+                    starts.push((1u64 << shift) - 3);
+                }
+                starts.push(u64::MAX - 2);
+                for start in starts {
+                    sender.advance_counter_to(Counter(start)).unwrap();
+                    let frames = if start == 0 { 300 } else { 3 };
+                    for ctr in start..=start + (frames - 1) {
+                        let mut buf = std::vec![0xee; Encryptor::HEADER_ROOM];
+                        buf.extend_from_slice(&plaintext);
+                        buf.resize(buf.len() + sender.tag_len(), 0xee);
+                        let expected_len = sender.ciphertext_len(plaintext.len());
+                        let wire = sender.encrypt_in_room(b"", &mut buf).unwrap().to_vec();
+                        let header = Header::new(kid, Counter(ctr)).encode();
+                        assert_eq!(wire.len(), expected_len);
+                        assert_eq!(&wire[..header.len()], &header[..], "{suite:?} {ctr}");
+                        let mut wire = wire;
+                        assert_eq!(
+                            receiver.decrypt_in_place(b"", &mut wire).unwrap(),
+                            plaintext
+                        );
+                    }
+                    let next = start.checked_add(frames).map(Counter);
+                    assert_eq!(sender.next_counter(), next);
+                }
+                // Exhausted: that error first, whatever else is wrong, and it stays.
+                for _ in 0..2 {
+                    assert_eq!(
+                        sender.encrypt_in_room(&[0; MAX_METADATA_LEN + 1], &mut [0; 3]),
+                        Err(EncryptError::CounterExhausted)
+                    );
+                }
+            }
+        }
+    }
+
+    /// The errors of `encrypt_in_room` in the order the general path checks them, on the
+    /// template's path (the second frame) as on the general one (the first).
+    #[test]
+    fn in_room_error_order() {
+        let mut sender = Encryptor::new(
+            CipherSuite::AesGcm128Sha256,
+            KeyId(9),
+            &BaseKey::new(b"order").unwrap(),
+        );
+        for next in 0..2 {
+            let long = [0; MAX_METADATA_LEN + 1];
+            assert_eq!(
+                sender.encrypt_in_room(&long, &mut [0; 3]),
+                Err(EncryptError::MetadataTooLong)
+            );
+            let needed = Encryptor::HEADER_ROOM + 16;
+            for len in [0, 3, Encryptor::HEADER_ROOM, needed - 1] {
+                let mut buf = std::vec![0x77; len];
+                assert_eq!(
+                    sender.encrypt_in_room(b"", &mut buf),
+                    Err(EncryptError::BufferTooSmall { needed })
+                );
+                assert!(buf.iter().all(|&b| b == 0x77), "nothing written");
+            }
+            assert_eq!(sender.next_counter(), Some(Counter(next)));
+            let mut buf = [0; Encryptor::HEADER_ROOM + 16];
+            // The config byte, one KID byte, the tag.
+            assert_eq!(sender.encrypt_in_room(b"", &mut buf).unwrap().len(), 18);
+        }
+    }
 }

@@ -170,6 +170,85 @@ impl KidField {
     }
 }
 
+/// The header of (one KID, every counter of one encoded length), encoded once when the
+/// counter reaches that length: per frame the counter is added into its last 8 bytes, and the
+/// range check decides whether the template applies (issue #15). The encoder of last resort is
+/// [`Header::write_right_aligned`]; a template only ever repeats what it wrote.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct HeaderTemplate {
+    /// The first counter the template encodes.
+    first: u64,
+    /// How many counters from `first` it encodes (all of the same encoded length); 0: none.
+    span: u64,
+    /// Bytes 0..9 of the header of `first`, right-aligned in `MAX_HEADER_LEN` bytes (the bytes
+    /// before `start` are scratch).
+    head: [u8; 9],
+    /// Bytes 9..17 of that encoding, big-endian: the counter `first` is in its low bytes, the
+    /// KID and the config byte (or scratch) above them.
+    tail: u64,
+    /// Where the header starts in the 17 bytes.
+    start: usize,
+}
+
+impl HeaderTemplate {
+    /// Matches no counter: the first frame builds the template.
+    pub(crate) const EMPTY: Self = Self {
+        first: 0,
+        span: 0,
+        head: [0; 9],
+        tail: 0,
+        start: MAX_HEADER_LEN,
+    };
+
+    /// The template of `kid` for the counters whose encoding has the length of `ctr`'s (for a
+    /// counter below 8, which sits in the config byte, `ctr` alone). No template covers
+    /// `u64::MAX`, the last counter: the encryptor's exhaustion test rides on the template's.
+    pub(crate) fn new(kid: KeyId, ctr: u64) -> Self {
+        let (first, span) = match extended_len(ctr) {
+            0 => (ctr, 1),
+            len => {
+                // The values of `len` significant bytes: 8 (or 2^(8(len-1))) to 2^(8 len) - 1,
+                // except `u64::MAX`.
+                let last = (u64::MAX >> (64 - 8 * len)).min(u64::MAX - 1);
+                let first = if len == 1 { 8 } else { 1 << (8 * (len - 1)) };
+                (first, last - first + 1)
+            }
+        };
+        let mut bytes = [0; MAX_HEADER_LEN];
+        let len = Header::new(kid, Counter(first)).write_right_aligned(&mut bytes);
+        let (head, tail) = bytes.split_first_chunk::<9>().unwrap_or((&[0; 9], &[]));
+        let tail = tail.try_into().map_or(0, u64::from_be_bytes);
+        Self {
+            first,
+            span,
+            head: *head,
+            tail,
+            start: MAX_HEADER_LEN - len,
+        }
+    }
+
+    /// Whether `ctr` is one of the template's counters.
+    #[inline]
+    pub(crate) fn covers(&self, ctr: u64) -> bool {
+        ctr.wrapping_sub(self.first) < self.span
+    }
+
+    /// Writes the header of (this KID, `ctr`) so that it ends at the end of `out` and returns
+    /// where it starts, if `ctr` is one of the template's counters; else writes nothing.
+    #[inline]
+    pub(crate) fn write(&self, ctr: u64, out: &mut [u8; MAX_HEADER_LEN]) -> Option<usize> {
+        if !self.covers(ctr) {
+            return None;
+        }
+        let offset = ctr - self.first;
+        let (head, tail) = out.split_first_chunk_mut::<9>()?;
+        *head = self.head;
+        // `ctr` has the length of `first`: adding the offset carries into no KID byte.
+        tail.copy_from_slice(&(self.tail + offset).to_be_bytes());
+        Some(self.start)
+    }
+}
+
 const fn extended_len(value: u64) -> usize {
     if value < 8 {
         0
@@ -345,6 +424,41 @@ mod tests {
         let max = enc(u64::MAX, u64::MAX);
         assert_eq!(max.len(), 17);
         assert!(max.iter().all(|&b| b == 0xff));
+    }
+
+    #[test]
+    fn templates_write_the_canonical_header() {
+        let kids = [0, 7, 8, 0xff, 0x100, 0x1234_5678, u64::MAX >> 8, u64::MAX];
+        let mut ctrs = std::vec![0, 1, 7, 8, 9, 0xff, 0x100, 0x101, 0xffff, 0x1_0000];
+        for shift in (16..64).step_by(8) {
+            let edge = 1u64 << shift;
+            ctrs.extend([edge - 1, edge, edge + 1]);
+        }
+        ctrs.extend([u64::MAX - 1, u64::MAX]);
+        for kid in kids {
+            for &built_at in &ctrs {
+                let template = HeaderTemplate::new(KeyId(kid), built_at);
+                for &ctr in &ctrs {
+                    // A template covers every counter of its length, or only its own below 8.
+                    let covers = if extended_len(built_at) == 0 {
+                        ctr == built_at
+                    } else {
+                        extended_len(ctr) == extended_len(built_at) && ctr != u64::MAX
+                    };
+                    assert_eq!(template.covers(ctr), covers);
+                    let mut out = [0xa5; MAX_HEADER_LEN];
+                    match template.write(ctr, &mut out) {
+                        None => assert!(!covers, "{kid} {built_at} {ctr}"),
+                        Some(start) => {
+                            assert!(covers, "{kid} {built_at} {ctr}");
+                            assert_eq!(&out[start..], &enc(kid, ctr)[..], "{kid} {ctr}");
+                        }
+                    }
+                }
+            }
+        }
+        let mut out = [0; MAX_HEADER_LEN];
+        assert_eq!(HeaderTemplate::EMPTY.write(0, &mut out), None);
     }
 
     #[test]

@@ -16,8 +16,11 @@ use crate::secret::KeyError;
 pub struct ReplayWindow {
     /// 0 when disabled, else 1..=128.
     width: u8,
-    /// The highest counter accepted so far, if any.
-    top: Option<u64>,
+    /// The highest counter accepted so far; 0 before the first, when `seen` is all zero (once
+    /// a counter has been accepted, the bit of `top` is set). A plain number, not an `Option`:
+    /// a window that has accepted nothing behaves as one whose top is 0 and that has seen
+    /// nothing, so the checks need no second case (issue #15).
+    top: u64,
     /// Bit `ctr mod 128` set: `ctr` was accepted (meaningful for the 128 counters up to `top`).
     seen: [u64; 2],
 }
@@ -36,7 +39,7 @@ impl ReplayWindow {
         match u8::try_from(width) {
             Ok(w) if (1..=128).contains(&w) => Ok(Self {
                 width: w,
-                top: None,
+                top: 0,
                 seen: [0; 2],
             }),
             _ => Err(KeyError::ReplayWindowWidth),
@@ -48,7 +51,7 @@ impl ReplayWindow {
     pub const fn disabled() -> Self {
         Self {
             width: 0,
-            top: None,
+            top: 0,
             seen: [0; 2],
         }
     }
@@ -62,7 +65,7 @@ impl ReplayWindow {
     /// The highest counter accepted so far.
     #[must_use]
     pub fn highest(&self) -> Option<u64> {
-        self.top
+        (self.seen != [0; 2]).then_some(self.top)
     }
 
     /// The word and bit of `ctr` in the ring.
@@ -78,8 +81,10 @@ impl ReplayWindow {
     ///
     /// [`DecryptError::Replay`] when `ctr` was accepted before or is older than the window.
     pub fn check(&self, ctr: u64) -> Result<(), DecryptError> {
-        let Some(top) = self.top else { return Ok(()) };
-        if self.width == 0 || ctr > top {
+        // Above the top is new (the in-order case first). Before the first counter, only 0 is
+        // not above it, and the window has seen nothing.
+        let top = self.top;
+        if ctr > top || self.width == 0 {
             return Ok(());
         }
         if top - ctr >= u64::from(self.width) {
@@ -99,9 +104,14 @@ impl ReplayWindow {
         if self.width == 0 {
             return;
         }
-        match self.top {
-            Some(top) if ctr > top => {
-                if ctr - top >= 128 {
+        let top = self.top;
+        if ctr > top {
+            let ahead = ctr - top;
+            // In order (the common case, tested first): no counter skipped, nothing to clear;
+            // the new counter's bit held `ctr - 128`'s, which leaves the window, and is set
+            // below.
+            if ahead > 1 {
+                if ahead >= 128 {
                     self.seen = [0; 2];
                 } else {
                     // The counters between the old top and `ctr` enter the window unseen.
@@ -110,13 +120,8 @@ impl ReplayWindow {
                         *word &= !bit;
                     }
                 }
-                self.top = Some(ctr);
             }
-            Some(_) => {}
-            None => {
-                self.seen = [0; 2];
-                self.top = Some(ctr);
-            }
+            self.top = ctr;
         }
         let (word, bit) = self.slot(ctr);
         *word |= bit;
@@ -127,7 +132,7 @@ impl core::fmt::Debug for ReplayWindow {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         f.debug_struct("ReplayWindow")
             .field("width", &self.width)
-            .field("highest", &self.top)
+            .field("highest", &self.highest())
             .finish_non_exhaustive()
     }
 }
@@ -137,7 +142,7 @@ impl Default for ReplayWindow {
     fn default() -> Self {
         Self {
             width: 128,
-            top: None,
+            top: 0,
             seen: [0; 2],
         }
     }
@@ -166,6 +171,47 @@ mod tests {
         assert_eq!(w.check(10), Err(DecryptError::Replay));
         assert_eq!(w.check(199), Ok(()));
         assert_eq!(w.check(u64::MAX), Ok(()));
+    }
+
+    #[test]
+    fn counter_zero_and_the_first_counter() {
+        let mut w = ReplayWindow::default();
+        assert_eq!(w.highest(), None);
+        assert_eq!(w.check(0), Ok(()));
+        w.accept(0);
+        assert_eq!(w.highest(), Some(0));
+        assert_eq!(w.check(0), Err(DecryptError::Replay));
+        w.accept(1);
+        assert_eq!(
+            (w.highest(), w.check(0), w.check(1)),
+            (
+                Some(1),
+                Err(DecryptError::Replay),
+                Err(DecryptError::Replay)
+            )
+        );
+        let mut w = ReplayWindow::new(4).unwrap();
+        w.accept(5);
+        assert_eq!(w.highest(), Some(5));
+        assert_eq!(
+            w.check(0),
+            Err(DecryptError::Replay),
+            "older than the window"
+        );
+        assert_eq!(
+            w.check(1),
+            Err(DecryptError::Replay),
+            "older than the window"
+        );
+        assert_eq!(w.check(2), Ok(()));
+        assert_eq!(w.check(5), Err(DecryptError::Replay));
+        let mut d = ReplayWindow::disabled();
+        d.accept(0);
+        d.accept(9);
+        assert_eq!(
+            (d.highest(), d.check(0), d.check(9)),
+            (None, Ok(()), Ok(()))
+        );
     }
 
     #[test]

@@ -27,6 +27,10 @@ mod imp {
             Some(Self(LessSafeKey::new(key)))
         }
 
+        // Inlined into both of its callers: `Encryptor::encrypt_in_room`'s GCM arm and
+        // `AeadKey::seal` (issue #15: out of line, it cost the frame ~35 instructions).
+        #[expect(clippy::inline_always, reason = "measured: scripts/instructions frame")]
+        #[inline(always)]
         pub(crate) fn seal(
             &self,
             nonce: &[u8; NONCE_LEN],
@@ -36,23 +40,41 @@ mod imp {
         ) -> Result<(), AeadError> {
             // Fixed-size copy: `Nt` is 16 for both GCM suites.
             let tag: &mut [u8; 16] = tag.try_into().map_err(|_| AeadError::TooLong)?;
-            // The tag is copied straight out of ring's result (issue #15: mapping the result
-            // first made the compiler move the 16 bytes through the stack in pieces).
-            aad.with_contiguous(|aad| {
-                match self.0.seal_in_place_separate_tag(
-                    Nonce::assume_unique_for_key(*nonce),
-                    ring::aead::Aad::from(aad),
-                    in_out,
-                ) {
-                    Ok(computed) => {
-                        tag.copy_from_slice(computed.as_ref());
-                        Ok(())
-                    }
-                    Err(_) => Err(AeadError::TooLong),
-                }
-            })
+            // Without metadata, ring is called here rather than through `with_contiguous`,
+            // which LTO leaves out of line once `seal` has two callers (+40 a frame).
+            if aad.metadata.is_empty() {
+                return self.seal_joined(nonce, aad.header, in_out, tag);
+            }
+            aad.with_contiguous(|aad| self.seal_joined(nonce, aad, in_out, tag))
         }
 
+        /// [`seal`](Self::seal) with the AAD as one slice.
+        #[inline]
+        fn seal_joined(
+            &self,
+            nonce: &[u8; NONCE_LEN],
+            aad: &[u8],
+            in_out: &mut [u8],
+            tag: &mut [u8; 16],
+        ) -> Result<(), AeadError> {
+            // The tag is copied straight out of ring's result (issue #15: mapping the result
+            // first made the compiler move the 16 bytes through the stack in pieces).
+            match self.0.seal_in_place_separate_tag(
+                Nonce::assume_unique_for_key(*nonce),
+                ring::aead::Aad::from(aad),
+                in_out,
+            ) {
+                Ok(computed) => {
+                    tag.copy_from_slice(computed.as_ref());
+                    Ok(())
+                }
+                Err(_) => Err(AeadError::TooLong),
+            }
+        }
+
+        // As `seal`: inlined into `ReceiveKey`'s GCM arm and into `AeadKey::open`.
+        #[expect(clippy::inline_always, reason = "measured: scripts/instructions frame")]
+        #[inline(always)]
         pub(crate) fn open(
             &self,
             nonce: &[u8; NONCE_LEN],
@@ -60,19 +82,32 @@ mod imp {
             in_out: &mut [u8],
             tag: &[u8],
         ) -> Result<(), AeadError> {
-            let tag = Tag::try_from(tag).map_err(|_| AeadError::Authentication)?;
-            aad.with_contiguous(|aad| {
-                self.0
-                    .open_in_place_separate_tag(
-                        Nonce::assume_unique_for_key(*nonce),
-                        ring::aead::Aad::from(aad),
-                        tag,
-                        in_out,
-                        0..,
-                    )
-                    .map(|_| ())
-                    .map_err(|_| AeadError::Authentication)
-            })
+            // The nonce taken first, so that it is built where ring reads it (taken after the
+            // tag check, it was copied there: issue #15).
+            let nonce = Nonce::assume_unique_for_key(*nonce);
+            // Through a fixed-size array: `Tag::try_from` on a slice went through its
+            // `Result` on the stack as three overlapping moves (issue #15).
+            let tag: &[u8; 16] = tag.try_into().map_err(|_| AeadError::Authentication)?;
+            let tag = Tag::from(*tag);
+            if aad.metadata.is_empty() {
+                return self.open_joined(nonce, aad.header, in_out, tag);
+            }
+            aad.with_contiguous(|aad| self.open_joined(nonce, aad, in_out, tag))
+        }
+
+        /// [`open`](Self::open) with the AAD as one slice.
+        #[inline]
+        fn open_joined(
+            &self,
+            nonce: Nonce,
+            aad: &[u8],
+            in_out: &mut [u8],
+            tag: Tag,
+        ) -> Result<(), AeadError> {
+            self.0
+                .open_in_place_separate_tag(nonce, ring::aead::Aad::from(aad), tag, in_out, 0..)
+                .map(|_| ())
+                .map_err(|_| AeadError::Authentication)
         }
     }
 }
