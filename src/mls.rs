@@ -313,6 +313,26 @@ mod store {
                 .map_or(fresh, |(_, window)| *window)
         }
 
+        /// Opens `ciphertext` under the key of `kid`, derived from the epoch's base key (one
+        /// derivation), and caches the key only if the frame authenticates.
+        #[cold]
+        #[inline(never)]
+        fn open_derived(
+            &mut self,
+            suite: CipherSuite,
+            kid: KeyId,
+            fresh: ReplayWindow,
+            tick: u64,
+            cap: usize,
+            ciphertext: &mut Ciphertext<'_, '_>,
+        ) -> Result<(), DecryptError> {
+            let mut key = ReceiveKey::new(suite, kid, &self.base_key)
+                .with_replay_window(self.window_for(kid, fresh));
+            key.open(ciphertext)?;
+            self.cache(key, tick, cap);
+            Ok(())
+        }
+
         /// Caches `key`, which just authenticated a frame: its retired window (now inside it)
         /// is dropped, and when the cache is full the least recently used key is evicted and
         /// its window retired.
@@ -692,16 +712,16 @@ mod store {
         }
     }
 
-    /// Which key of an epoch an [`MlsLease`] holds.
-    #[expect(
-        clippy::large_enum_variant,
-        reason = "a lease lives on the stack for one frame; boxing the key would allocate per frame"
-    )]
+    /// Which key of an epoch an [`MlsLease`] holds. Small on purpose: a lease is moved several
+    /// times per frame, and a derived key held here (1.3 KiB) was copied with it on every frame
+    /// (issue #15); it is derived in [`open`](KeyLease::open) instead.
+    #[derive(Clone, Copy)]
     enum Lent {
         /// Index into the epoch's cache.
         Cached(usize),
-        /// Derived for this frame; cached only if it authenticates.
-        Derived(ReceiveKey),
+        /// Not cached: derived from the epoch's base key when the frame is opened, and cached
+        /// only if it authenticates.
+        Derive(KeyId),
     }
 
     /// The key an [`MlsEpochStore`] lends for one frame ([`ReceiveKeys`]): a cached sender key,
@@ -725,6 +745,7 @@ mod store {
             let tick = store.tick.wrapping_add(1);
             let cap = store.max_cached_keys;
             let unknown = DecryptError::UnknownKeyId(ciphertext.key_id());
+            let (suite, fresh) = (store.suite, store.window);
             let epoch = store.epochs.get_mut(self.position).ok_or(unknown)?;
             match self.lent {
                 Lent::Cached(i) => {
@@ -732,9 +753,8 @@ mod store {
                     key.open(ciphertext)?;
                     *used = tick;
                 }
-                Lent::Derived(mut key) => {
-                    key.open(ciphertext)?;
-                    epoch.cache(key, tick, cap);
+                Lent::Derive(kid) => {
+                    epoch.open_derived(suite, kid, fresh, tick, cap, ciphertext)?;
                 }
             }
             store.tick = tick;
@@ -762,10 +782,7 @@ mod store {
             let epoch = self.epochs.get(position)?;
             let lent = match epoch.keys.iter().position(|(k, _)| k.key_id() == kid) {
                 Some(i) => Lent::Cached(i),
-                None => Lent::Derived(
-                    ReceiveKey::new(self.suite, kid, &epoch.base_key)
-                        .with_replay_window(epoch.window_for(kid, self.window)),
-                ),
+                None => Lent::Derive(kid),
             };
             Some(MlsLease {
                 store: self,

@@ -742,20 +742,18 @@ impl RatchetReceiver {
     }
 }
 
-/// Which of a [`RatchetReceiver`]'s keys a [`RatchetLease`] holds.
-#[expect(
-    clippy::large_enum_variant,
-    reason = "a lease lives on the stack for one frame; boxing the key would allocate per frame"
-)]
+/// Which of a [`RatchetReceiver`]'s keys a [`RatchetLease`] holds. Small on purpose: a lease
+/// is moved several times per frame, and a candidate key held here (1.3 KiB) was copied with it
+/// on every frame (issue #15); the candidate is derived in [`open`](KeyLease::open) instead.
+#[derive(Clone, Copy)]
 enum Lent {
     Current,
     Retained(usize),
-    /// A candidate `distance` steps ahead, with its base key: installed only if the frame
-    /// authenticates, dropped (zeroized) otherwise.
+    /// The candidate `distance` steps ahead: derived when the frame is opened, installed only
+    /// if it authenticates, dropped (zeroized) otherwise.
     Ahead {
         distance: u64,
-        key: ReceiveKey,
-        base_key: BaseKey,
+        kid: KeyId,
     },
 }
 
@@ -784,18 +782,29 @@ impl KeyLease for RatchetLease<'_> {
                 .and_then(Option::as_mut)
                 .ok_or(DecryptError::UnknownKeyId(ciphertext.key_id()))?
                 .open(ciphertext),
-            Lent::Ahead {
-                distance,
-                mut key,
-                base_key,
-            } => {
-                // A forgery fails here; `key` and `base_key` are dropped (zeroized) and no
-                // state moved.
-                key.open(ciphertext)?;
-                receiver.commit_catch_up(distance, key, base_key);
-                Ok(())
-            }
+            Lent::Ahead { distance, kid } => receiver.open_ahead(distance, kid, ciphertext),
         }
+    }
+}
+
+impl RatchetReceiver {
+    /// Opens `ciphertext` under the candidate key `distance` steps ahead (bounded work: at most
+    /// [`max_forward`](Self::max_forward) ratchet steps and one key derivation), and moves to
+    /// it only if the frame authenticates.
+    #[cold]
+    #[inline(never)]
+    fn open_ahead(
+        &mut self,
+        distance: u64,
+        kid: KeyId,
+        ciphertext: &mut Ciphertext<'_, '_>,
+    ) -> Result<(), DecryptError> {
+        let base_key = self.base_key_ahead(distance);
+        let mut key = ReceiveKey::new(self.suite(), kid, &base_key).with_replay_window(self.window);
+        // A forgery fails here; `key` and `base_key` are dropped (zeroized) and no state moved.
+        key.open(ciphertext)?;
+        self.commit_catch_up(distance, key, base_key);
+        Ok(())
     }
 }
 
@@ -830,13 +839,7 @@ impl ReceiveKeys for RatchetReceiver {
             Lent::Retained(i)
         } else {
             let distance = self.forward_distance(kid)?;
-            let base_key = self.base_key_ahead(distance);
-            let key = ReceiveKey::new(self.suite(), kid, &base_key).with_replay_window(self.window);
-            Lent::Ahead {
-                distance,
-                key,
-                base_key,
-            }
+            Lent::Ahead { distance, kid }
         };
         Some(RatchetLease {
             receiver: self,
