@@ -5,73 +5,88 @@
 use super::{Aad, AeadError};
 use crate::suite::NONCE_LEN;
 
+/// The key and the sealing half of AES-GCM over ring or aws-lc-rs, whose `aead` APIs are the same
+/// for it (opening differs: ring takes its `Tag` and a source range).
+#[cfg(any(feature = "ring", feature = "aws-lc", feature = "fips"))]
+macro_rules! sealing_key {
+    ($krate:ident) => {
+        use $krate::aead::{AES_128_GCM, AES_256_GCM, LessSafeKey, Nonce, UnboundKey};
+
+        use super::{Aad, AeadError, NONCE_LEN};
+
+        /// An expanded AES-GCM key.
+        pub(crate) struct Gcm(LessSafeKey);
+
+        impl Gcm {
+            /// `None` unless `key` is 16 or 32 bytes.
+            pub(crate) fn new(key: &[u8]) -> Option<Self> {
+                let algorithm = if key.len() == 32 {
+                    &AES_256_GCM
+                } else {
+                    &AES_128_GCM
+                };
+                let key = UnboundKey::new(algorithm, key).ok()?;
+                Some(Self(LessSafeKey::new(key)))
+            }
+
+            // Inlined into both of its callers: `Encryptor::encrypt_in_room`'s GCM arm and
+            // `AeadKey::seal` (issue #15: out of line, it cost the frame ~35 instructions with
+            // ring; with aws-lc, encrypt in room at 160 B went from 1.12x to 1.00x raw).
+            // `allow`, not `expect`: clippy does not lint inside a macro expansion.
+            #[allow(clippy::inline_always, reason = "measured: scripts/instructions frame")]
+            #[inline(always)]
+            pub(crate) fn seal(
+                &self,
+                nonce: &[u8; NONCE_LEN],
+                aad: Aad<'_>,
+                in_out: &mut [u8],
+                tag: &mut [u8],
+            ) -> Result<(), AeadError> {
+                // Fixed-size copy: `Nt` is 16 for both GCM suites.
+                let tag: &mut [u8; 16] = tag.try_into().map_err(|_| AeadError::TooLong)?;
+                // Without metadata, the AEAD is called here rather than through
+                // `with_contiguous`, which LTO leaves out of line once `seal` has two callers
+                // (+40 a frame).
+                if aad.metadata.is_empty() {
+                    return self.seal_joined(nonce, aad.header, in_out, tag);
+                }
+                aad.with_contiguous(|aad| self.seal_joined(nonce, aad, in_out, tag))
+            }
+
+            /// [`seal`](Self::seal) with the AAD as one slice.
+            #[inline]
+            fn seal_joined(
+                &self,
+                nonce: &[u8; NONCE_LEN],
+                aad: &[u8],
+                in_out: &mut [u8],
+                tag: &mut [u8; 16],
+            ) -> Result<(), AeadError> {
+                // The tag is copied straight out of the result (issue #15: mapping the result
+                // first made the compiler move the 16 bytes through the stack in pieces).
+                match self.0.seal_in_place_separate_tag(
+                    Nonce::assume_unique_for_key(*nonce),
+                    $krate::aead::Aad::from(aad),
+                    in_out,
+                ) {
+                    Ok(computed) => {
+                        tag.copy_from_slice(computed.as_ref());
+                        Ok(())
+                    }
+                    Err(_) => Err(AeadError::TooLong),
+                }
+            }
+        }
+    };
+}
+
 #[cfg(all(feature = "ring", not(any(feature = "aws-lc", feature = "fips"))))]
 mod imp {
-    use ring::aead::{AES_128_GCM, AES_256_GCM, LessSafeKey, Nonce, Tag, UnboundKey};
+    use ring::aead::Tag;
 
-    use super::{Aad, AeadError, NONCE_LEN};
-
-    /// An expanded AES-GCM key.
-    pub(crate) struct Gcm(LessSafeKey);
+    sealing_key!(ring);
 
     impl Gcm {
-        /// `key` is 16 or 32 bytes.
-        /// `None` unless `key` is 16 or 32 bytes.
-        pub(crate) fn new(key: &[u8]) -> Option<Self> {
-            let algorithm = if key.len() == 32 {
-                &AES_256_GCM
-            } else {
-                &AES_128_GCM
-            };
-            let key = UnboundKey::new(algorithm, key).ok()?;
-            Some(Self(LessSafeKey::new(key)))
-        }
-
-        // Inlined into both of its callers: `Encryptor::encrypt_in_room`'s GCM arm and
-        // `AeadKey::seal` (issue #15: out of line, it cost the frame ~35 instructions).
-        #[expect(clippy::inline_always, reason = "measured: scripts/instructions frame")]
-        #[inline(always)]
-        pub(crate) fn seal(
-            &self,
-            nonce: &[u8; NONCE_LEN],
-            aad: Aad<'_>,
-            in_out: &mut [u8],
-            tag: &mut [u8],
-        ) -> Result<(), AeadError> {
-            // Fixed-size copy: `Nt` is 16 for both GCM suites.
-            let tag: &mut [u8; 16] = tag.try_into().map_err(|_| AeadError::TooLong)?;
-            // Without metadata, ring is called here rather than through `with_contiguous`,
-            // which LTO leaves out of line once `seal` has two callers (+40 a frame).
-            if aad.metadata.is_empty() {
-                return self.seal_joined(nonce, aad.header, in_out, tag);
-            }
-            aad.with_contiguous(|aad| self.seal_joined(nonce, aad, in_out, tag))
-        }
-
-        /// [`seal`](Self::seal) with the AAD as one slice.
-        #[inline]
-        fn seal_joined(
-            &self,
-            nonce: &[u8; NONCE_LEN],
-            aad: &[u8],
-            in_out: &mut [u8],
-            tag: &mut [u8; 16],
-        ) -> Result<(), AeadError> {
-            // The tag is copied straight out of ring's result (issue #15: mapping the result
-            // first made the compiler move the 16 bytes through the stack in pieces).
-            match self.0.seal_in_place_separate_tag(
-                Nonce::assume_unique_for_key(*nonce),
-                ring::aead::Aad::from(aad),
-                in_out,
-            ) {
-                Ok(computed) => {
-                    tag.copy_from_slice(computed.as_ref());
-                    Ok(())
-                }
-                Err(_) => Err(AeadError::TooLong),
-            }
-        }
-
         // As `seal`: inlined into `ReceiveKey`'s GCM arm and into `AeadKey::open`.
         #[expect(clippy::inline_always, reason = "measured: scripts/instructions frame")]
         #[inline(always)]
@@ -114,66 +129,9 @@ mod imp {
 
 #[cfg(any(feature = "aws-lc", feature = "fips"))]
 mod imp {
-    use aws_lc_rs::aead::{AES_128_GCM, AES_256_GCM, LessSafeKey, Nonce, UnboundKey};
-
-    use super::{Aad, AeadError, NONCE_LEN};
-
-    /// An expanded AES-GCM key.
-    pub(crate) struct Gcm(LessSafeKey);
+    sealing_key!(aws_lc_rs);
 
     impl Gcm {
-        /// `None` unless `key` is 16 or 32 bytes.
-        pub(crate) fn new(key: &[u8]) -> Option<Self> {
-            let algorithm = if key.len() == 32 {
-                &AES_256_GCM
-            } else {
-                &AES_128_GCM
-            };
-            let key = UnboundKey::new(algorithm, key).ok()?;
-            Some(Self(LessSafeKey::new(key)))
-        }
-
-        // Inlined into `Encryptor::encrypt_in_room`'s GCM arm and `AeadKey::seal`, aws-lc
-        // called directly without metadata: the treatment the ring arm was measured to need.
-        #[expect(clippy::inline_always, reason = "measured: benches/sframe.rs, 160 B")]
-        #[inline(always)]
-        pub(crate) fn seal(
-            &self,
-            nonce: &[u8; NONCE_LEN],
-            aad: Aad<'_>,
-            in_out: &mut [u8],
-            tag: &mut [u8],
-        ) -> Result<(), AeadError> {
-            // Fixed-size copy: `Nt` is 16 for both GCM suites.
-            let tag: &mut [u8; 16] = tag.try_into().map_err(|_| AeadError::TooLong)?;
-            if aad.metadata.is_empty() {
-                return self.seal_joined(nonce, aad.header, in_out, tag);
-            }
-            aad.with_contiguous(|aad| self.seal_joined(nonce, aad, in_out, tag))
-        }
-
-        /// [`seal`](Self::seal) with the AAD as one slice.
-        #[inline]
-        fn seal_joined(
-            &self,
-            nonce: &[u8; NONCE_LEN],
-            aad: &[u8],
-            in_out: &mut [u8],
-            tag: &mut [u8; 16],
-        ) -> Result<(), AeadError> {
-            match self.0.seal_in_place_separate_tag(
-                Nonce::assume_unique_for_key(*nonce),
-                aws_lc_rs::aead::Aad::from(aad),
-                in_out,
-            ) {
-                Ok(computed) => {
-                    tag.copy_from_slice(computed.as_ref());
-                    Ok(())
-                }
-                Err(_) => Err(AeadError::TooLong),
-            }
-        }
-
         // As `seal`: inlined into `ReceiveKey`'s GCM arm and into `AeadKey::open`.
         #[expect(clippy::inline_always, reason = "measured: benches/sframe.rs, 160 B")]
         #[inline(always)]
