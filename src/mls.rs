@@ -775,8 +775,9 @@ mod store {
         type Sender = MlsKeyId;
         type Lease<'s> = MlsLease<'s>;
 
-        /// Finds the epoch and sender of `kid`; lends the sender's cached key or derives it
-        /// from the epoch's base key (one derivation, kept only if the frame authenticates).
+        /// Finds the epoch and sender of `kid`; lends the sender's cached key, or one that
+        /// opening the frame derives from the epoch's base key (one derivation, kept only if
+        /// the frame authenticates).
         fn lend(&mut self, kid: KeyId) -> Option<MlsLease<'_>> {
             let (position, sender) = self.find(kid)?;
             let epoch = self.epochs.get(position)?;

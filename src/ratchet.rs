@@ -825,9 +825,9 @@ impl ReceiveKeys for RatchetReceiver {
     type Sender = ();
     type Lease<'s> = RatchetLease<'s>;
 
-    /// The current key, a kept older key, or (bounded work: at most
-    /// [`max_forward`](RatchetReceiver::max_forward) ratchet steps and one key derivation) a
-    /// candidate for a KID a few steps ahead.
+    /// The current key, a kept older key, or a candidate for a KID a few steps ahead, which
+    /// opening the frame derives (bounded work: at most
+    /// [`max_forward`](RatchetReceiver::max_forward) ratchet steps and one key derivation).
     fn lend(&mut self, kid: KeyId) -> Option<RatchetLease<'_>> {
         let lent = if kid == self.current.key_id() {
             Lent::Current

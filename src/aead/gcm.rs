@@ -5,10 +5,11 @@
 use super::{Aad, AeadError};
 use crate::suite::NONCE_LEN;
 
-/// The key and the sealing half of AES-GCM over ring or aws-lc-rs, whose `aead` APIs are the same
-/// for it (opening differs: ring takes its `Tag` and a source range).
+/// AES-GCM over ring or aws-lc-rs, whose `aead` APIs are the same but for opening (ring takes its
+/// `Tag` and a source range): the invoking module supplies `open_tag`, which makes the tag that
+/// crate takes, and `Gcm::open_joined`, the call itself.
 #[cfg(any(feature = "ring", feature = "aws-lc", feature = "fips"))]
-macro_rules! sealing_key {
+macro_rules! gcm_key {
     ($krate:ident) => {
         use $krate::aead::{AES_128_GCM, AES_256_GCM, LessSafeKey, Nonce, UnboundKey};
 
@@ -76,6 +77,29 @@ macro_rules! sealing_key {
                     Err(_) => Err(AeadError::TooLong),
                 }
             }
+
+            // As `seal`: inlined into `ReceiveKey`'s GCM arm and into `AeadKey::open`.
+            #[allow(clippy::inline_always, reason = "measured: scripts/instructions frame")]
+            #[inline(always)]
+            pub(crate) fn open(
+                &self,
+                nonce: &[u8; NONCE_LEN],
+                aad: Aad<'_>,
+                in_out: &mut [u8],
+                tag: &[u8],
+            ) -> Result<(), AeadError> {
+                // The nonce taken first, so that it is built where the AEAD reads it (with
+                // ring, taken after the tag check, it was copied there: issue #15).
+                let nonce = Nonce::assume_unique_for_key(*nonce);
+                // Through a fixed-size array: ring's `Tag::try_from` on a slice went through
+                // its `Result` on the stack as three overlapping moves (issue #15).
+                let tag: &[u8; 16] = tag.try_into().map_err(|_| AeadError::Authentication)?;
+                let tag = open_tag(tag);
+                if aad.metadata.is_empty() {
+                    return self.open_joined(nonce, aad.header, in_out, tag);
+                }
+                aad.with_contiguous(|aad| self.open_joined(nonce, aad, in_out, tag))
+            }
         }
     };
 }
@@ -84,32 +108,15 @@ macro_rules! sealing_key {
 mod imp {
     use ring::aead::Tag;
 
-    sealing_key!(ring);
+    gcm_key!(ring);
+
+    /// The tag as ring's `open` takes it.
+    #[inline]
+    fn open_tag(tag: &[u8; 16]) -> Tag {
+        Tag::from(*tag)
+    }
 
     impl Gcm {
-        // As `seal`: inlined into `ReceiveKey`'s GCM arm and into `AeadKey::open`.
-        #[expect(clippy::inline_always, reason = "measured: scripts/instructions frame")]
-        #[inline(always)]
-        pub(crate) fn open(
-            &self,
-            nonce: &[u8; NONCE_LEN],
-            aad: Aad<'_>,
-            in_out: &mut [u8],
-            tag: &[u8],
-        ) -> Result<(), AeadError> {
-            // The nonce taken first, so that it is built where ring reads it (taken after the
-            // tag check, it was copied there: issue #15).
-            let nonce = Nonce::assume_unique_for_key(*nonce);
-            // Through a fixed-size array: `Tag::try_from` on a slice went through its
-            // `Result` on the stack as three overlapping moves (issue #15).
-            let tag: &[u8; 16] = tag.try_into().map_err(|_| AeadError::Authentication)?;
-            let tag = Tag::from(*tag);
-            if aad.metadata.is_empty() {
-                return self.open_joined(nonce, aad.header, in_out, tag);
-            }
-            aad.with_contiguous(|aad| self.open_joined(nonce, aad, in_out, tag))
-        }
-
         /// [`open`](Self::open) with the AAD as one slice.
         #[inline]
         fn open_joined(
@@ -129,27 +136,15 @@ mod imp {
 
 #[cfg(any(feature = "aws-lc", feature = "fips"))]
 mod imp {
-    sealing_key!(aws_lc_rs);
+    gcm_key!(aws_lc_rs);
+
+    /// The tag as aws-lc-rs's `open` takes it: as it is.
+    #[inline]
+    fn open_tag(tag: &[u8; 16]) -> &[u8; 16] {
+        tag
+    }
 
     impl Gcm {
-        // As `seal`: inlined into `ReceiveKey`'s GCM arm and into `AeadKey::open`.
-        #[expect(clippy::inline_always, reason = "measured: benches/sframe.rs, 160 B")]
-        #[inline(always)]
-        pub(crate) fn open(
-            &self,
-            nonce: &[u8; NONCE_LEN],
-            aad: Aad<'_>,
-            in_out: &mut [u8],
-            tag: &[u8],
-        ) -> Result<(), AeadError> {
-            let nonce = Nonce::assume_unique_for_key(*nonce);
-            let tag: &[u8; 16] = tag.try_into().map_err(|_| AeadError::Authentication)?;
-            if aad.metadata.is_empty() {
-                return self.open_joined(nonce, aad.header, in_out, tag);
-            }
-            aad.with_contiguous(|aad| self.open_joined(nonce, aad, in_out, tag))
-        }
-
         /// [`open`](Self::open) with the AAD as one slice.
         #[inline]
         fn open_joined(
