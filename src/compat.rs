@@ -793,10 +793,11 @@ fn emulates_start_code(wire: &[u8], clear: &ClearRanges, inner_len: usize) -> bo
         let end = run.end.saturating_add(SCAN_CONTEXT).min(wire.len());
         wire.get(start..end).unwrap_or_default()
     };
-    clear
-        .opaque(inner_len)
-        .any(|run| has_start_code_prefix(window(run)))
-        || emulates_in_trailer(window(inner_len..wire.len()))
+    codec::with_zero_pair_finder(|finder| {
+        clear
+            .opaque(inner_len)
+            .any(|run| has_start_code_prefix(finder, window(run)))
+    }) || emulates_in_trailer(window(inner_len..wire.len()))
 }
 
 /// Whether `bytes` contains `00 00 00`, `00 00 01` or `00 00 02`, or a `00 00 03` that a byte
@@ -810,20 +811,20 @@ fn emulates_in_trailer(bytes: &[u8]) -> bool {
     })
 }
 
-/// Whether `bytes` contains `00 00 00`, `00 00 01`, `00 00 02` or `00 00 03`: `memchr`
-/// finds each `00` (vectorized; ciphertext holds one in 256 bytes), then the two after it are
-/// checked.
-fn has_start_code_prefix(bytes: &[u8]) -> bool {
+/// Whether `bytes` contains `00 00 00`, `00 00 01`, `00 00 02` or `00 00 03`: `memmem` finds
+/// each `00 00` (vectorized; ciphertext holds one in 65 536 byte pairs, where finding each `00`
+/// stopped once in 256 bytes), then the byte after it is checked.
+fn has_start_code_prefix(finder: &memchr::memmem::Finder<'_>, bytes: &[u8]) -> bool {
     let mut at = 0;
     while let Some(rest) = bytes.get(at..) {
-        let Some(found) = memchr::memchr(0, rest) else {
+        let Some(found) = finder.find(rest) else {
             return false;
         };
-        let zero = at + found;
-        if matches!(bytes.get(zero + 1..zero + 3), Some(&[0, third]) if third <= 3) {
+        let zeros = at + found;
+        if matches!(bytes.get(zeros + 2), Some(&third) if third <= 3) {
             return true;
         }
-        at = zero + 1;
+        at = zeros + 1;
     }
     false
 }
@@ -1451,6 +1452,42 @@ mod tests {
 
     use super::*;
     use crate::header::Counter;
+
+    fn has_start_code_prefix(bytes: &[u8]) -> bool {
+        codec::with_zero_pair_finder(|finder| super::has_start_code_prefix(finder, bytes))
+    }
+
+    /// The search against the plain definition, on inputs long enough for the vectorized
+    /// loops and with `00` bytes dense enough for every near miss: `00 00 04`, `00 00` at the
+    /// end, overlapping runs of `00`.
+    #[test]
+    fn start_code_prefix_search_matches_its_definition() {
+        let mut state = 0x2545_f491_4f6c_dd1d_u64;
+        for len in [0, 1, 2, 3, 31, 32, 33, 63, 64, 65, 200, 1500] {
+            for _ in 0..200 {
+                let bytes: Vec<u8> = (0..len)
+                    .map(|_| {
+                        state ^= state << 13;
+                        state ^= state >> 7;
+                        state ^= state << 17;
+                        // Mostly non-zero, `00` one byte in eight, `01`..`04` as likely.
+                        match state % 16 {
+                            0 | 1 => 0,
+                            2 => 1,
+                            3 => 2,
+                            4 => 3,
+                            5 => 4,
+                            _ => state.to_le_bytes()[1] | 0x10,
+                        }
+                    })
+                    .collect();
+                let expected = bytes
+                    .windows(3)
+                    .any(|w| w[0] == 0 && w[1] == 0 && w[2] <= 3);
+                assert_eq!(has_start_code_prefix(&bytes), expected, "{bytes:02x?}");
+            }
+        }
+    }
 
     #[test]
     fn start_code_prefixes() {

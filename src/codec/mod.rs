@@ -74,6 +74,8 @@ mod ranges;
 mod vp8;
 mod vp9;
 
+pub(crate) use annexb::with_zero_pair_finder;
+
 use alloc::borrow::Cow;
 use alloc::vec::Vec;
 use core::str::FromStr;
