@@ -213,6 +213,48 @@ pub trait KeyLease {
     /// [`DecryptError::Replay`], [`DecryptError::Authentication`] (the ciphertext is then
     /// zeroed), [`DecryptError::UnknownKeyId`] when the lease does not hold the frame's KID.
     fn open(self, ciphertext: &mut Ciphertext<'_, '_>) -> Result<Self::Sender, DecryptError>;
+
+    /// Authenticates and decrypts an RFC 9605 `frame` in place, whose header (its first
+    /// `header_len` bytes) was decoded as `header`; returns the sender and the plaintext, a
+    /// sub-slice of `frame`. The same checks in the same order as splitting the frame into a
+    /// [`Ciphertext`] and calling [`open`](Self::open), which is what this provided method
+    /// does; the library's stores override it to open the frame where it lies (issue #15: the
+    /// `Ciphertext` went through the stack on every frame).
+    ///
+    /// # Errors
+    ///
+    /// As [`open`](Self::open), and [`DecryptError::MetadataTooLong`] and
+    /// [`DecryptError::TooShort`] for a frame that cannot be split.
+    fn open_frame<'f>(
+        self,
+        header: Header,
+        header_len: usize,
+        metadata: &[u8],
+        frame: &'f mut [u8],
+    ) -> Result<(Self::Sender, &'f mut [u8]), DecryptError>
+    where
+        Self: Sized,
+    {
+        open_split(self, header, header_len, metadata, frame)
+    }
+}
+
+/// [`KeyLease::open_frame`] through a [`Ciphertext`] and [`KeyLease::open`]: the provided
+/// method, and the way of the leases that override it for the keys they open in other ways.
+pub(crate) fn open_split<'f, L: KeyLease>(
+    lease: L,
+    header: Header,
+    header_len: usize,
+    metadata: &[u8],
+    frame: &'f mut [u8],
+) -> Result<(L::Sender, &'f mut [u8]), DecryptError> {
+    let tag_len = lease.suite().tag_len();
+    let mut ciphertext = Ciphertext::rfc9605(header, header_len, tag_len, metadata, frame)?;
+    let sender = lease.open(&mut ciphertext)?;
+    let plaintext = ciphertext
+        .into_plaintext()
+        .ok_or(DecryptError::Authentication)?;
+    Ok((sender, plaintext))
 }
 
 impl KeyLease for &mut ReceiveKey {
@@ -224,6 +266,17 @@ impl KeyLease for &mut ReceiveKey {
 
     fn open(self, ciphertext: &mut Ciphertext<'_, '_>) -> Result<(), DecryptError> {
         ReceiveKey::open(self, ciphertext)
+    }
+
+    fn open_frame<'f>(
+        self,
+        header: Header,
+        header_len: usize,
+        metadata: &[u8],
+        frame: &'f mut [u8],
+    ) -> Result<((), &'f mut [u8]), DecryptError> {
+        self.open_decoded(header, header_len, metadata, frame)
+            .map(|plaintext| ((), plaintext))
     }
 }
 
@@ -275,13 +328,7 @@ pub(crate) fn open_leased<'f, L: KeyLease>(
     metadata: &[u8],
     frame: &'f mut [u8],
 ) -> Result<(L::Sender, &'f mut [u8]), DecryptError> {
-    let tag_len = lease.suite().tag_len();
-    let mut ciphertext = Ciphertext::rfc9605(header, header_len, tag_len, metadata, frame)?;
-    let sender = lease.open(&mut ciphertext)?;
-    let plaintext = ciphertext
-        .into_plaintext()
-        .ok_or(DecryptError::Authentication)?;
-    Ok((sender, plaintext))
+    lease.open_frame(header, header_len, metadata, frame)
 }
 
 /// One receive key: decrypts frames carrying one KID, with its own anti-replay window.
@@ -361,6 +408,18 @@ impl ReceiveKey {
         // What `open_in_place(self, ..)` does, in the same order of checks, without building
         // a `Ciphertext` (issue #15: its fields went through the stack on every frame).
         let (header, header_len) = Header::decode(frame)?;
+        self.open_decoded(header, header_len, metadata, frame)
+    }
+
+    /// [`decrypt_in_place`](Self::decrypt_in_place) of a frame whose header was decoded.
+    #[inline]
+    fn open_decoded<'f>(
+        &mut self,
+        header: Header,
+        header_len: usize,
+        metadata: &[u8],
+        frame: &'f mut [u8],
+    ) -> Result<&'f mut [u8], DecryptError> {
         if header.key_id() != self.kid {
             return Err(DecryptError::UnknownKeyId(header.key_id()));
         }

@@ -281,9 +281,9 @@ mod store {
     use super::MlsError;
     use super::{MlsKeyId, MlsKidLayout};
     use crate::decryptor::{
-        Ciphertext, DecryptError, KeyLease, ReceiveKey, ReceiveKeys, open_in_place,
+        Ciphertext, DecryptError, KeyLease, ReceiveKey, ReceiveKeys, open_in_place, open_split,
     };
-    use crate::header::KeyId;
+    use crate::header::{Header, KeyId};
     use crate::replay::ReplayWindow;
     use crate::secret::BaseKey;
     use crate::suite::CipherSuite;
@@ -654,7 +654,7 @@ mod store {
             metadata: &[u8],
             frame: &[u8],
         ) -> Result<crate::external::OpenRequest, DecryptError> {
-            let (header, header_len) = crate::header::Header::decode(frame)?;
+            let (header, header_len) = Header::decode(frame)?;
             let kid = header.key_id();
             let unknown = DecryptError::UnknownKeyId(kid);
             let (position, _) = self.find(kid).ok_or(unknown)?;
@@ -759,6 +759,29 @@ mod store {
             }
             store.tick = tick;
             Ok(self.sender)
+        }
+
+        #[inline]
+        fn open_frame<'f>(
+            self,
+            header: Header,
+            header_len: usize,
+            metadata: &[u8],
+            frame: &'f mut [u8],
+        ) -> Result<(MlsKeyId, &'f mut [u8]), DecryptError> {
+            let Lent::Cached(i) = self.lent else {
+                return open_split(self, header, header_len, metadata, frame);
+            };
+            // A cached key: the frame opened where it lies, the same checks as `open`.
+            let store = self.store;
+            let tick = store.tick.wrapping_add(1);
+            let unknown = DecryptError::UnknownKeyId(header.key_id());
+            let epoch = store.epochs.get_mut(self.position).ok_or(unknown)?;
+            let (key, used) = epoch.keys.get_mut(i).ok_or(unknown)?;
+            let ((), plaintext) = key.open_frame(header, header_len, metadata, frame)?;
+            *used = tick;
+            store.tick = tick;
+            Ok((self.sender, plaintext))
         }
     }
 

@@ -34,10 +34,10 @@ use core::fmt;
 use subtle::ConstantTimeEq;
 
 use crate::decryptor::{
-    Ciphertext, DecryptError, KeyLease, ReceiveKey, ReceiveKeys, open_in_place,
+    Ciphertext, DecryptError, KeyLease, ReceiveKey, ReceiveKeys, open_in_place, open_split,
 };
 use crate::encryptor::Encryptor;
-use crate::header::KeyId;
+use crate::header::{Header, KeyId};
 use crate::key_schedule::ratchet;
 use crate::replay::ReplayWindow;
 use crate::secret::BaseKey;
@@ -686,7 +686,7 @@ impl RatchetReceiver {
         metadata: &[u8],
         frame: &[u8],
     ) -> Result<crate::external::OpenRequest, DecryptError> {
-        let (header, header_len) = crate::header::Header::decode(frame)?;
+        let (header, header_len) = Header::decode(frame)?;
         let kid = header.key_id();
         if let Some(key) = self.held(kid) {
             return key.begin_open_decoded(header, header_len, metadata, frame);
@@ -783,6 +783,26 @@ impl KeyLease for RatchetLease<'_> {
                 .ok_or(DecryptError::UnknownKeyId(ciphertext.key_id()))?
                 .open(ciphertext),
             Lent::Ahead { distance, kid } => receiver.open_ahead(distance, kid, ciphertext),
+        }
+    }
+
+    #[inline]
+    fn open_frame<'f>(
+        self,
+        header: Header,
+        header_len: usize,
+        metadata: &[u8],
+        frame: &'f mut [u8],
+    ) -> Result<((), &'f mut [u8]), DecryptError> {
+        match self.lent {
+            // The frame opened where it lies; the rest through a `Ciphertext`, as `open`.
+            Lent::Current => self
+                .receiver
+                .current
+                .open_frame(header, header_len, metadata, frame),
+            Lent::Retained(_) | Lent::Ahead { .. } => {
+                open_split(self, header, header_len, metadata, frame)
+            }
         }
     }
 }

@@ -353,6 +353,19 @@ impl<L: KeyLease> KeyLease for ParticipantLease<L> {
         self.lease.open(ciphertext)?;
         Ok(self.participant)
     }
+
+    fn open_frame<'f>(
+        self,
+        header: Header,
+        header_len: usize,
+        metadata: &[u8],
+        frame: &'f mut [u8],
+    ) -> Result<(ParticipantId, &'f mut [u8]), DecryptError> {
+        let participant = self.participant;
+        self.lease
+            .open_frame(header, header_len, metadata, frame)
+            .map(|(_, plaintext)| (participant, plaintext))
+    }
 }
 
 impl ReceiveKeys for SenderKeys {
@@ -422,6 +435,17 @@ impl KeyLease for MlsParticipantLease<'_> {
     fn open(self, ciphertext: &mut Ciphertext<'_, '_>) -> Result<ParticipantId, DecryptError> {
         let sender: MlsKeyId = self.0.open(ciphertext)?;
         Ok(ParticipantId(u64::from(sender.sender_index)))
+    }
+
+    fn open_frame<'f>(
+        self,
+        header: Header,
+        header_len: usize,
+        metadata: &[u8],
+        frame: &'f mut [u8],
+    ) -> Result<(ParticipantId, &'f mut [u8]), DecryptError> {
+        let (sender, plaintext) = self.0.open_frame(header, header_len, metadata, frame)?;
+        Ok((ParticipantId(u64::from(sender.sender_index)), plaintext))
     }
 }
 

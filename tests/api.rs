@@ -5,8 +5,8 @@
 
 use secure_frame::BaseKey;
 use secure_frame::{
-    CipherSuite, Counter, DecryptError, Decryptor, EncryptError, Encryptor, FrameView, Header,
-    KeyError, KeyId, ReceiveKey, ReplayWindow,
+    CipherSuite, Ciphertext, Counter, DecryptError, Decryptor, EncryptError, Encryptor, FrameView,
+    Header, KeyError, KeyId, KeyLease, ReceiveKey, ReceiveKeys, ReplayWindow, open_in_place,
 };
 
 /// One sender, one receiver store, and the frames in flight.
@@ -407,4 +407,112 @@ fn a_store_of_many_kids_finds_each_one() {
     for &kid in kids.iter().skip(1).step_by(2) {
         assert_eq!(store.get(KeyId(kid)).unwrap().key_id(), KeyId(kid));
     }
+}
+
+/// A key store written outside the library: its lease implements only `KeyLease::open`, so
+/// `open_in_place` goes through the provided `open_frame` (the `Ciphertext` path).
+struct TwoKeys {
+    keys: [ReceiveKey; 2],
+}
+
+struct TwoKeysLease<'s> {
+    index: u8,
+    key: &'s mut ReceiveKey,
+}
+
+impl KeyLease for TwoKeysLease<'_> {
+    type Sender = u8;
+
+    fn suite(&self) -> CipherSuite {
+        self.key.suite()
+    }
+
+    fn open(self, ciphertext: &mut Ciphertext<'_, '_>) -> Result<u8, DecryptError> {
+        self.key.open(ciphertext)?;
+        Ok(self.index)
+    }
+}
+
+impl ReceiveKeys for TwoKeys {
+    type Sender = u8;
+    type Lease<'s> = TwoKeysLease<'s>;
+
+    fn lend(&mut self, kid: KeyId) -> Option<TwoKeysLease<'_>> {
+        let [first, second] = &mut self.keys;
+        if first.key_id() == kid {
+            Some(TwoKeysLease {
+                index: 0,
+                key: first,
+            })
+        } else if second.key_id() == kid {
+            Some(TwoKeysLease {
+                index: 1,
+                key: second,
+            })
+        } else {
+            None
+        }
+    }
+}
+
+#[test]
+fn a_store_written_outside_the_library_opens_through_the_provided_method() {
+    let suite = CipherSuite::AesGcm128Sha256;
+    let base = |b: u8| BaseKey::new(&[b; 16]).unwrap();
+    let mut store = TwoKeys {
+        keys: [
+            ReceiveKey::new(suite, KeyId(3), &base(3)),
+            ReceiveKey::new(suite, KeyId(900), &base(9)),
+        ],
+    };
+    let mut second = Encryptor::new(suite, KeyId(900), &base(9));
+    let frame = second.encrypt_to_vec(b"meta", b"hello").unwrap();
+
+    // Opened, and the store's own sender value comes back.
+    let mut wire = frame.clone();
+    let (sender, plaintext) = open_in_place(&mut store, b"meta", &mut wire).unwrap();
+    assert_eq!((sender, &*plaintext), (1, &b"hello"[..]));
+
+    // The same frame again: the replay window moved.
+    let mut again = frame.clone();
+    assert_eq!(
+        open_in_place(&mut store, b"meta", &mut again),
+        Err(DecryptError::Replay)
+    );
+
+    // Other metadata: refused, the body zeroed, and the window did not move.
+    let next = second.encrypt_to_vec(b"meta", b"world").unwrap();
+    let mut forged = next.clone();
+    assert_eq!(
+        open_in_place(&mut store, b"other", &mut forged),
+        Err(DecryptError::Authentication)
+    );
+    let header_len = FrameView::parse(&next).unwrap().header_bytes().len();
+    assert!(
+        forged[header_len..forged.len() - suite.tag_len()]
+            .iter()
+            .all(|&b| b == 0)
+    );
+    let mut genuine = next.clone();
+    let (_, plaintext) = open_in_place(&mut store, b"meta", &mut genuine).unwrap();
+    assert_eq!(plaintext, b"world");
+
+    // A KID the store does not hold: the frame is untouched.
+    let mut other = Encryptor::new(suite, KeyId(4), &base(3))
+        .encrypt_to_vec(b"", b"x")
+        .unwrap();
+    let before = other.clone();
+    assert_eq!(
+        open_in_place(&mut store, b"", &mut other),
+        Err(DecryptError::UnknownKeyId(KeyId(4)))
+    );
+    assert_eq!(other, before);
+
+    // Too short to hold a tag after the header.
+    let mut short = frame[..frame.len() - suite.tag_len()].to_vec();
+    short.truncate(header_len + 3);
+    assert_eq!(
+        open_in_place(&mut store, b"meta", &mut short),
+        Err(DecryptError::TooShort)
+    );
 }
