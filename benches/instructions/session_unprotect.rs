@@ -18,9 +18,9 @@ mod common;
 
 use std::hint::black_box;
 
+use secure_frame::MlsSession;
 use secure_frame::mls::MlsExporter;
 use secure_frame::session::{FrameFormat, KeyScheme, Session};
-use secure_frame::MlsSession;
 
 #[inline(never)]
 fn probe<S: KeyScheme>(bob: &mut Session<S>, frame: &mut [u8]) -> usize {

@@ -168,6 +168,7 @@ mod imp {
     use aes_gcm::{Aes128Gcm, Aes256Gcm, Nonce, Tag};
 
     use super::{Aad, AeadError, NONCE_LEN};
+    use crate::aead::JOINED_AAD_LEN;
 
     /// An expanded AES-GCM key.
     #[expect(
@@ -197,13 +198,19 @@ mod imp {
             tag: &mut [u8],
         ) -> Result<(), AeadError> {
             let nonce = Nonce::from(*nonce);
-            let computed = aad.with_contiguous(|aad| {
-                match self {
-                    Self::Aes128(k) => k.encrypt_inout_detached(&nonce, aad, in_out.into()),
-                    Self::Aes256(k) => k.encrypt_inout_detached(&nonce, aad, in_out.into()),
-                }
-                .map_err(|_| AeadError::TooLong)
-            })?;
+            // The AAD made contiguous first, so that each key size has one call site (inlined
+            // into each arm of `with_contiguous`, the cipher was compiled six times; 160 B
+            // encrypt in room 1 458 -> 1 422 instructions).
+            let mut joined = None;
+            let aad = match aad.single() {
+                Some(single) => single,
+                None => aad.join(joined.insert([0; JOINED_AAD_LEN]))?,
+            };
+            let computed = match self {
+                Self::Aes128(k) => k.encrypt_inout_detached(&nonce, aad, in_out.into()),
+                Self::Aes256(k) => k.encrypt_inout_detached(&nonce, aad, in_out.into()),
+            }
+            .map_err(|_| AeadError::TooLong)?;
             for (t, c) in tag.iter_mut().zip(computed.iter()) {
                 *t = *c;
             }
@@ -219,13 +226,16 @@ mod imp {
         ) -> Result<(), AeadError> {
             let nonce = Nonce::from(*nonce);
             let tag = Tag::try_from(tag).map_err(|_| AeadError::Authentication)?;
-            aad.with_contiguous(|aad| {
-                match self {
-                    Self::Aes128(k) => k.decrypt_inout_detached(&nonce, aad, in_out.into(), &tag),
-                    Self::Aes256(k) => k.decrypt_inout_detached(&nonce, aad, in_out.into(), &tag),
-                }
-                .map_err(|_| AeadError::Authentication)
-            })
+            let mut joined = None;
+            let aad = match aad.single() {
+                Some(single) => single,
+                None => aad.join(joined.insert([0; JOINED_AAD_LEN]))?,
+            };
+            match self {
+                Self::Aes128(k) => k.decrypt_inout_detached(&nonce, aad, in_out.into(), &tag),
+                Self::Aes256(k) => k.decrypt_inout_detached(&nonce, aad, in_out.into(), &tag),
+            }
+            .map_err(|_| AeadError::Authentication)
         }
     }
 }

@@ -28,29 +28,50 @@ pub(crate) struct Aad<'a> {
     pub(crate) metadata: &'a [u8],
 }
 
-impl Aad<'_> {
+/// Room for a joined AAD: the longest header and metadata.
+pub(crate) const JOINED_AAD_LEN: usize = MAX_HEADER_LEN + MAX_METADATA_LEN;
+
+impl<'a> Aad<'a> {
     pub(crate) fn len(self) -> usize {
         self.header.len() + self.metadata.len()
     }
 
-    /// Calls `f` with the AAD as one slice, copying into a stack buffer only when both pieces
-    /// are non-empty; [`AeadError::TooLong`] when the joined AAD does not fit.
-    pub(crate) fn with_contiguous<R>(
-        self,
-        f: impl FnOnce(&[u8]) -> Result<R, AeadError>,
-    ) -> Result<R, AeadError> {
+    /// The AAD as one slice when one of its pieces is empty (every frame without metadata):
+    /// nothing to copy.
+    pub(crate) fn single(self) -> Option<&'a [u8]> {
         if self.metadata.is_empty() {
-            return f(self.header);
+            Some(self.header)
+        } else if self.header.is_empty() {
+            Some(self.metadata)
+        } else {
+            None
         }
-        if self.header.is_empty() {
-            return f(self.metadata);
-        }
-        let mut buf = [0u8; MAX_HEADER_LEN + MAX_METADATA_LEN];
+    }
+
+    /// Both pieces joined into `buf`, returning the joined prefix; [`AeadError::TooLong`] when
+    /// they do not fit.
+    pub(crate) fn join(self, buf: &mut [u8; JOINED_AAD_LEN]) -> Result<&[u8], AeadError> {
         let joined = buf.get_mut(..self.len()).ok_or(AeadError::TooLong)?;
         let (h, m) = joined.split_at_mut(self.header.len());
         h.copy_from_slice(self.header);
         m.copy_from_slice(self.metadata);
-        f(joined)
+        Ok(joined)
+    }
+
+    /// Calls `f` with the AAD as one slice, copying into a stack buffer only when both pieces
+    /// are non-empty; [`AeadError::TooLong`] when the joined AAD does not fit. (The RustCrypto
+    /// arm joins first with [`single`](Self::single) and [`join`](Self::join) instead: one call
+    /// site per key size.)
+    #[cfg(any(feature = "ring", feature = "aws-lc", feature = "fips"))]
+    pub(crate) fn with_contiguous<R>(
+        self,
+        f: impl FnOnce(&[u8]) -> Result<R, AeadError>,
+    ) -> Result<R, AeadError> {
+        if let Some(single) = self.single() {
+            return f(single);
+        }
+        let mut buf = [0u8; JOINED_AAD_LEN];
+        f(self.join(&mut buf)?)
     }
 }
 
