@@ -9,9 +9,10 @@
 mod media;
 
 use secure_frame::hazmat::derive_key_salt;
+use secure_frame::mls::MlsExporter;
 use secure_frame::session::FrameFormat;
 use secure_frame::{
-    BaseKey, CipherSuite, Counter, Encryptor, KeyId, ParticipantId, SenderKeyLayout,
+    BaseKey, CipherSuite, Counter, Encryptor, KeyId, MlsSession, ParticipantId, SenderKeyLayout,
     SenderKeySession,
 };
 
@@ -72,6 +73,26 @@ pub fn sender_key_pair(format: FrameFormat) -> (SenderKeySession, SenderKeySessi
     let (id, base) = alice.send_key().unwrap();
     bob.add_participant(ParticipantId(0), id, base).unwrap();
     (alice, bob)
+}
+
+/// An MLS exporter whose secret is all sevens.
+struct Exporter;
+
+impl MlsExporter for Exporter {
+    type Error = ();
+    fn export(&self, _: &str, _: &[u8], out: &mut [u8]) -> Result<(), ()> {
+        out.fill(7);
+        Ok(())
+    }
+}
+
+/// Members 0 and 1 of a four-member group in epoch 1.
+pub fn mls_pair() -> (MlsSession, MlsSession) {
+    let mut a = MlsSession::new(SUITE, 4, 0).unwrap();
+    let mut b = MlsSession::new(SUITE, 4, 0).unwrap();
+    a.install_epoch_from(&Exporter, 1, 2, 0).unwrap();
+    b.install_epoch_from(&Exporter, 1, 2, 1).unwrap();
+    (a, b)
 }
 
 /// The H.264 access units measured, per clip: the largest (an IDR; the 3 014 B one of issue

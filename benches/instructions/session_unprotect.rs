@@ -18,8 +18,6 @@ mod common;
 
 use std::hint::black_box;
 
-use secure_frame::MlsSession;
-use secure_frame::mls::MlsExporter;
 use secure_frame::session::{FrameFormat, KeyScheme, Session};
 
 #[inline(never)]
@@ -30,16 +28,6 @@ fn probe<S: KeyScheme>(bob: &mut Session<S>, frame: &mut [u8]) -> usize {
         .unwrap()
         .plaintext
         .len()
-}
-
-struct Exporter;
-
-impl MlsExporter for Exporter {
-    type Error = ();
-    fn export(&self, _: &str, _: &[u8], out: &mut [u8]) -> Result<(), ()> {
-        out.fill(7);
-        Ok(())
-    }
 }
 
 fn run<S: KeyScheme>(n: usize, alice: &mut Session<S>, bob: &mut Session<S>) {
@@ -60,10 +48,7 @@ fn run<S: KeyScheme>(n: usize, alice: &mut Session<S>, bob: &mut Session<S>) {
 fn main() {
     let n = common::frames(20_000);
     if std::env::args().nth(2).as_deref() == Some("mls") {
-        let mut alice = MlsSession::new(common::SUITE, 4, 0).unwrap();
-        let mut bob = MlsSession::new(common::SUITE, 4, 0).unwrap();
-        alice.install_epoch_from(&Exporter, 1, 2, 0).unwrap();
-        bob.install_epoch_from(&Exporter, 1, 2, 1).unwrap();
+        let (mut alice, mut bob) = common::mls_pair();
         run(n, &mut alice, &mut bob);
         println!("MLS session unprotect: {n} frames");
     } else {
