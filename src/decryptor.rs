@@ -216,10 +216,10 @@ pub trait KeyLease {
 
     /// Authenticates and decrypts an RFC 9605 `frame` in place, whose header (its first
     /// `header_len` bytes) was decoded as `header`; returns the sender and the plaintext, a
-    /// sub-slice of `frame`. The same checks in the same order as splitting the frame into a
-    /// [`Ciphertext`] and calling [`open`](Self::open), which is what this provided method
-    /// does; the library's stores override it to open the frame where it lies (issue #15: the
-    /// `Ciphertext` went through the stack on every frame).
+    /// sub-slice of `frame`. This provided method splits the frame into a [`Ciphertext`] and
+    /// calls [`open`](Self::open); the library's stores override it to open the frame where it
+    /// lies (issue #15: the `Ciphertext` went through the stack on every frame), with the same
+    /// checks and the same failure contract (a frame failing two checks may report either).
     ///
     /// # Errors
     ///
@@ -317,17 +317,6 @@ pub(crate) fn open_decoded<'f, K: ReceiveKeys + ?Sized>(
 ) -> Result<(K::Sender, &'f mut [u8]), DecryptError> {
     let kid = header.key_id();
     let lease = keys.lend(kid).ok_or(DecryptError::UnknownKeyId(kid))?;
-    open_leased(lease, header, header_len, metadata, frame)
-}
-
-/// [`open_decoded`] with the key already lent.
-pub(crate) fn open_leased<'f, L: KeyLease>(
-    lease: L,
-    header: Header,
-    header_len: usize,
-    metadata: &[u8],
-    frame: &'f mut [u8],
-) -> Result<(L::Sender, &'f mut [u8]), DecryptError> {
     lease.open_frame(header, header_len, metadata, frame)
 }
 

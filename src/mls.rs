@@ -741,24 +741,24 @@ mod store {
         }
 
         fn open(self, ciphertext: &mut Ciphertext<'_, '_>) -> Result<MlsKeyId, DecryptError> {
-            let store = self.store;
-            let tick = store.tick.wrapping_add(1);
-            let cap = store.max_cached_keys;
-            let unknown = DecryptError::UnknownKeyId(ciphertext.key_id());
-            let (suite, fresh) = (store.suite, store.window);
-            let epoch = store.epochs.get_mut(self.position).ok_or(unknown)?;
+            let kid = ciphertext.key_id();
             match self.lent {
-                Lent::Cached(i) => {
-                    let (key, used) = epoch.keys.get_mut(i).ok_or(unknown)?;
-                    key.open(ciphertext)?;
-                    *used = tick;
-                }
+                Lent::Cached(i) => self
+                    .open_cached(i, kid, |key| key.open(ciphertext))
+                    .map(|(sender, ())| sender),
                 Lent::Derive(kid) => {
+                    let store = self.store;
+                    let tick = store.tick.wrapping_add(1);
+                    let (suite, fresh, cap) = (store.suite, store.window, store.max_cached_keys);
+                    let epoch = store
+                        .epochs
+                        .get_mut(self.position)
+                        .ok_or(DecryptError::UnknownKeyId(kid))?;
                     epoch.open_derived(suite, kid, fresh, tick, cap, ciphertext)?;
+                    store.tick = tick;
+                    Ok(self.sender)
                 }
             }
-            store.tick = tick;
-            Ok(self.sender)
         }
 
         #[inline]
@@ -772,16 +772,32 @@ mod store {
             let Lent::Cached(i) = self.lent else {
                 return open_split(self, header, header_len, metadata, frame);
             };
-            // A cached key: the frame opened where it lies, the same checks as `open`.
+            // A cached key: the frame opened where it lies.
+            self.open_cached(i, header.key_id(), |key| {
+                key.open_frame(header, header_len, metadata, frame)
+            })
+            .map(|(sender, ((), plaintext))| (sender, plaintext))
+        }
+    }
+
+    impl MlsLease<'_> {
+        /// Opens with the `i`th cached key of the lent epoch (`open` is `ReceiveKey::open` or
+        /// `open_frame`), and only once it succeeded marks the key used and moves the tick.
+        fn open_cached<R>(
+            self,
+            i: usize,
+            kid: KeyId,
+            open: impl FnOnce(&mut ReceiveKey) -> Result<R, DecryptError>,
+        ) -> Result<(MlsKeyId, R), DecryptError> {
             let store = self.store;
             let tick = store.tick.wrapping_add(1);
-            let unknown = DecryptError::UnknownKeyId(header.key_id());
+            let unknown = DecryptError::UnknownKeyId(kid);
             let epoch = store.epochs.get_mut(self.position).ok_or(unknown)?;
             let (key, used) = epoch.keys.get_mut(i).ok_or(unknown)?;
-            let ((), plaintext) = key.open_frame(header, header_len, metadata, frame)?;
+            let opened = open(key)?;
             *used = tick;
             store.tick = tick;
-            Ok((self.sender, plaintext))
+            Ok((self.sender, opened))
         }
     }
 

@@ -62,7 +62,7 @@ use crate::compat::{
     self, CompatDecryptError, CompatDecryptor, CompatEncryptError, Opened, PassThrough, Read,
     Refused, SealScratch,
 };
-use crate::decryptor::{Ciphertext, DecryptError, ErrorKind, KeyLease, ReceiveKeys, open_leased};
+use crate::decryptor::{Ciphertext, DecryptError, ErrorKind, KeyLease, ReceiveKeys};
 use crate::encryptor::{EncryptError, Encryptor};
 use crate::header::{Header, HeaderError, KeyId};
 use crate::mls::MlsError;
@@ -1310,7 +1310,8 @@ fn receive<'f, K: ReceiveKeys<Sender = ParticipantId>>(
             let Some(lease) = keys.lend(kid) else {
                 return Err((UnprotectError::UnknownKeyId(kid), Some(frame)));
             };
-            let (sender, plaintext) = open_leased(lease, header, header_len, metadata, frame)
+            let (sender, plaintext) = lease
+                .open_frame(header, header_len, metadata, frame)
                 .map_err(|e| (UnprotectError::from_decrypt(kid, e), None))?;
             Ok(Unprotected::Decrypted(Decrypted {
                 sender,

@@ -161,14 +161,17 @@ where
     D: Fn(&NalUnit<'_>, &Policy) -> bool,
     C: Fn(&NalUnit<'_>, &Policy) -> Result<NalClass, CodecError>,
 {
+    // The body inside the closure: moved to a function of its own, it cost 37–87 instructions
+    // a frame more (scripts/instructions codec).
     with_start_code_finder(move |finder| {
-        // Length of the normalized frame so far; the next unit's start code goes here. Each input unit
-        // takes at least 4 bytes and at most 5 normalized, so this cannot overflow; saturate anyway.
+        // Length of the normalized frame so far; the next unit's start code goes here. Each
+        // input unit takes at least 4 bytes and at most 5 normalized, so this cannot overflow;
+        // saturate anyway.
         let mut out_len: usize = 0;
-        // Whether `out` holds the normalized frame so far. Until a unit is not where its normalized
-        // form goes, the normalized frame so far is the input's first `out_len` bytes and nothing
-        // is copied; from that unit on it is built as the units are found, in the same pass
-        // (issue #15: a second pass searched every start code again).
+        // Whether `out` holds the normalized frame so far. Until a unit is not where its
+        // normalized form goes, the normalized frame so far is the input's first `out_len`
+        // bytes and nothing is copied; from that unit on it is built as the units are found,
+        // in the same pass (issue #15: a second pass searched every start code again).
         let mut copying = false;
         let mut key = false;
         for unit in nal_units(frame, finder)? {
