@@ -25,14 +25,17 @@ pub(super) fn must<T, E: Debug>(result: Result<T, E>, what: &str) -> T {
 }
 
 /// Everything of a [`Decryptor`]'s state that a frame can move: the installed KIDs and their
-/// replay windows.
+/// replay windows, by KID (the store's own order is not state: taking a key out and putting it
+/// back, as the single-key entries do, moves it in the listing).
 pub(super) type Snapshot = Vec<(KeyId, ReplayWindow)>;
 
 pub(super) fn snapshot(store: &Decryptor) -> Snapshot {
-    store
+    let mut keys: Snapshot = store
         .key_ids()
         .filter_map(|kid| store.get(kid).map(|key| (kid, *key.replay_window())))
-        .collect()
+        .collect();
+    keys.sort_unstable_by_key(|&(kid, _)| kid);
+    keys
 }
 
 /// The state after `before` accepted `ctr` for `kid`: only that window moved, and only by
