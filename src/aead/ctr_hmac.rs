@@ -250,6 +250,29 @@ pub(crate) mod aws_lc {
     }
 }
 
+/// What an expanded key holds is wiped when it is dropped: the AES round keys, and the keyed
+/// inner and outer SHA-2 states of the HMAC (each one as good as the key for forging tags) with
+/// the block buffers beside them. Those are wiped only under the `zeroize` features of `aes`,
+/// `sha2` and `hmac`, which `Cargo.toml` enables; this fails to build if one goes missing.
+#[cfg(all(test, not(feature = "fips")))]
+mod wiped {
+    use hmac::digest::block_api::{Buffer, CoreProxy};
+
+    type Core<D> = <D as CoreProxy>::Core;
+
+    fn zeroize_on_drop<T: zeroize::ZeroizeOnDrop>() {}
+
+    #[test]
+    fn expanded_keys_are_wiped_on_drop() {
+        zeroize_on_drop::<aes::Aes128>();
+        zeroize_on_drop::<aes::Aes256>();
+        zeroize_on_drop::<Core<sha2::Sha256>>();
+        zeroize_on_drop::<Core<sha2::Sha512>>();
+        zeroize_on_drop::<Buffer<Core<sha2::Sha256>>>();
+        zeroize_on_drop::<Buffer<Core<sha2::Sha512>>>();
+    }
+}
+
 /// AWS-LC's CTR+HMAC against RustCrypto's: the same ciphertext and tag for every suite's key
 /// sizes and tag lengths, frame sizes across block boundaries, with and without metadata, and
 /// each refuses what the other sealed with a changed byte.
