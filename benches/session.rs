@@ -20,11 +20,14 @@
     reason = "benchmark code"
 )]
 
+#[path = "common/batch.rs"]
+mod batch;
 #[path = "../tests/common/media.rs"]
 mod media;
 
 use std::hint::black_box;
 
+use batch::batch;
 use criterion::{BatchSize, BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use secure_frame::codec::Codec;
 use secure_frame::hazmat::{RawAead, derive_key_salt};
@@ -141,8 +144,8 @@ fn room(frame: &[u8]) -> Vec<u8> {
     buf
 }
 
-/// `plaintext` protected by `session`, in a buffer of the wire frame's size, as a receiver
-/// holds a frame it just read. (`protect` on a clone of the plaintext moved each frame into a
+/// `plaintext` protected by `session`, in a buffer just large enough for the wire frame, as a
+/// receiver holds a frame it just read. (`protect` on a clone of the plaintext moved each frame into a
 /// buffer twice its size, and batches of such frames opened in 1.2–1.6× the raw row's time at
 /// 1 200 B, by how the allocator laid them out; 1.05–1.10× in exact buffers.)
 fn received<S: KeyScheme>(session: &mut Session<S>, plaintext: &[u8]) -> Vec<u8> {
@@ -150,14 +153,6 @@ fn received<S: KeyScheme>(session: &mut Session<S>, plaintext: &[u8]) -> Vec<u8>
     frame.extend_from_slice(plaintext);
     session.protect(b"", &mut frame).unwrap();
     frame
-}
-
-/// Iterations per timed batch of a receive row, the same for the raw row and the library's:
-/// at most 256 KiB of frames, so that each is opened from cache, as a frame just received is.
-/// Criterion's `SmallInput` batches a tenth of a sample's iterations, tens of megabytes of
-/// 1 200 B frames, and every row then paid for reading its frames from memory.
-fn batch(size: usize) -> BatchSize {
-    BatchSize::NumIterations(u64::try_from((256 * 1024 / size.max(1)).clamp(1, 1024)).unwrap())
 }
 
 fn sessions(c: &mut Criterion) {

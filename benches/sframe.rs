@@ -21,9 +21,13 @@
     reason = "benchmark code"
 )]
 
+#[path = "common/batch.rs"]
+mod batch;
+
 use std::hint::black_box;
 
-use criterion::{BatchSize, BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
+use batch::batch;
+use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use secure_frame::BaseKey;
 use secure_frame::hazmat::derive_key_salt;
 use secure_frame::{
@@ -405,14 +409,6 @@ fn encrypt(c: &mut Criterion) {
         }
         group.finish();
     }
-}
-
-/// Iterations per timed batch of a decrypt row, the same for every row: at most 256 KiB of
-/// frames, so that each is opened from cache, as a frame just received is (criterion's
-/// `SmallInput` batches a tenth of a sample's iterations: megabytes of frames, read from
-/// memory).
-fn batch(size: usize) -> BatchSize {
-    BatchSize::NumIterations(u64::try_from((256 * 1024 / size.max(1)).clamp(1, 1024)).unwrap())
 }
 
 fn decrypt(c: &mut Criterion) {
