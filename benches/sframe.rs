@@ -502,6 +502,98 @@ fn decrypt(c: &mut Criterion) {
     }
 }
 
+/// Where aws-lc-rs overtakes ring, sealing and opening the same frame with the same key: the
+/// size from which the library sends GCM through aws-lc when both providers are on
+/// (`src/aead/gcm.rs`, `AWS_LC_FROM`).
+#[cfg(all(feature = "ring", feature = "aws-lc", not(feature = "fips")))]
+fn gcm_providers(c: &mut Criterion) {
+    use aws_lc_rs::aead as aws;
+    use ring::aead as rng;
+
+    for suite in [CipherSuite::AesGcm128Sha256, CipherSuite::AesGcm256Sha512] {
+        let mut group = c.benchmark_group(format!("gcm providers/{}", suite.name()));
+        let (_, key, salt) = derive_key_salt(suite, KID, &BaseKey::new(BASE_KEY).unwrap());
+        let key = key.expose_secret();
+        let (ring_alg, aws_alg) = if key.len() == 32 {
+            (&rng::AES_256_GCM, &aws::AES_256_GCM)
+        } else {
+            (&rng::AES_128_GCM, &aws::AES_128_GCM)
+        };
+        let ring_key = rng::LessSafeKey::new(rng::UnboundKey::new(ring_alg, key).unwrap());
+        let aws_key = aws::LessSafeKey::new(aws::UnboundKey::new(aws_alg, key).unwrap());
+        let header = Header::new(KID, Counter(1000)).encode();
+        let nonce = salt.nonce(1000);
+        for size in [1200, 2048, 3072, 4096, 6144, 8192, 16 * 1024] {
+            group.throughput(Throughput::Bytes(size as u64));
+            let mut buf = vec![0x5a; size];
+            group.bench_function(BenchmarkId::new("ring seal", size), |b| {
+                b.iter(|| {
+                    let n = rng::Nonce::assume_unique_for_key(nonce);
+                    let aad = rng::Aad::from(black_box(&header[..]));
+                    ring_key
+                        .seal_in_place_separate_tag(n, aad, &mut buf)
+                        .unwrap()
+                });
+            });
+            group.bench_function(BenchmarkId::new("aws-lc seal", size), |b| {
+                b.iter(|| {
+                    let n = aws::Nonce::assume_unique_for_key(nonce);
+                    let aad = aws::Aad::from(black_box(&header[..]));
+                    aws_key
+                        .seal_in_place_separate_tag(n, aad, &mut buf)
+                        .unwrap()
+                });
+            });
+            // One sealed frame, opened from a fresh copy each iteration by both.
+            let mut sealed = vec![0x5a; size];
+            let tag = aws_key
+                .seal_in_place_separate_tag(
+                    aws::Nonce::assume_unique_for_key(nonce),
+                    aws::Aad::from(&header[..]),
+                    &mut sealed,
+                )
+                .unwrap();
+            let tag: [u8; 16] = tag.as_ref().try_into().unwrap();
+            group.bench_function(BenchmarkId::new("ring open", size), |b| {
+                b.iter_batched_ref(
+                    || sealed.clone(),
+                    |ct| {
+                        let n = rng::Nonce::assume_unique_for_key(nonce);
+                        let aad = rng::Aad::from(black_box(&header[..]));
+                        let t = rng::Tag::from(tag);
+                        black_box(
+                            ring_key
+                                .open_in_place_separate_tag(n, aad, t, ct, 0..)
+                                .unwrap(),
+                        );
+                    },
+                    batch(size),
+                );
+            });
+            group.bench_function(BenchmarkId::new("aws-lc open", size), |b| {
+                b.iter_batched_ref(
+                    || sealed.clone(),
+                    |ct| {
+                        let n = aws::Nonce::assume_unique_for_key(nonce);
+                        let aad = aws::Aad::from(black_box(&header[..]));
+                        black_box(
+                            aws_key
+                                .open_in_place_separate_tag(n, aad, &tag, ct)
+                                .unwrap(),
+                        );
+                    },
+                    batch(size),
+                );
+            });
+        }
+        group.finish();
+    }
+}
+
+/// Without both providers there is nothing to choose between.
+#[cfg(not(all(feature = "ring", feature = "aws-lc", not(feature = "fips"))))]
+fn gcm_providers(_: &mut Criterion) {}
+
 fn header(c: &mut Criterion) {
     let mut group = c.benchmark_group("header");
     for (name, kid, ctr) in [
@@ -557,6 +649,6 @@ criterion_group! {
         .warm_up_time(std::time::Duration::from_millis(500))
         .measurement_time(std::time::Duration::from_secs(2))
         .sample_size(40);
-    targets = encrypt, decrypt, header, key_installation
+    targets = encrypt, decrypt, gcm_providers, header, key_installation
 }
 criterion_main!(benches);
