@@ -411,6 +411,38 @@ fn encrypt(c: &mut Criterion) {
     }
 }
 
+/// The "raw ring" row of `decrypt`: ring opening a fresh copy of `frame` each iteration.
+#[cfg(any(feature = "aws-lc", feature = "fips"))]
+fn raw_ring_open_row(
+    group: &mut criterion::BenchmarkGroup<'_, criterion::measurement::WallTime>,
+    ring_key: &ring::aead::LessSafeKey,
+    frame: &[u8],
+    header_len: usize,
+    nonce: [u8; 12],
+) {
+    let size = frame.len() - header_len - 16;
+    group.bench_function(BenchmarkId::new("raw ring", size), |b| {
+        b.iter_batched_ref(
+            || frame.to_vec(),
+            |f| {
+                let (header, rest) = f.split_at_mut(header_len);
+                let (ct, tag) = rest.split_at_mut(size);
+                let tag = ring::aead::Tag::try_from(&tag[..]).unwrap();
+                ring_key
+                    .open_in_place_separate_tag(
+                        ring::aead::Nonce::assume_unique_for_key(nonce),
+                        ring::aead::Aad::from(black_box(&header[..])),
+                        tag,
+                        ct,
+                        0..,
+                    )
+                    .unwrap();
+            },
+            batch(size),
+        );
+    });
+}
+
 fn decrypt(c: &mut Criterion) {
     for suite in suites() {
         let mut group = c.benchmark_group(format!("decrypt/{}", suite.name()));
@@ -437,6 +469,12 @@ fn decrypt(c: &mut Criterion) {
                     batch(size),
                 );
             });
+
+            // With aws-lc as a provider, raw ring beside it, as in `encrypt`.
+            #[cfg(any(feature = "aws-lc", feature = "fips"))]
+            if let Some(ring_key) = raw_ring(suite, key.expose_secret()) {
+                raw_ring_open_row(&mut group, &ring_key, &frame, header_len, nonce);
+            }
 
             #[cfg(any(feature = "aws-lc", feature = "fips"))]
             if let Some(aws) = raw_aws_lc::CtrHmac::new(suite, key.expose_secret()) {
