@@ -7,7 +7,7 @@
 //! | `std` | yes | `std::error::Error` through `core::error::Error`; implies `alloc` |
 //! | `alloc` | with `std` | the multi-KID [`Decryptor`], the MLS epoch store, the [`Session`], `Vec` conveniences |
 //! | `ring` | yes | AES-GCM through ring (about 2–3× RustCrypto's `aes-gcm` on x86-64); everything else stays on RustCrypto |
-//! | `aws-lc` | no | AES-GCM through aws-lc-rs (AWS-LC; faster than ring on large frames where AVX-512/VAES are present); takes precedence over `ring`; needs `std` and a C compiler |
+//! | `aws-lc` | no | AES-GCM through aws-lc-rs (AWS-LC; faster than ring on large frames where AVX-512/VAES are present); with `ring` also on, each frame through the faster of the two at its size (ring below 3 KiB, AWS-LC from 3 KiB on; both expand every key); needs `std` and a C compiler |
 //! | `fips` | no | every algorithm of RFC 9605 — AES-GCM, AES-CTR, HMAC, HKDF (key schedule, ratchet, MLS and RTP stream keys) — and `BaseKey::random` inside AWS-LC's FIPS 140-3 module (aws-lc-rs `fips`); `fips_mode()` checks the module; AES-GCM sealing is not an approved service there (the SFrame nonce is built outside it: the security manual); needs `std`, a C compiler, CMake and Go; not with `agreement` |
 //! | `external-aead` | no | [`external`]: split seal and open for an AEAD outside the library (WebCrypto in a browser worker) |
 //! | `draft-iana-256` | no | nothing any more: suites 6–8 are always built; kept for one release so that dependents that name it still build |

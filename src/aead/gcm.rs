@@ -1,6 +1,8 @@
-//! AES-GCM (RFC 5116), the AEAD of suites 4 and 5: through aws-lc-rs when the `aws-lc` or the
-//! `fips` feature is on (the fastest here), else through ring when `ring` is on, else through
-//! RustCrypto's `aes-gcm`.
+//! AES-GCM (RFC 5116), the AEAD of suites 4 and 5. With `ring` and `aws-lc` both on, each frame
+//! goes through the faster of the two at its size on the machines measured (BENCHMARKS.md): ring
+//! below `AWS_LC_FROM` bytes of plaintext, aws-lc-rs from there (its VAES code wins on large
+//! frames, ring's shorter setup on small ones). With one of them on, through that one; with
+//! `fips`, always through AWS-LC's module; with none, through RustCrypto's `aes-gcm`.
 
 use super::{Aad, AeadError};
 use crate::suite::NONCE_LEN;
@@ -104,8 +106,8 @@ macro_rules! gcm_key {
     };
 }
 
-#[cfg(all(feature = "ring", not(any(feature = "aws-lc", feature = "fips"))))]
-mod imp {
+#[cfg(all(feature = "ring", not(feature = "fips")))]
+mod ring_gcm {
     use ring::aead::Tag;
 
     gcm_key!(ring);
@@ -135,7 +137,7 @@ mod imp {
 }
 
 #[cfg(any(feature = "aws-lc", feature = "fips"))]
-mod imp {
+mod aws_lc_gcm {
     gcm_key!(aws_lc_rs);
 
     /// The tag as aws-lc-rs's `open` takes it: as it is.
@@ -163,7 +165,7 @@ mod imp {
 }
 
 #[cfg(not(any(feature = "ring", feature = "aws-lc", feature = "fips")))]
-mod imp {
+mod rust_crypto {
     use aes_gcm::aead::{AeadInOut, KeyInit};
     use aes_gcm::{Aes128Gcm, Aes256Gcm, Nonce, Tag};
 
@@ -242,4 +244,188 @@ mod imp {
     }
 }
 
-pub(crate) use imp::Gcm;
+/// From this many bytes of plaintext on, a build with both `ring` and `aws-lc` seals and opens
+/// through aws-lc-rs; below, through ring. The crossover measured on this project's machine
+/// (AMD EPYC with VAES and AVX-512, `gcm providers` in benches/sframe.rs): ring is 12-13 %
+/// faster at 1 200 B and level at 2-3 KiB, aws-lc-rs 7-8 % faster at 4 KiB and 17-20 % at
+/// 16 KiB, for both key sizes.
+#[cfg(all(feature = "ring", feature = "aws-lc", not(feature = "fips")))]
+pub(crate) const AWS_LC_FROM: usize = 3072;
+
+/// Both providers' keys for one KID, each frame sealed or opened by the faster at its size.
+#[cfg(all(feature = "ring", feature = "aws-lc", not(feature = "fips")))]
+mod by_size {
+    use super::{AWS_LC_FROM, Aad, AeadError, NONCE_LEN, aws_lc_gcm, ring_gcm};
+
+    /// An AES-GCM key expanded for ring and for aws-lc-rs.
+    pub(crate) struct Gcm {
+        ring: ring_gcm::Gcm,
+        aws_lc: aws_lc_gcm::Gcm,
+    }
+
+    impl Gcm {
+        /// `None` unless `key` is 16 or 32 bytes.
+        pub(crate) fn new(key: &[u8]) -> Option<Self> {
+            Some(Self {
+                ring: ring_gcm::Gcm::new(key)?,
+                aws_lc: aws_lc_gcm::Gcm::new(key)?,
+            })
+        }
+
+        // Inlined, with ring's path, into the callers as the single-provider `seal` is (small
+        // frames pay one comparison); the large-frame path stays out of line.
+        #[expect(clippy::inline_always, reason = "measured: scripts/instructions frame")]
+        #[inline(always)]
+        pub(crate) fn seal(
+            &self,
+            nonce: &[u8; NONCE_LEN],
+            aad: Aad<'_>,
+            in_out: &mut [u8],
+            tag: &mut [u8],
+        ) -> Result<(), AeadError> {
+            if in_out.len() >= AWS_LC_FROM {
+                return self.seal_large(nonce, aad, in_out, tag);
+            }
+            self.ring.seal(nonce, aad, in_out, tag)
+        }
+
+        #[inline(never)]
+        fn seal_large(
+            &self,
+            nonce: &[u8; NONCE_LEN],
+            aad: Aad<'_>,
+            in_out: &mut [u8],
+            tag: &mut [u8],
+        ) -> Result<(), AeadError> {
+            self.aws_lc.seal(nonce, aad, in_out, tag)
+        }
+
+        #[expect(clippy::inline_always, reason = "measured: scripts/instructions frame")]
+        #[inline(always)]
+        pub(crate) fn open(
+            &self,
+            nonce: &[u8; NONCE_LEN],
+            aad: Aad<'_>,
+            in_out: &mut [u8],
+            tag: &[u8],
+        ) -> Result<(), AeadError> {
+            if in_out.len() >= AWS_LC_FROM {
+                return self.open_large(nonce, aad, in_out, tag);
+            }
+            self.ring.open(nonce, aad, in_out, tag)
+        }
+
+        #[inline(never)]
+        fn open_large(
+            &self,
+            nonce: &[u8; NONCE_LEN],
+            aad: Aad<'_>,
+            in_out: &mut [u8],
+            tag: &[u8],
+        ) -> Result<(), AeadError> {
+            self.aws_lc.open(nonce, aad, in_out, tag)
+        }
+    }
+}
+
+#[cfg(any(feature = "fips", all(feature = "aws-lc", not(feature = "ring"))))]
+pub(crate) use aws_lc_gcm::Gcm;
+#[cfg(all(feature = "ring", feature = "aws-lc", not(feature = "fips")))]
+pub(crate) use by_size::Gcm;
+#[cfg(all(feature = "ring", not(any(feature = "aws-lc", feature = "fips"))))]
+pub(crate) use ring_gcm::Gcm;
+#[cfg(not(any(feature = "ring", feature = "aws-lc", feature = "fips")))]
+pub(crate) use rust_crypto::Gcm;
+
+/// The size dispatch against RustCrypto's `aes-gcm` as the reference, and each side's frames
+/// opened by the other provider on its own, on both sides of the crossover.
+#[cfg(all(test, feature = "ring", feature = "aws-lc", not(feature = "fips")))]
+#[allow(
+    clippy::unwrap_used,
+    clippy::as_conversions,
+    clippy::cast_possible_truncation,
+    clippy::indexing_slicing,
+    reason = "test code"
+)]
+mod tests {
+    use aes_gcm::aead::{AeadInOut, KeyInit};
+    use aes_gcm::{Aes128Gcm, Aes256Gcm};
+    use std::vec::Vec;
+
+    use super::{AWS_LC_FROM, Aad, AeadError, Gcm, aws_lc_gcm, ring_gcm};
+
+    /// One provider's open with the nonce and AAD bound.
+    type Open<'a> = dyn Fn(&mut [u8], &[u8]) -> Result<(), AeadError> + 'a;
+
+    /// `aes-gcm`'s ciphertext and tag of `pt`.
+    fn reference(key: &[u8], nonce: &[u8; 12], aad: &[u8], pt: &[u8]) -> (Vec<u8>, [u8; 16]) {
+        let mut ct = pt.to_vec();
+        let nonce = aes_gcm::Nonce::from(*nonce);
+        let tag = match key.len() {
+            16 => Aes128Gcm::new_from_slice(key)
+                .unwrap()
+                .encrypt_inout_detached(&nonce, aad, ct.as_mut_slice().into()),
+            _ => Aes256Gcm::new_from_slice(key)
+                .unwrap()
+                .encrypt_inout_detached(&nonce, aad, ct.as_mut_slice().into()),
+        }
+        .unwrap();
+        (ct, tag.into())
+    }
+
+    #[test]
+    fn by_size_matches_each_provider_and_rustcrypto() {
+        let sizes = [
+            0,
+            1,
+            160,
+            1200,
+            AWS_LC_FROM - 1,
+            AWS_LC_FROM,
+            AWS_LC_FROM + 1,
+            16 * 1024,
+        ];
+        for key_len in [16_usize, 32] {
+            let key: Vec<u8> = (0..key_len).map(|i| (i * 13 + 5) as u8).collect();
+            let ours = Gcm::new(&key).unwrap();
+            let ring = ring_gcm::Gcm::new(&key).unwrap();
+            let aws_lc = aws_lc_gcm::Gcm::new(&key).unwrap();
+            for size in sizes {
+                for metadata in [&b""[..], b"meta"] {
+                    let header = b"\x19\x2a";
+                    let aad = Aad { header, metadata };
+                    let joined = [&header[..], metadata].concat();
+                    let nonce = [(size % 251) as u8; 12];
+                    let pt: Vec<u8> = (0..size).map(|i| (i * 31 + 7) as u8).collect();
+                    let (want_ct, want_tag) = reference(&key, &nonce, &joined, &pt);
+
+                    let mut ct = pt.clone();
+                    let mut tag = [0; 16];
+                    ours.seal(&nonce, aad, &mut ct, &mut tag).unwrap();
+                    assert_eq!(ct, want_ct, "ciphertext, {key_len} B key, {size} B");
+                    assert_eq!(tag, want_tag, "tag, {key_len} B key, {size} B");
+
+                    // Opened by each provider alone, and by the dispatch.
+                    let opens: [(&str, &Open<'_>); 3] = [
+                        ("ring", &|b, t| ring.open(&nonce, aad, b, t)),
+                        ("aws-lc", &|b, t| aws_lc.open(&nonce, aad, b, t)),
+                        ("by size", &|b, t| ours.open(&nonce, aad, b, t)),
+                    ];
+                    for (name, open) in opens {
+                        let mut buf = want_ct.clone();
+                        open(&mut buf, &want_tag).unwrap();
+                        assert_eq!(buf, pt, "{name} opened, {key_len} B key, {size} B");
+                        let mut bad = want_tag;
+                        bad[15] ^= 1;
+                        let mut buf = want_ct.clone();
+                        assert_eq!(
+                            open(&mut buf, &bad),
+                            Err(AeadError::Authentication),
+                            "{name}"
+                        );
+                    }
+                }
+            }
+        }
+    }
+}
