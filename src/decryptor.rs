@@ -613,8 +613,8 @@ impl ReceiveKey {
         self.replay.check(ctr)?;
         // GCM opened here, the nonce made for it alone; the other suites out of line (issue
         // #15, as `Encryptor::encrypt_in_room`).
-        let opened = match &self.key {
-            AeadKey::Gcm(gcm) => {
+        let opened = match self.key.inline_gcm(body.len()) {
+            Some(gcm) => {
                 let opened = gcm.open(&self.salt.nonce(ctr), aad, body, tag);
                 // `AeadKey::open`'s failure contract: no plaintext is left.
                 if opened == Err(AeadError::Authentication) {
@@ -622,7 +622,15 @@ impl ReceiveKey {
                 }
                 opened
             }
-            key => open_cold(key, &self.salt, ctr, aad.header, aad.metadata, body, tag),
+            None => open_cold(
+                &self.key,
+                &self.salt,
+                ctr,
+                aad.header,
+                aad.metadata,
+                body,
+                tag,
+            ),
         };
         opened.map_err(|_| DecryptError::Authentication)?;
         self.replay.accept(ctr);

@@ -339,15 +339,15 @@ impl Encryptor {
         // GCM called here, the nonce made for it alone; the other suites out of line (issue
         // #15: through `AeadKey::seal` the nonce and the AAD were laid out on the stack for the
         // CTR+HMAC arms, and the nonce copied again for ring).
-        match &self.key {
-            AeadKey::Gcm(gcm) => {
+        match self.key.inline_gcm(payload.len()) {
+            Some(gcm) => {
                 if gcm.seal(&self.salt.nonce(ctr), aad, payload, tag).is_err() {
                     self.next -= 1;
                     return Err(EncryptError::FrameTooLong);
                 }
             }
-            key => {
-                if seal_cold(key, &self.salt, ctr, header, metadata, payload, tag).is_err() {
+            None => {
+                if seal_cold(&self.key, &self.salt, ctr, header, metadata, payload, tag).is_err() {
                     self.next -= 1;
                     return Err(EncryptError::FrameTooLong);
                 }

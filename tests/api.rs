@@ -316,6 +316,82 @@ fn every_entry_point_agrees() {
     assert_eq!(store.decrypt_to_vec(b"md", &reference).unwrap(), plaintext);
 }
 
+/// Each suite at the sizes either side of where a build with `ring` and `aws-lc` moves AES-GCM
+/// from one provider to the other (3 072 B; `src/aead/gcm.rs`): the in-room path (inline below
+/// the crossover, out of line from it) and the copy path seal the same bytes, every receive path
+/// opens them, and a flipped tag bit is refused with nothing left of the plaintext. With
+/// `hazmat`, the GCM frames are also checked against RustCrypto's `aes-gcm` under the derived
+/// key and nonce, whichever provider the build uses.
+#[test]
+fn every_path_agrees_on_both_sides_of_the_provider_crossover() {
+    for suite in CipherSuite::ALL.iter().copied() {
+        let base = BaseKey::new(b"crossover").unwrap();
+        let kid = KeyId(9);
+        let mut in_room = Encryptor::new(suite, kid, &base);
+        let mut copied = Encryptor::new(suite, kid, &base);
+        let mut receiver = ReceiveKey::new(suite, kid, &base);
+        let mut store = Decryptor::new(suite);
+        store.add_key(kid, &base).unwrap();
+        for size in [0, 1, 160, 1200, 3071, 3072, 3073, 16 * 1024] {
+            let plaintext: Vec<u8> = (0..size)
+                .map(|i: usize| u8::try_from(i * 7 % 251).unwrap())
+                .collect();
+            let reference = copied.encrypt_to_vec(b"", &plaintext).unwrap();
+            let mut room = vec![0xee; Encryptor::HEADER_ROOM];
+            room.extend_from_slice(&plaintext);
+            room.resize(room.len() + suite.tag_len(), 0xee);
+            let sealed = in_room.encrypt_in_room(b"", &mut room).unwrap().to_vec();
+            assert_eq!(sealed, reference, "{suite:?}, {size} B");
+
+            #[cfg(feature = "hazmat")]
+            if matches!(
+                suite,
+                CipherSuite::AesGcm128Sha256 | CipherSuite::AesGcm256Sha512
+            ) {
+                use aes_gcm::aead::{AeadInOut, KeyInit};
+                let (_, key, salt) = secure_frame::hazmat::derive_key_salt(suite, kid, &base);
+                let view = FrameView::parse(&sealed).unwrap();
+                let header = view.header_bytes();
+                let nonce = aes_gcm::Nonce::from(salt.nonce(view.header().counter().0));
+                let mut ct = plaintext.clone();
+                let tag = if suite == CipherSuite::AesGcm128Sha256 {
+                    aes_gcm::Aes128Gcm::new_from_slice(key.expose_secret())
+                        .unwrap()
+                        .encrypt_inout_detached(&nonce, header, ct.as_mut_slice().into())
+                } else {
+                    aes_gcm::Aes256Gcm::new_from_slice(key.expose_secret())
+                        .unwrap()
+                        .encrypt_inout_detached(&nonce, header, ct.as_mut_slice().into())
+                }
+                .unwrap();
+                let want = [header, &ct, &tag].concat();
+                assert_eq!(sealed, want, "{suite:?}, {size} B against aes-gcm");
+            }
+
+            let mut forged = sealed.clone();
+            let last = forged.len() - 1;
+            forged[last] ^= 1;
+            let tag_start = forged.len() - suite.tag_len();
+            let header_len = FrameView::parse(&forged).unwrap().header_bytes().len();
+            assert_eq!(
+                receiver.decrypt_in_place(b"", &mut forged).map(|_| ()),
+                Err(DecryptError::Authentication),
+                "{suite:?}, {size} B"
+            );
+            assert!(forged[header_len..tag_start].iter().all(|&b| b == 0));
+
+            let mut wire = sealed.clone();
+            let opened = receiver.decrypt_in_place(b"", &mut wire).unwrap();
+            assert_eq!(opened, plaintext.as_slice(), "{suite:?}, {size} B");
+            assert_eq!(
+                store.decrypt_to_vec(b"", &sealed).unwrap(),
+                plaintext,
+                "{suite:?}, {size} B"
+            );
+        }
+    }
+}
+
 #[test]
 fn header_view_reads_kid_and_counter_without_a_key() {
     let mut sender = Encryptor::new(

@@ -272,8 +272,9 @@ mod by_size {
             })
         }
 
-        // Inlined, with ring's path, into the callers as the single-provider `seal` is (small
-        // frames pay one comparison); the large-frame path stays out of line.
+        // `AeadKey::seal`'s arm (the copy paths): inlined, with ring's path, as the
+        // single-provider `seal` is; the large-frame path stays out of line. The per-frame
+        // paths choose with `inline_for` instead, before the nonce is made.
         #[expect(clippy::inline_always, reason = "measured: scripts/instructions frame")]
         #[inline(always)]
         pub(crate) fn seal(
@@ -287,6 +288,19 @@ mod by_size {
                 return self.seal_large(nonce, aad, in_out, tag);
             }
             self.ring.seal(nonce, aad, in_out, tag)
+        }
+
+        /// ring's key when a frame of `len` bytes of plaintext goes through ring: what the
+        /// per-frame paths call inline. `None` from `AWS_LC_FROM` on: those frames go through
+        /// [`seal`](Self::seal) and [`open`](Self::open) out of line, so that the small frames'
+        /// path does not lay out the nonce and the AAD for a call it does not make (issue #15:
+        /// the dispatch inside `seal` and `open` cost small frames 12-15 instructions).
+        #[inline]
+        pub(crate) fn inline_for(&self, len: usize) -> Option<&ring_gcm::Gcm> {
+            if len >= AWS_LC_FROM {
+                return None;
+            }
+            Some(&self.ring)
         }
 
         #[inline(never)]
@@ -336,6 +350,26 @@ pub(crate) use by_size::Gcm;
 pub(crate) use ring_gcm::Gcm;
 #[cfg(not(any(feature = "ring", feature = "aws-lc", feature = "fips")))]
 pub(crate) use rust_crypto::Gcm;
+
+/// The key type the per-frame paths seal and open with inline: with one provider, the key.
+#[cfg(not(all(feature = "ring", feature = "aws-lc", not(feature = "fips"))))]
+pub(crate) use Gcm as Inline;
+/// The key type the per-frame paths seal and open with inline (see [`Gcm::inline_for`]).
+#[cfg(all(feature = "ring", feature = "aws-lc", not(feature = "fips")))]
+pub(crate) use ring_gcm::Gcm as Inline;
+
+/// With one provider every frame is sealed and opened inline.
+#[cfg(not(all(feature = "ring", feature = "aws-lc", not(feature = "fips"))))]
+impl Gcm {
+    #[expect(
+        clippy::unnecessary_wraps,
+        reason = "the same signature as the two-provider key's, whose frames from AWS_LC_FROM are not inline"
+    )]
+    #[inline]
+    pub(crate) fn inline_for(&self, _len: usize) -> Option<&Inline> {
+        Some(self)
+    }
+}
 
 /// The size dispatch against RustCrypto's `aes-gcm` as the reference, and each side's frames
 /// opened by the other provider on its own, on both sides of the crossover.

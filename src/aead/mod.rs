@@ -147,6 +147,19 @@ impl AeadKey {
         key.ok_or(KeyError::AeadKeyLength)
     }
 
+    /// The AES-GCM key that the per-frame paths (`Encryptor::encrypt_in_room`,
+    /// `ReceiveKey::open_parts`) seal or open a frame of `len` bytes of plaintext with inline;
+    /// `None` for the other suites and for the frames another provider takes (with `ring` and
+    /// `aws-lc` both on, those from `AWS_LC_FROM` bytes), which go through
+    /// [`seal`](Self::seal) and [`open`](Self::open) out of line.
+    #[inline]
+    pub(crate) fn inline_gcm(&self, len: usize) -> Option<&gcm::Inline> {
+        match self {
+            Self::Gcm(k) => k.inline_for(len),
+            _ => None,
+        }
+    }
+
     /// Encrypts `in_out` in place and writes the tag (exactly `Nt` bytes) to `tag`.
     #[cfg_attr(
         feature = "fips",
