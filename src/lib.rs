@@ -1,4 +1,13 @@
-#![doc = include_str!("../README.md")]
+// The README is the crate's front page; its first example uses the multi-KID `Decryptor`,
+// so a build without `alloc` (where that example could not compile) gets a line instead.
+#![cfg_attr(feature = "alloc", doc = include_str!("../README.md"))]
+#![cfg_attr(
+    not(feature = "alloc"),
+    doc = "SFrame (RFC 9605) end-to-end encryption of media frames. This build is without \
+           `alloc`: the single-key [`Encryptor`] and [`ReceiveKey`] are here, the multi-KID \
+           store and the sessions need feature `alloc` (the README, the front page of a build \
+           with `alloc`, shows them)."
+)]
 //!
 //! # Features
 //!
