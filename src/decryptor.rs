@@ -611,8 +611,9 @@ impl ReceiveKey {
         tag: &[u8],
     ) -> Result<(), DecryptError> {
         self.replay.check(ctr)?;
-        // GCM opened here, the nonce made for it alone; the other suites out of line (issue
-        // #15, as `Encryptor::encrypt_in_room`).
+        // GCM opened here, the nonce made for it alone; the other suites, and the frames of a
+        // ring+aws-lc build that aws-lc takes, out of line (issue #15, as
+        // `Encryptor::encrypt_in_room`).
         let opened = match self.key.inline_gcm(body.len()) {
             Some(gcm) => {
                 let opened = gcm.open(&self.salt.nonce(ctr), aad, body, tag);

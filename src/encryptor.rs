@@ -336,9 +336,10 @@ impl Encryptor {
         // it is not kept live across the call: issue #15); nothing reads it in between, so on
         // error it is unchanged, as documented. Below `u64::MAX`: the template covers it.
         self.next = ctr + 1;
-        // GCM called here, the nonce made for it alone; the other suites out of line (issue
-        // #15: through `AeadKey::seal` the nonce and the AAD were laid out on the stack for the
-        // CTR+HMAC arms, and the nonce copied again for ring).
+        // GCM called here, the nonce made for it alone; the other suites, and the frames of a
+        // ring+aws-lc build that aws-lc takes, out of line (issue #15: through `AeadKey::seal`
+        // the nonce and the AAD were laid out on the stack for the calls those make, and the
+        // nonce copied again for ring).
         match self.key.inline_gcm(payload.len()) {
             Some(gcm) => {
                 if gcm.seal(&self.salt.nonce(ctr), aad, payload, tag).is_err() {
