@@ -218,7 +218,60 @@ fn zero_on_failure(result: Result<(), AeadError>, in_out: &mut [u8]) -> Result<(
     result
 }
 
-/// Constant-time equality of a computed and a received tag.
+/// Constant-time equality of a computed and a received tag: the time depends on the lengths
+/// (public) and on nothing else.
+///
+/// Eight bytes at a time, the two are combined with exclusive or and the results with or, as
+/// the `CRYPTO_memcmp` of `BoringSSL` does, and only the accumulated difference goes through
+/// `subtle`'s optimization barrier. `subtle`'s
+/// slice comparison puts the barrier on every byte: ~110 instructions for a 10-byte tag, half
+/// of what a CTR+HMAC frame cost beyond the raw `ctr` and `hmac` calls (issue #15).
 pub(crate) fn tags_equal(computed: &[u8], received: &[u8]) -> bool {
-    computed.ct_eq(received).into()
+    if computed.len() != received.len() {
+        return false;
+    }
+    let word = |bytes: &[u8]| u64::from_ne_bytes(<[u8; 8]>::try_from(bytes).unwrap_or([0; 8]));
+    let mut a = computed.chunks_exact(8);
+    let mut b = received.chunks_exact(8);
+    let mut diff = 0_u64;
+    for (x, y) in a.by_ref().zip(b.by_ref()) {
+        diff |= word(x) ^ word(y);
+    }
+    for (x, y) in a.remainder().iter().zip(b.remainder()) {
+        diff |= u64::from(x ^ y);
+    }
+    diff.ct_eq(&0).into()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::tags_equal;
+
+    #[test]
+    fn tags_equal_is_byte_equality_at_every_length() {
+        let mut bytes = [0_u8; 41];
+        for (i, b) in (0_u8..).zip(bytes.iter_mut()) {
+            *b = i.wrapping_mul(37) ^ 0xa5;
+        }
+        for len in 0..bytes.len() {
+            let (a, _) = bytes.split_at(len);
+            let copy = bytes;
+            assert!(tags_equal(a, &copy[..len]), "len {len}");
+            // A difference in any bit of any byte, in the 8-byte words and in the tail.
+            for i in 0..len {
+                for bit in 0..8 {
+                    let mut b = bytes;
+                    b[i] ^= 1 << bit;
+                    assert!(!tags_equal(a, &b[..len]), "len {len}, byte {i}, bit {bit}");
+                    assert!(!tags_equal(&b[..len], a), "len {len}, byte {i}, bit {bit}");
+                }
+            }
+            // Neither a prefix of the tag nor the tag and one byte more.
+            if let Some(shorter) = len.checked_sub(1) {
+                assert!(!tags_equal(a, &copy[..shorter]), "len {len}");
+                assert!(!tags_equal(&copy[..shorter], a), "len {len}");
+            }
+            assert!(!tags_equal(a, &copy[..=len]), "len {len}");
+        }
+    }
 }
