@@ -268,6 +268,7 @@ impl KeyLease for &mut ReceiveKey {
         ReceiveKey::open(self, ciphertext)
     }
 
+    #[inline]
     fn open_frame<'f>(
         self,
         header: Header,
@@ -389,6 +390,8 @@ impl ReceiveKey {
     /// frame carries another KID; [`DecryptError::TooShort`], [`DecryptError::MetadataTooLong`],
     /// [`DecryptError::Replay`], [`DecryptError::Authentication`]. See the module docs for
     /// what each leaves in `frame`; the key's state is unchanged on every error.
+    // `#[inline]`: see `open_cold`.
+    #[inline]
     pub fn decrypt_in_place<'f>(
         &mut self,
         metadata: &[u8],
@@ -603,6 +606,7 @@ impl ReceiveKey {
     /// The replay check, the AEAD and, only once it authenticated, the window update: the end
     /// of [`open`](Self::open) and [`decrypt_in_place`](Self::decrypt_in_place). The caller has
     /// checked the KID and that `tag` is `Nt` bytes.
+    #[inline]
     fn open_parts(
         &mut self,
         ctr: u64,
@@ -641,8 +645,12 @@ impl ReceiveKey {
 
 /// `AeadKey::open` for the suites `ReceiveKey` does not open inline; the AAD in pieces, so
 /// that the caller does not lay it out on the stack before it knows the suite.
+///
+/// `#[cold]` keeps it out of its callers; `#[inline]`, with the `#[inline]` path from
+/// `ReceiveKey::decrypt_in_place` and `Decryptor::decrypt_in_place` down to it, compiles it in
+/// the crate that calls those, as `Encryptor`'s `seal_cold` (which says why).
 #[cold]
-#[inline(never)]
+#[inline]
 fn open_cold(
     key: &AeadKey,
     salt: &SframeSalt,
@@ -718,6 +726,7 @@ mod store {
             }
         }
 
+        #[inline]
         pub(crate) fn find_mut(&mut self, kid: KeyId) -> Option<&mut ReceiveKey> {
             let slot = *self.index.get(&kid)?;
             self.keys.get_mut(slot)
@@ -814,6 +823,8 @@ mod store {
         /// As [`ReceiveKey::decrypt_in_place`]; [`DecryptError::UnknownKeyId`] when no key is
         /// installed for the frame's KID (the frame is unchanged: keep it and retry once the
         /// key arrives).
+        // `#[inline]`: see `open_cold`.
+        #[inline]
         pub fn decrypt_in_place<'f>(
             &mut self,
             metadata: &[u8],
@@ -847,6 +858,7 @@ mod store {
         type Sender = ();
         type Lease<'s> = &'s mut ReceiveKey;
 
+        #[inline]
         fn lend(&mut self, kid: KeyId) -> Option<&mut ReceiveKey> {
             self.find_mut(kid)
         }

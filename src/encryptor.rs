@@ -152,11 +152,17 @@ impl Encryptor {
             .checked_sub(self.tag_len())
             .ok_or(EncryptError::BufferTooSmall { needed })?;
         let (payload, tag) = rest.split_at_mut(payload_len);
-        let nonce = self.salt.nonce(ctr);
-        let aad = Aad { header, metadata };
-        self.key
-            .seal(&nonce, aad, payload, tag)
-            .map_err(|_| EncryptError::FrameTooLong)?;
+        // As in `seal_in_room`: GCM here, the other suites through `seal_cold`.
+        let sealed = match self.key.inline_gcm(payload.len()) {
+            Some(gcm) => gcm.seal(
+                &self.salt.nonce(ctr),
+                Aad { header, metadata },
+                payload,
+                tag,
+            ),
+            None => seal_cold(&self.key, &self.salt, ctr, header, metadata, payload, tag),
+        };
+        sealed.map_err(|_| EncryptError::FrameTooLong)?;
         self.consume(ctr);
         Ok(())
     }
@@ -287,6 +293,8 @@ impl Encryptor {
     /// [`EncryptError::CounterExhausted`], [`EncryptError::MetadataTooLong`],
     /// [`EncryptError::FrameTooLong`]. On error the counter is unchanged and the plaintext is
     /// where it was.
+    // `#[inline]`: see `seal_cold`.
+    #[inline]
     pub fn encrypt_in_room<'b>(
         &mut self,
         metadata: &[u8],
@@ -439,8 +447,14 @@ impl Encryptor {
 
 /// `AeadKey::seal` for the suites `encrypt_in_room` does not call inline; the AAD in pieces,
 /// so that the caller does not lay it out on the stack before it knows the suite.
+///
+/// `#[cold]` keeps it out of its callers; `#[inline]`, with `encrypt_in_room`'s, compiles it,
+/// and the `aes` crate's AES-CTR inside it, in the crate that calls `encrypt_in_room`. Compiled
+/// inside this library, under fat LTO, that AES-CTR is a slower loop than the same code
+/// compiled in the application (issue #15: suites 1-3 ran 1.03-1.08x the raw `ctr`+`hmac`
+/// calls at every size; BENCHMARKS.md).
 #[cold]
-#[inline(never)]
+#[inline]
 fn seal_cold(
     key: &AeadKey,
     salt: &SframeSalt,

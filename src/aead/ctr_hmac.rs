@@ -57,6 +57,12 @@ where
     //   auth_data = aad_len + ct_len + tag_len + nonce + aad + ct
     //   tag = HMAC(auth_key, auth_data)
     //   return truncate(tag, AEAD.Nt)
+    #[expect(
+        clippy::inline_always,
+        reason = "called, it returned the tag through memory: ~100 instructions a frame of the \
+                  encrypt path (issue #15)"
+    )]
+    #[inline(always)]
     fn full_tag(
         &self,
         nonce: &[u8; NONCE_LEN],
@@ -93,9 +99,10 @@ where
     //   ct = AES-CTR.Encrypt(enc_key, initial_counter, pt)
     //   tag = compute_tag(auth_key, nonce, aad, ct)
     //   return ct + tag
-    // Out of line: inlined, the CTR+HMAC bodies spill the registers of every frame of the
-    // other suites too (issue #15: the GCM frame paid ~25 instructions for them).
-    #[inline(never)]
+    // `#[inline]` into the callers' out-of-line `seal_cold` / `open_cold` (issue #15: called
+    // from the GCM frame's path, the CTR+HMAC bodies spilled its registers; compiled here
+    // instead of in the calling crate, their AES-CTR loop is slower: `Encryptor`'s `seal_cold`).
+    #[inline]
     pub(crate) fn seal(
         &self,
         nonce: &[u8; NONCE_LEN],
@@ -120,7 +127,7 @@ where
     //     raise Exception("Authentication Failure")
     //   initial_counter = nonce + 0x00000000 # append four zero bytes
     //   return AES-CTR.Decrypt(enc_key, initial_counter, inner_ct)
-    #[inline(never)]
+    #[inline]
     pub(crate) fn open(
         &self,
         nonce: &[u8; NONCE_LEN],

@@ -168,6 +168,7 @@ impl AeadKey {
             reason = "with `fips` both CTR+HMAC variants are AWS-LC's one type"
         )
     )]
+    #[inline]
     pub(crate) fn seal(
         &self,
         nonce: &[u8; NONCE_LEN],
@@ -191,6 +192,7 @@ impl AeadKey {
             reason = "with `fips` both CTR+HMAC variants are AWS-LC's one type"
         )
     )]
+    #[inline]
     pub(crate) fn open(
         &self,
         nonce: &[u8; NONCE_LEN],
