@@ -152,7 +152,9 @@ impl Encryptor {
             .checked_sub(self.tag_len())
             .ok_or(EncryptError::BufferTooSmall { needed })?;
         let (payload, tag) = rest.split_at_mut(payload_len);
-        // As in `seal_in_room`: GCM here, the other suites through `seal_cold`.
+        // As in `seal_in_room`: GCM here, the other suites through `seal_cold`. Not one helper
+        // for both: there each arm returns its own error, and the merged result cost the
+        // in-room frame 4 instructions (callgrind, 160 B).
         let sealed = match self.key.inline_gcm(payload.len()) {
             Some(gcm) => gcm.seal(
                 &self.salt.nonce(ctr),

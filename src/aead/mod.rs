@@ -225,9 +225,9 @@ fn zero_on_failure(result: Result<(), AeadError>, in_out: &mut [u8]) -> Result<(
 ///
 /// Eight bytes at a time, the two are combined with exclusive or and the results with or, as
 /// the `CRYPTO_memcmp` of `BoringSSL` does, and only the accumulated difference goes through
-/// `subtle`'s optimization barrier. `subtle`'s
-/// slice comparison puts the barrier on every byte: ~110 instructions for a 10-byte tag, half
-/// of what a CTR+HMAC frame cost beyond the raw `ctr` and `hmac` calls (issue #15).
+/// `subtle`'s optimization barrier. `subtle`'s slice comparison puts the barrier on every
+/// byte: ~110 instructions for a 10-byte tag, half of what a CTR+HMAC frame cost beyond the
+/// raw `ctr` and `hmac` calls (issue #15).
 pub(crate) fn tags_equal(computed: &[u8], received: &[u8]) -> bool {
     if computed.len() != received.len() {
         return false;
