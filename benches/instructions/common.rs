@@ -35,11 +35,143 @@ pub fn base_key() -> BaseKey {
     BaseKey::new(BASE_KEY).unwrap()
 }
 
-/// ring's AES-128-GCM key and the salt for `KID`, derived as the library derives them.
-pub fn raw_key() -> (ring::aead::LessSafeKey, secure_frame::SframeSalt) {
+/// The raw AES-128-GCM the library's 160 B frames go through, so that the reference row and
+/// the library's rows use the same provider: ring when it is on (with `aws-lc` also on, frames
+/// below `AWS_LC_FROM` go through ring), else aws-lc-rs (`aws-lc` alone, or `fips`), else
+/// RustCrypto's `aes-gcm`. Both calls are `#[inline(always)]`, so they compile into `probe`.
+#[allow(
+    clippy::inline_always,
+    reason = "the reference calls compile into `probe`, as the library's do"
+)]
+pub mod raw {
+    #[cfg(all(feature = "ring", not(feature = "fips")))]
+    use ring::aead as provider;
+
+    #[cfg(all(
+        any(feature = "aws-lc", feature = "fips"),
+        not(all(feature = "ring", not(feature = "fips")))
+    ))]
+    use aws_lc_rs::aead as provider;
+
+    /// The provider's name, for the script's table.
+    #[cfg(all(feature = "ring", not(feature = "fips")))]
+    pub const NAME: &str = "ring";
+    #[cfg(all(
+        any(feature = "aws-lc", feature = "fips"),
+        not(all(feature = "ring", not(feature = "fips")))
+    ))]
+    pub const NAME: &str = "aws-lc-rs";
+    #[cfg(not(any(feature = "ring", feature = "aws-lc", feature = "fips")))]
+    pub const NAME: &str = "RustCrypto";
+
+    #[cfg(any(feature = "ring", feature = "aws-lc", feature = "fips"))]
+    pub struct Key(provider::LessSafeKey);
+
+    #[cfg(not(any(feature = "ring", feature = "aws-lc", feature = "fips")))]
+    pub struct Key(aes_gcm::Aes128Gcm);
+
+    #[cfg(any(feature = "ring", feature = "aws-lc", feature = "fips"))]
+    impl Key {
+        pub fn new(key: &[u8]) -> Self {
+            let key = provider::UnboundKey::new(&provider::AES_128_GCM, key).unwrap();
+            Self(provider::LessSafeKey::new(key))
+        }
+
+        #[cfg(not(all(feature = "ring", not(feature = "fips"))))]
+        #[inline(always)]
+        pub fn seal(&self, nonce: [u8; 12], aad: &[u8], buf: &mut [u8], tag: &mut [u8; 16]) {
+            self.0
+                .seal_in_place_scatter(
+                    provider::Nonce::assume_unique_for_key(nonce),
+                    provider::Aad::from(aad),
+                    buf,
+                    &[],
+                    tag,
+                )
+                .unwrap();
+        }
+
+        #[cfg(all(feature = "ring", not(feature = "fips")))]
+        #[inline(always)]
+        pub fn seal(&self, nonce: [u8; 12], aad: &[u8], buf: &mut [u8], tag: &mut [u8; 16]) {
+            let t = self
+                .0
+                .seal_in_place_separate_tag(
+                    provider::Nonce::assume_unique_for_key(nonce),
+                    provider::Aad::from(aad),
+                    buf,
+                )
+                .unwrap();
+            tag.copy_from_slice(t.as_ref());
+        }
+
+        /// Opens `body` in place; its length.
+        #[cfg(all(feature = "ring", not(feature = "fips")))]
+        #[inline(always)]
+        pub fn open(&self, nonce: [u8; 12], aad: &[u8], body: &mut [u8], tag: &[u8]) -> usize {
+            let tag = provider::Tag::try_from(tag).unwrap();
+            self.0
+                .open_in_place_separate_tag(
+                    provider::Nonce::assume_unique_for_key(nonce),
+                    provider::Aad::from(aad),
+                    tag,
+                    body,
+                    0..,
+                )
+                .unwrap()
+                .len()
+        }
+
+        /// Opens `body` in place; its length.
+        #[cfg(not(all(feature = "ring", not(feature = "fips"))))]
+        #[inline(always)]
+        pub fn open(&self, nonce: [u8; 12], aad: &[u8], body: &mut [u8], tag: &[u8]) -> usize {
+            self.0
+                .open_in_place_separate_tag(
+                    provider::Nonce::assume_unique_for_key(nonce),
+                    provider::Aad::from(aad),
+                    tag,
+                    body,
+                )
+                .unwrap()
+                .len()
+        }
+    }
+
+    #[cfg(not(any(feature = "ring", feature = "aws-lc", feature = "fips")))]
+    impl Key {
+        pub fn new(key: &[u8]) -> Self {
+            use aes_gcm::KeyInit;
+            Self(aes_gcm::Aes128Gcm::new_from_slice(key).unwrap())
+        }
+
+        #[inline(always)]
+        pub fn seal(&self, nonce: [u8; 12], aad: &[u8], buf: &mut [u8], tag: &mut [u8; 16]) {
+            use aes_gcm::aead::AeadInOut;
+            let t = self
+                .0
+                .encrypt_inout_detached(&nonce.into(), aad, buf.into())
+                .unwrap();
+            tag.copy_from_slice(&t);
+        }
+
+        /// Opens `body` in place; its length.
+        #[inline(always)]
+        pub fn open(&self, nonce: [u8; 12], aad: &[u8], body: &mut [u8], tag: &[u8]) -> usize {
+            use aes_gcm::aead::AeadInOut;
+            let tag = aes_gcm::Tag::try_from(tag).unwrap();
+            self.0
+                .decrypt_inout_detached(&nonce.into(), aad, (&mut *body).into(), &tag)
+                .unwrap();
+            body.len()
+        }
+    }
+}
+
+/// The raw AES-128-GCM key and the salt for `KID`, derived as the library derives them.
+pub fn raw_key() -> (raw::Key, secure_frame::SframeSalt) {
     let (_, key, salt) = derive_key_salt(SUITE, KID, &base_key());
-    let key = ring::aead::UnboundKey::new(&ring::aead::AES_128_GCM, key.expose_secret()).unwrap();
-    (ring::aead::LessSafeKey::new(key), salt)
+    (raw::Key::new(key.expose_secret()), salt)
 }
 
 pub fn encryptor() -> Encryptor {

@@ -1,4 +1,5 @@
-//! Reference: ring's `open_in_place_separate_tag` of a 160 B SFrame frame whose header is
+//! Reference: the raw AEAD's (`common::raw`: ring, aws-lc-rs or RustCrypto) in-place open, with
+//! a separate tag, of a 160 B SFrame frame whose header is
 //! decoded (`Header::decode`) and nonce made (`SframeSalt::nonce`) per frame; no replay
 //! window, no checks. See `common.rs`.
 
@@ -21,21 +22,12 @@ use std::hint::black_box;
 use secure_frame::{Header, SframeSalt};
 
 #[inline(never)]
-fn probe(key: &ring::aead::LessSafeKey, salt: &SframeSalt, frame: &mut [u8]) -> usize {
+fn probe(key: &common::raw::Key, salt: &SframeSalt, frame: &mut [u8]) -> usize {
     let (header, header_len) = Header::decode(frame).unwrap();
     let nonce = salt.nonce(header.counter().0);
     let (aad, rest) = frame.split_at_mut(header_len);
     let (body, tag) = rest.split_at_mut(rest.len() - 16);
-    let tag = ring::aead::Tag::try_from(&*tag).unwrap();
-    key.open_in_place_separate_tag(
-        ring::aead::Nonce::assume_unique_for_key(nonce),
-        ring::aead::Aad::from(&*aad),
-        tag,
-        body,
-        0..,
-    )
-    .unwrap()
-    .len()
+    key.open(nonce, aad, body, tag)
 }
 
 fn main() {

@@ -1,5 +1,5 @@
-//! Reference: ring's `seal_in_place_separate_tag` of 160 B under a constant header (as AAD)
-//! and nonce, the tag copied out. See `common.rs`.
+//! Reference: the raw AEAD's (`common::raw`: ring, aws-lc-rs or RustCrypto) in-place seal of
+//! 160 B under a constant header (as AAD) and nonce, the tag copied out. See `common.rs`.
 
 #![allow(
     clippy::unwrap_used,
@@ -21,20 +21,13 @@ use secure_frame::{Counter, Header};
 
 #[inline(never)]
 fn probe(
-    key: &ring::aead::LessSafeKey,
+    key: &common::raw::Key,
     nonce: [u8; 12],
     header: &[u8],
     buf: &mut [u8],
     tag: &mut [u8; 16],
 ) {
-    let t = key
-        .seal_in_place_separate_tag(
-            ring::aead::Nonce::assume_unique_for_key(nonce),
-            ring::aead::Aad::from(header),
-            buf,
-        )
-        .unwrap();
-    tag.copy_from_slice(t.as_ref());
+    key.seal(nonce, header, buf, tag);
 }
 
 fn main() {
@@ -53,5 +46,9 @@ fn main() {
             &mut tag,
         );
     }
-    println!("raw seal: {n} frames, tag {:02x?}", &tag[..4]);
+    println!(
+        "raw seal ({}): {n} frames, tag {:02x?}",
+        common::raw::NAME,
+        &tag[..4]
+    );
 }
